@@ -1,0 +1,37 @@
+#pragma once
+// Strict YAML configuration loading. Unknown keys, wrong types, bad values and duplicates are
+// errors; every error carries file:line:column and says what is allowed. All errors found are
+// reported, not only the first.
+
+#include "config/config.hpp"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace dkimwatch {
+
+struct ConfigError {
+    std::string file; // as given by the caller (display name)
+    int line = 0;     // 1-based; 0 when the error concerns the whole file
+    int column = 0;   // 1-based; 0 when unknown
+    std::string message;
+
+    // "dkimwatch.yaml:14:7: easy_dkim.tokens must list exactly 3 tokens, got 2"
+    // (or "dkimwatch.yaml: cannot read: No such file or directory" without a position).
+    std::string to_string() const;
+};
+
+using ConfigLoadResult = std::variant<Config, std::vector<ConfigError>>;
+
+// Reads and validates the file at `path`. Relative key file paths are resolved against the
+// config file's directory.
+ConfigLoadResult load_config_file(const std::filesystem::path& path);
+
+// Validates YAML text. `display_name` appears in errors; `base_dir` resolves relative paths.
+ConfigLoadResult load_config_text(std::string_view text, const std::string& display_name,
+                                  const std::filesystem::path& base_dir);
+
+} // namespace dkimwatch

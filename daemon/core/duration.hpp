@@ -1,0 +1,22 @@
+#pragma once
+// Durations as users write them in the configuration: "250ms", "30s", "10m", "72h", "1h30m",
+// "2d". Units: ms, s, m, h, d. Each unit at most once, largest first. No sign, no spaces.
+
+#include "core/result.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace dkimwatch {
+
+using Milliseconds = std::chrono::milliseconds;
+
+// Error messages are complete sentences fragments such as
+// "\"10x\" is not a duration: unknown unit \"x\" (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)".
+Result<Milliseconds> parse_duration(std::string_view text);
+
+// The shortest form parse_duration() reads back: "1h30m", "250ms", "0s".
+std::string format_duration(Milliseconds duration);
+
+} // namespace dkimwatch

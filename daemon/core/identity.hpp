@@ -1,0 +1,36 @@
+#pragma once
+// A configured identity: (account, region, domain) and the DKIM method SES uses for it.
+
+#include <array>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dkimwatch {
+
+// Easy DKIM: three CNAMEs <token>._domainkey.<domain> -> <token>.<signing_hosted_zone>.
+struct EasyDkim {
+    std::array<std::string, 3> tokens;   // canonical (lowercase)
+    std::string signing_hosted_zone;     // canonical, e.g. "dkim.amazonses.com"
+    bool hosted_zone_from_config = false; // true when the user set signing_hosted_zone
+};
+
+// BYODKIM: one TXT at <selector>._domainkey.<domain> carrying the user's public key.
+struct Byodkim {
+    std::string selector;
+    std::vector<unsigned char> public_key_der; // SubjectPublicKeyInfo DER of the configured key
+    int key_bits = 0;                          // RSA modulus size of the configured key
+    std::string key_source;                    // "public_key", "public_key_file PATH", ...
+};
+
+struct Identity {
+    std::string domain;  // canonical
+    std::string account; // free-form label, usually a 12-digit AWS account id
+    std::string region;  // e.g. "us-east-1"
+    std::variant<EasyDkim, Byodkim> method;
+
+    // "easy_dkim" or "byodkim".
+    const char* method_name() const;
+};
+
+} // namespace dkimwatch

@@ -1,0 +1,36 @@
+#pragma once
+// Converts one DNS response packet (wire format) into what the evaluator needs. Hostile input
+// is expected: anything that does not parse or does not answer the question is reported as
+// malformed, never trusted, never a crash.
+
+#include "core/dns_lookup.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dkimwatch {
+
+// What one response said about one question.
+struct ParsedAnswer {
+    bool parsed = false;        // false: not a DNS message, or its question is not ours
+    bool truncated = false;     // TC bit set
+    int rcode = 0;              // header rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED ...)
+    // CNAMEs in the answer section, followed from the question name in order (canonical).
+    std::vector<std::string> cname_chain;
+    // Records of the requested type owned by the last name of the chain (TXT: the strings).
+    std::vector<std::vector<std::string>> txt_records;
+    bool has_requested_type = false; // any record of the requested type at the chain's end
+    std::string error;               // why parsed is false
+};
+
+// `qname` canonical, `id` the query id that was sent. Checks the id and question section.
+ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id,
+                            const std::string& qname, RecordType qtype);
+
+// Builds a query (RD set, EDNS0 OPT with `edns_buffer_size`, no DO bit) in wire format.
+std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
+                                      std::uint16_t edns_buffer_size);
+
+} // namespace dkimwatch
