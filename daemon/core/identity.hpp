@@ -10,8 +10,8 @@ namespace dkimwatch {
 
 // Easy DKIM: three CNAMEs <token>._domainkey.<domain> -> <token>.<signing_hosted_zone>.
 struct EasyDkim {
-    std::array<std::string, 3> tokens;   // canonical (lowercase)
-    std::string signing_hosted_zone;     // canonical, e.g. "dkim.amazonses.com"
+    std::array<std::string, 3> tokens;    // canonical (lowercase)
+    std::string signing_hosted_zone;      // canonical, e.g. "dkim.amazonses.com"
     bool hosted_zone_from_config = false; // true when the user set signing_hosted_zone
 };
 

@@ -1,0 +1,143 @@
+#include "app/check_report.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace dkimwatch {
+
+std::string format_utc_timestamp(std::chrono::system_clock::time_point time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buffer;
+}
+
+std::string render_check_json(const CheckRun& run) {
+    using Json = nlohmann::ordered_json;
+    Json document;
+    document["checked_at"] = format_utc_timestamp(run.checked_at);
+    Json identities = Json::array();
+    for (const auto& report : run.reports) {
+        const Identity& identity = *report.identity;
+        Json entry;
+        entry["domain"] = identity.domain;
+        entry["account"] = identity.account;
+        entry["region"] = identity.region;
+        entry["method"] = identity.method_name();
+        entry["status"] = identity_status_name(report.worst);
+        Json records = Json::array();
+        for (const auto& record : report.records) {
+            Json item;
+            item["name"] = record.name;
+            item["type"] = record.type;
+            item["expected"] = record.expected;
+            item["observed"] = record.observed ? Json(*record.observed) : Json(nullptr);
+            item["verdict"] = verdict_code_name(record.code);
+            item["severity"] = severity_name(record.severity);
+            item["message"] = record.message;
+            item["server"] = record.server.empty() ? Json(nullptr) : Json(record.server);
+            item["latency_ms"] = std::chrono::duration<double, std::milli>(record.latency).count();
+            records.push_back(std::move(item));
+        }
+        entry["records"] = std::move(records);
+        identities.push_back(std::move(entry));
+    }
+    document["identities"] = std::move(identities);
+    return document.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+struct Row {
+    const IdentityReport* report;
+    const RecordVerdict* record;
+};
+
+const char* severity_label(Severity severity) {
+    switch (severity) {
+    case Severity::ok:
+        return "OK";
+    case Severity::warning:
+        return "WARNING";
+    case Severity::error:
+        return "ERROR";
+    case Severity::indeterminate:
+        return "UNKNOWN";
+    }
+    return "UNKNOWN";
+}
+
+std::string pad(std::string text, std::size_t width) {
+    if (text.size() < width) {
+        text.append(width - text.size(), ' ');
+    }
+    return text;
+}
+
+} // namespace
+
+std::string render_check_text(const CheckRun& run) {
+    std::vector<Row> rows;
+    std::size_t counts[4] = {0, 0, 0, 0};
+    std::size_t name_width = 0;
+    for (const auto& report : run.reports) {
+        for (const auto& record : report.records) {
+            rows.push_back({&report, &record});
+            ++counts[severity_rank(record.severity)];
+            name_width = std::max(name_width, record.name.size() + record.type.size() + 1);
+        }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return severity_rank(a.record->severity) > severity_rank(b.record->severity);
+    });
+
+    std::string out = "dkimwatch check at " + format_utc_timestamp(run.checked_at) + ": " +
+                      std::to_string(run.reports.size()) + " identities, " +
+                      std::to_string(rows.size()) + " records: " + std::to_string(counts[3]) +
+                      " error, " + std::to_string(counts[2]) + " unknown, " +
+                      std::to_string(counts[1]) + " warning, " + std::to_string(counts[0]) +
+                      " ok\n\n";
+    for (const auto& row : rows) {
+        const Identity& identity = *row.report->identity;
+        const RecordVerdict& record = *row.record;
+        out += pad(severity_label(record.severity), 8) + " " +
+               pad(verdict_code_name(record.code), 17) + " " +
+               pad(record.type + " " + record.name, name_width) + "  (" + identity.account + " " +
+               identity.region + " " + identity.domain + ")\n";
+        if (record.severity != Severity::ok) {
+            out += "         expected: " + record.expected + "\n";
+            out +=
+                "         observed: " + (record.observed ? *record.observed : "(nothing)") + "\n";
+            out += "         " + record.message + "\n";
+        }
+    }
+    return out;
+}
+
+int check_exit_code(const std::vector<IdentityReport>& reports) {
+    bool any_warning = false;
+    bool any_unknown = false;
+    for (const auto& report : reports) {
+        switch (report.worst) {
+        case Severity::error:
+            return 2;
+        case Severity::indeterminate:
+            any_unknown = true;
+            break;
+        case Severity::warning:
+            any_warning = true;
+            break;
+        case Severity::ok:
+            break;
+        }
+    }
+    if (any_unknown) {
+        return 3;
+    }
+    return any_warning ? 1 : 0;
+}
+
+} // namespace dkimwatch

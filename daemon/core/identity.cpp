@@ -1,0 +1,9 @@
+#include "core/identity.hpp"
+
+namespace dkimwatch {
+
+const char* Identity::method_name() const {
+    return std::holds_alternative<EasyDkim>(method) ? "easy_dkim" : "byodkim";
+}
+
+} // namespace dkimwatch

@@ -1,0 +1,81 @@
+#include "core/verdict.hpp"
+
+namespace dkimwatch {
+
+const char* verdict_code_name(VerdictCode code) {
+    switch (code) {
+    case VerdictCode::ok:
+        return "ok";
+    case VerdictCode::missing:
+        return "missing";
+    case VerdictCode::doubled_domain:
+        return "doubled_domain";
+    case VerdictCode::wrong_target:
+        return "wrong_target";
+    case VerdictCode::wrong_type:
+        return "wrong_type";
+    case VerdictCode::txt_servfail:
+        return "txt_servfail";
+    case VerdictCode::key_malformed:
+        return "key_malformed";
+    case VerdictCode::key_mismatch:
+        return "key_mismatch";
+    case VerdictCode::key_revoked:
+        return "key_revoked";
+    case VerdictCode::key_size:
+        return "key_size";
+    case VerdictCode::weak_key:
+        return "weak_key";
+    case VerdictCode::multiple_records:
+        return "multiple_records";
+    case VerdictCode::testing_mode:
+        return "testing_mode";
+    case VerdictCode::dns_error:
+        return "dns_error";
+    }
+    return "unknown";
+}
+
+const char* severity_name(Severity severity) {
+    switch (severity) {
+    case Severity::ok:
+        return "ok";
+    case Severity::warning:
+        return "warning";
+    case Severity::error:
+        return "error";
+    case Severity::indeterminate:
+        return "indeterminate";
+    }
+    return "unknown";
+}
+
+Severity severity_of(VerdictCode code) {
+    switch (code) {
+    case VerdictCode::ok:
+        return Severity::ok;
+    case VerdictCode::weak_key:
+    case VerdictCode::testing_mode:
+        return Severity::warning;
+    case VerdictCode::dns_error:
+        return Severity::indeterminate;
+    default:
+        return Severity::error;
+    }
+}
+
+int severity_rank(Severity severity) {
+    switch (severity) {
+    case Severity::ok:
+        return 0;
+    case Severity::warning:
+        return 1;
+    case Severity::indeterminate:
+        return 2;
+    case Severity::error:
+        return 3;
+    }
+    return 0;
+}
+
+} // namespace dkimwatch

@@ -1,0 +1,147 @@
+// dkimwatch: watches the DKIM DNS records that Amazon SES relies on.
+// This file only parses the command line and dispatches to the commands in app/.
+
+#include "app/check_command.hpp"
+#include "app/keycheck_command.hpp"
+#include "app/logging.hpp"
+#include "app/validate_command.hpp"
+#include "app/version_info.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+namespace {
+
+// Monitoring-plugins UNKNOWN: also used for usage errors.
+constexpr int k_exit_usage = 3;
+
+constexpr const char* k_overview =
+    "dkimwatch watches the DKIM DNS records that Amazon SES relies on (Easy DKIM CNAMEs and "
+    "BYODKIM TXT keys) and says precisely what is wrong before SES stops signing your mail.";
+
+constexpr const char* k_main_footer = R"(
+Examples:
+  dkimwatch check --config /etc/dkimwatch/dkimwatch.yaml
+  dkimwatch check --config dkimwatch.yaml --format json | jq '.identities[].status'
+  dkimwatch validate --config dkimwatch.yaml
+  dkimwatch keycheck --domain example.org --selector sel1 --private-key dkim.pem
+
+Exit codes of check and keycheck (monitoring-plugins convention):
+  0 all ok, 1 warnings only, 2 at least one error, 3 unknown (indeterminate DNS, config or
+  usage error). validate exits 0 when the file is valid and 1 otherwise.
+Run "dkimwatch <command> --help" for the options of each command.)";
+
+constexpr const char* k_check_footer = R"(
+Checks every record of every identity once and prints a verdict per record: ok, missing,
+doubled_domain, wrong_target, wrong_type, txt_servfail, key_malformed, key_mismatch,
+key_revoked, key_size, weak_key, multiple_records, testing_mode or dns_error.
+
+Examples:
+  dkimwatch check --config dkimwatch.yaml
+  dkimwatch check --config dkimwatch.yaml --format json
+
+As a Nagios/Icinga check: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.)";
+
+constexpr const char* k_validate_footer = R"(
+Parses the configuration strictly (unknown keys, bad values, duplicates and unreadable key files
+are errors) without touching the network. Prints "ok", or one line per error:
+  dkimwatch.yaml:14:7: easy_dkim.tokens must list exactly 3 tokens, got 2
+
+Example:
+  dkimwatch validate --config /etc/dkimwatch/dkimwatch.yaml)";
+
+constexpr const char* k_keycheck_footer = R"(
+The BYODKIM preflight: checks the selector against the SES rule (1 to 63 letters and digits),
+loads the key (PEM, DER or base64; PKCS#1 or PKCS#8; private or public) and checks it is RSA
+1024 or 2048 bits, prints the exact TXT record to publish (zone-file strings of at most 255
+bytes, and the single line web consoles want), then looks at what is published now.
+
+Examples:
+  dkimwatch keycheck --domain example.org --selector sel1 --private-key dkim-private.pem
+  dkimwatch keycheck --domain example.org --selector sel1 --public-key dkim.pub --offline
+  dkimwatch keycheck --domain example.org --selector sel1 --public-key dkim.pub --resolver 9.9.9.9
+
+Exit codes: 0 fine, 1 warning (1024-bit key), 2 the selector or key is unacceptable to SES or the
+published record is wrong, 3 unreadable input, usage error or indeterminate lookup.)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{k_overview, "dkimwatch"};
+    app.footer(k_main_footer);
+    app.require_subcommand(0, 1);
+
+    bool show_version = false;
+    std::string log_level = "warn";
+    app.add_flag("--version,-V", show_version, "Print the version and the library versions");
+    app.add_option("--log-level", log_level,
+                   "Log level on stderr: trace, debug, info, warn, error, critical, off")
+        ->capture_default_str();
+
+    dkimwatch::CheckOptions check_options;
+    auto* check = app.add_subcommand("check", "Check every configured identity once and report");
+    check->footer(k_check_footer);
+    check->add_option("--config,-c", check_options.config_path, "Configuration file (YAML)")
+        ->required();
+    check->add_option("--format,-f", check_options.format, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+
+    std::string validate_config;
+    auto* validate = app.add_subcommand("validate", "Validate a configuration file and exit");
+    validate->footer(k_validate_footer);
+    validate->add_option("--config,-c", validate_config, "Configuration file (YAML)")->required();
+
+    dkimwatch::KeycheckOptions keycheck_options;
+    auto* keycheck = app.add_subcommand(
+        "keycheck", "BYODKIM preflight: check a selector and key, print the record to publish");
+    keycheck->footer(k_keycheck_footer);
+    keycheck->add_option("--domain,-d", keycheck_options.domain, "The sending domain")->required();
+    keycheck->add_option("--selector,-s", keycheck_options.selector, "The DKIM selector")
+        ->required();
+    auto* private_key = keycheck->add_option("--private-key", keycheck_options.private_key_file,
+                                             "Private key file (PEM/DER/base64, PKCS#1 or #8)");
+    auto* public_key = keycheck->add_option("--public-key", keycheck_options.public_key_file,
+                                            "Public key file (PEM/DER/base64)");
+    private_key->excludes(public_key);
+    public_key->excludes(private_key);
+    keycheck->add_option("--config,-c", keycheck_options.config_path,
+                         "Take the DNS resolvers and timeouts from this configuration");
+    keycheck->add_option("--resolver", keycheck_options.resolvers,
+                         "Resolver to ask (IP or IP:port); repeatable; overrides --config");
+    keycheck->add_flag("--offline", keycheck_options.offline,
+                       "Do not look up what is published now");
+    keycheck->add_option("--format,-f", keycheck_options.format, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+        if (keycheck->parsed() && private_key->count() + public_key->count() != 1) {
+            throw CLI::RequiredError("exactly one of --private-key or --public-key");
+        }
+    } catch (const CLI::ParseError& error) {
+        const int code = app.exit(error);
+        return code == 0 ? 0 : k_exit_usage;
+    }
+
+    if (show_version) {
+        std::cout << dkimwatch::version_text();
+        return 0;
+    }
+    if (auto logging = dkimwatch::setup_logging(log_level); !logging) {
+        std::cerr << "dkimwatch: " << logging.error() << "\n";
+        return k_exit_usage;
+    }
+    if (check->parsed()) {
+        return dkimwatch::run_check_command(check_options);
+    }
+    if (validate->parsed()) {
+        return dkimwatch::run_validate_command(validate_config);
+    }
+    if (keycheck->parsed()) {
+        return dkimwatch::run_keycheck_command(keycheck_options);
+    }
+    std::cerr << app.help();
+    return k_exit_usage;
+}

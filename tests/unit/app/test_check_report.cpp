@@ -1,0 +1,86 @@
+#include "app/check_report.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace dkimwatch;
+
+namespace {
+
+Identity identity() {
+    Identity id;
+    id.domain = "example.com";
+    id.account = "111122223333";
+    id.region = "us-east-1";
+    id.method = EasyDkim{{"tok1", "tok2", "tok3"}, "dkim.amazonses.com", false};
+    return id;
+}
+
+RecordVerdict record(const std::string& token, VerdictCode code,
+                     std::optional<std::string> observed) {
+    RecordVerdict verdict;
+    verdict.name = token + "._domainkey.example.com";
+    verdict.type = "CNAME";
+    verdict.expected = token + ".dkim.amazonses.com";
+    verdict.observed = std::move(observed);
+    verdict.code = code;
+    verdict.severity = severity_of(code);
+    verdict.message = "message for " + token;
+    return verdict;
+}
+
+CheckRun sample(const Identity& id) {
+    CheckRun run;
+    run.checked_at = std::chrono::system_clock::time_point(std::chrono::seconds(1795694400));
+    IdentityReport report;
+    report.identity = &id;
+    report.records = {record("tok1", VerdictCode::ok, "tok1.dkim.amazonses.com"),
+                      record("tok2", VerdictCode::missing, std::nullopt)};
+    report.worst = Severity::error;
+    run.reports.push_back(report);
+    return run;
+}
+
+} // namespace
+
+TEST(CheckReport, JsonFollowsTheContract) {
+    const Identity id = identity();
+    const auto json = nlohmann::json::parse(render_check_json(sample(id)));
+    EXPECT_EQ(json["checked_at"], "2026-11-26T12:00:00Z");
+    const auto& entry = json["identities"][0];
+    EXPECT_EQ(entry["domain"], "example.com");
+    EXPECT_EQ(entry["account"], "111122223333");
+    EXPECT_EQ(entry["region"], "us-east-1");
+    EXPECT_EQ(entry["method"], "easy_dkim");
+    EXPECT_EQ(entry["status"], "error");
+    EXPECT_EQ(entry["records"][0]["verdict"], "ok");
+    EXPECT_EQ(entry["records"][0]["observed"], "tok1.dkim.amazonses.com");
+    EXPECT_TRUE(entry["records"][1]["observed"].is_null());
+    EXPECT_EQ(entry["records"][1]["severity"], "error");
+    EXPECT_EQ(entry["records"][1]["type"], "CNAME");
+    EXPECT_EQ(entry["records"][1]["expected"], "tok2.dkim.amazonses.com");
+}
+
+TEST(CheckReport, TextListsProblemsFirst) {
+    const Identity id = identity();
+    const std::string text = render_check_text(sample(id));
+    const auto missing = text.find("missing");
+    const auto ok = text.find("OK ");
+    ASSERT_NE(missing, std::string::npos);
+    ASSERT_NE(ok, std::string::npos);
+    EXPECT_LT(missing, ok);
+    EXPECT_NE(text.find("observed: (nothing)"), std::string::npos);
+    EXPECT_NE(text.find("1 error, 0 unknown, 0 warning, 1 ok"), std::string::npos);
+}
+
+TEST(CheckReport, ExitCodesFollowMonitoringPlugins) {
+    IdentityReport ok, warning, unknown, error;
+    warning.worst = Severity::warning;
+    unknown.worst = Severity::indeterminate;
+    error.worst = Severity::error;
+    EXPECT_EQ(check_exit_code({}), 0);
+    EXPECT_EQ(check_exit_code({ok, ok}), 0);
+    EXPECT_EQ(check_exit_code({ok, warning}), 1);
+    EXPECT_EQ(check_exit_code({warning, unknown}), 3);
+    EXPECT_EQ(check_exit_code({unknown, error, warning}), 2);
+}
