@@ -2,6 +2,7 @@
 // A configured identity: (account, region, domain) and the DKIM method SES uses for it.
 
 #include <array>
+#include <compare>
 #include <string>
 #include <variant>
 #include <vector>
@@ -23,6 +24,18 @@ struct Byodkim {
     std::string key_source;                    // "public_key", "public_key_file PATH", ...
 };
 
+// What identifies an identity across configurations, restarts and the store.
+struct IdentityKey {
+    std::string account;
+    std::string region;
+    std::string domain;
+
+    // "account/region/domain", for logs and messages.
+    std::string to_string() const;
+    auto operator<=>(const IdentityKey&) const = default;
+    bool operator==(const IdentityKey&) const = default;
+};
+
 struct Identity {
     std::string domain;  // canonical
     std::string account; // free-form label, usually a 12-digit AWS account id
@@ -31,6 +44,7 @@ struct Identity {
 
     // "easy_dkim" or "byodkim".
     const char* method_name() const;
+    IdentityKey key() const { return {account, region, domain}; }
 };
 
 } // namespace dkimwatch
