@@ -1,0 +1,867 @@
+#include "config/config_loader.hpp"
+
+#include "core/dns_name.hpp"
+#include "core/duration.hpp"
+#include "core/public_key.hpp"
+#include "core/region_table.hpp"
+#include "core/selector.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <tuple>
+#include <utility>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+namespace dkimwatch {
+
+std::string ConfigError::to_string() const {
+    if (line <= 0) {
+        return file + ": " + message;
+    }
+    std::string out = file + ":" + std::to_string(line);
+    if (column > 0) {
+        out += ":" + std::to_string(column);
+    }
+    return out + ": " + message;
+}
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+// Config and key files are small; anything bigger is a mistake, not something to read.
+constexpr std::size_t k_max_config_bytes = 16 * 1024 * 1024;
+constexpr std::size_t k_max_key_file_bytes = 1024 * 1024;
+constexpr std::size_t k_max_dns_name_bytes = 253;
+constexpr std::size_t k_easy_dkim_token_count = 3;
+
+std::string join(Keys keys) {
+    std::string out;
+    for (std::string_view key : keys) {
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += key;
+    }
+    return out;
+}
+
+// A user-written text quoted for a message, shortened when long (a pasted key must not be
+// repeated in full).
+std::string quote(std::string_view text) {
+    constexpr std::size_t k_max_shown = 64;
+    if (text.size() <= k_max_shown) {
+        return "\"" + std::string(text) + "\"";
+    }
+    return "\"" + std::string(text.substr(0, 24)) + "...\" (" + std::to_string(text.size()) +
+           " characters)";
+}
+
+// What a node is, for "got ..." in messages.
+std::string describe(const YAML::Node& node) {
+    if (!node.IsDefined() || node.IsNull()) {
+        return "nothing";
+    }
+    if (node.IsSequence()) {
+        return "a sequence";
+    }
+    if (node.IsMap()) {
+        return "a mapping";
+    }
+    if (node.Scalar().empty()) {
+        return "an empty string";
+    }
+    return quote(node.Scalar());
+}
+
+bool is_plain_scalar(const YAML::Node& node) {
+    return node.IsScalar() && node.Tag() != "!";
+}
+
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+        return Error{std::strerror(errno)};
+    }
+    std::string content;
+    char buffer[8192];
+    while (true) {
+        const std::size_t got = std::fread(buffer, 1, sizeof buffer, file);
+        content.append(buffer, got);
+        if (content.size() > max_bytes) {
+            std::fclose(file);
+            return Error{"the file is larger than " + std::to_string(max_bytes / 1024) + " KiB"};
+        }
+        if (got < sizeof buffer) {
+            break;
+        }
+    }
+    const bool failed = std::ferror(file) != 0;
+    const int read_errno = errno;
+    std::fclose(file);
+    if (failed) {
+        return Error{std::strerror(read_errno)};
+    }
+    return content;
+}
+
+// One key/value of a mapping, or one item of a sequence (then `key` is undefined), with the
+// path used in messages ("dns.timeout", "easy_dkim.tokens[1]").
+struct Field {
+    std::string path;
+    YAML::Node key;
+    YAML::Node value;
+};
+
+// Collects errors and holds what the section readers share.
+class Reader {
+public:
+    Reader(std::string display_name, std::filesystem::path base_dir)
+        : m_display_name(std::move(display_name)), m_base_dir(std::move(base_dir)) {}
+
+    const std::filesystem::path& base_dir() const { return m_base_dir; }
+
+    void error_at(const YAML::Mark& mark, std::string message) {
+        ConfigError error{m_display_name, 0, 0, std::move(message)};
+        if (!mark.is_null() && mark.line >= 0) {
+            error.line = mark.line + 1;
+            error.column = mark.column + 1;
+        }
+        m_errors.push_back(std::move(error));
+    }
+    void error_at(const YAML::Node& node, std::string message) {
+        error_at(node.Mark(), std::move(message));
+    }
+    // Values that are empty (a key with nothing after it) carry the position of whatever
+    // follows them, so errors about them point at their key instead.
+    void error_at(const Field& field, std::string message) {
+        const bool value_has_position =
+            field.value.IsDefined() && !field.value.IsNull() && !field.value.Mark().is_null();
+        if (value_has_position || !field.key.IsDefined() || field.key.Mark().is_null()) {
+            error_at(field.value.Mark(), std::move(message));
+        } else {
+            error_at(field.key.Mark(), std::move(message));
+        }
+    }
+    void error_at_key(const Field& field, std::string message) {
+        if (field.key.IsDefined() && !field.key.Mark().is_null()) {
+            error_at(field.key.Mark(), std::move(message));
+        } else {
+            error_at(field, std::move(message));
+        }
+    }
+    void file_error(std::string message) {
+        m_errors.push_back(ConfigError{m_display_name, 0, 0, std::move(message)});
+    }
+
+    bool has_errors() const { return !m_errors.empty(); }
+    std::size_t error_count() const { return m_errors.size(); }
+
+    // File order; errors about the whole file last.
+    std::vector<ConfigError> take_errors() {
+        std::stable_sort(
+            m_errors.begin(), m_errors.end(), [](const ConfigError& a, const ConfigError& b) {
+                auto rank = [](const ConfigError& e) {
+                    return std::pair(e.line == 0 ? std::numeric_limits<int>::max() : e.line,
+                                     e.column);
+                };
+                return rank(a) < rank(b);
+            });
+        return std::move(m_errors);
+    }
+
+    // Visits the entries of the mapping `node` in file order. Reports keys that are not names,
+    // duplicate keys (the first one wins) and keys outside `allowed`; `visit(name, field)` sees
+    // only the others, with field.path = path_prefix + name. `where` names the mapping in
+    // messages ("dns", "easy_dkim"; empty for the top level).
+    template <typename Visit>
+    void visit_mapping(const YAML::Node& node, std::string_view where, Keys allowed,
+                       const std::string& path_prefix, Visit&& visit) {
+        std::map<std::string, int, std::less<>> first_line;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const YAML::Node key = it->first;
+            const YAML::Node value = it->second;
+            const std::string in_where =
+                where.empty() ? std::string(" at the top level") : " in " + std::string(where);
+            if (!key.IsScalar()) {
+                error_at(key.Mark().is_null() ? value.Mark() : key.Mark(),
+                         "keys must be names" + in_where + " (allowed: " + join(allowed) +
+                             "), got " + describe(key));
+                continue;
+            }
+            const std::string& name = key.Scalar();
+            const int line = key.Mark().line + 1;
+            if (auto seen = first_line.find(name); seen != first_line.end()) {
+                error_at(key, "duplicate key " + quote(name) + in_where +
+                                  "; first defined at line " + std::to_string(seen->second));
+                continue;
+            }
+            first_line.emplace(name, line);
+            if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+                error_at(key, (where.empty()
+                                   ? "unknown top-level key " + quote(name)
+                                   : "unknown key " + quote(name) + " in " + std::string(where)) +
+                                  " (allowed: " + join(allowed) + ")");
+                continue;
+            }
+            visit(name, Field{path_prefix + name, key, value});
+        }
+    }
+
+    // A non-empty string; numbers and other plain scalars count as their text.
+    std::optional<std::string> read_string(const Field& field, std::string_view expected) {
+        if (!field.value.IsScalar() || field.value.Scalar().empty()) {
+            error_at(field, field.path + " must be " + std::string(expected) + ", got " +
+                                describe(field.value));
+            return std::nullopt;
+        }
+        return field.value.Scalar();
+    }
+
+    // An integer in [min, max] written as a plain YAML number. `expected` describes the range.
+    std::optional<int> read_int(const Field& field, int min, int max, std::string_view expected) {
+        const std::string message_start =
+            field.path + " must be " + std::string(expected) + ", got ";
+        if (!is_plain_scalar(field.value)) {
+            std::string got = describe(field.value);
+            if (field.value.IsScalar()) {
+                got += " (a quoted string)";
+            }
+            error_at(field, message_start + got);
+            return std::nullopt;
+        }
+        const std::string& text = field.value.Scalar();
+        std::string_view digits = text;
+        if (!digits.empty() && digits.front() == '+') {
+            digits.remove_prefix(1);
+        }
+        long long value = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        if (digits.empty() || end != digits.data() + digits.size() ||
+            (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+            error_at(field, message_start + quote(text));
+            return std::nullopt;
+        }
+        if (ec == std::errc::result_out_of_range || value < min || value > max) {
+            error_at(field, message_start + text);
+            return std::nullopt;
+        }
+        return static_cast<int>(value);
+    }
+
+    // A duration such as 2s or 1h30m.
+    std::optional<Milliseconds> read_duration(const Field& field) {
+        if (!field.value.IsScalar()) {
+            error_at(field, field.path + " must be a duration such as 2s, 500ms or 1h30m, got " +
+                                describe(field.value));
+            return std::nullopt;
+        }
+        auto duration = parse_duration(field.value.Scalar());
+        if (!duration) {
+            error_at(field, field.path + ": " + duration.error());
+            return std::nullopt;
+        }
+        return *duration;
+    }
+
+    // A host name, returned canonical. `example` is shown when the value is not a string.
+    std::optional<std::string> read_domain(const Field& field, std::string_view example) {
+        auto text = read_string(field, "a domain name such as " + std::string(example));
+        if (!text) {
+            return std::nullopt;
+        }
+        if (auto reason = invalid_domain_reason(*text)) {
+            error_at(field, field.path + " " + quote(*text) + " is invalid: " + *reason);
+            return std::nullopt;
+        }
+        return canonical_name(*text);
+    }
+
+    // Checks that a name dkimwatch will query fits in DNS. `shape` shows how the name is
+    // built ("tok1._domainkey.<domain>"); the name itself may be too long to print.
+    void check_name_length(const Field& field, const std::string& name, const std::string& shape) {
+        if (name.size() > k_max_dns_name_bytes) {
+            error_at(field, field.path + ": the record name " + shape + " would be " +
+                                std::to_string(name.size()) +
+                                " bytes long; DNS names are at most 253 bytes");
+        }
+    }
+
+private:
+    std::string m_display_name;
+    std::filesystem::path m_base_dir;
+    std::vector<ConfigError> m_errors;
+};
+
+// ---------------------------------------------------------------------------------------------
+// dns:
+
+void read_resolvers(Reader& reader, const Field& field, std::vector<ServerAddress>& out) {
+    if (!field.value.IsSequence()) {
+        reader.error_at(field, field.path +
+                                   " must be a sequence of addresses such as [\"9.9.9.9\", "
+                                   "\"127.0.0.1:5301\", \"[::1]:53\"], got " +
+                                   describe(field.value));
+        return;
+    }
+    if (field.value.size() == 0) {
+        reader.error_at_key(field, field.path +
+                                       " is empty; list at least one address, or remove the key "
+                                       "to use the servers in /etc/resolv.conf");
+        return;
+    }
+    std::vector<std::size_t> indexes; // of the entries of `out` in the sequence
+    std::size_t index = 0;
+    for (auto it = field.value.begin(); it != field.value.end(); ++it, ++index) {
+        const Field item{field.path + "[" + std::to_string(index) + "]", YAML::Node(), *it};
+        if (!item.value.IsScalar()) {
+            std::string message = item.path +
+                                  " must be an address such as \"9.9.9.9\" or "
+                                  "\"127.0.0.1:5301\", got " +
+                                  describe(item.value);
+            if (item.value.IsSequence()) {
+                message += " (quote IPv6 addresses with a port: \"[::1]:53\")";
+            }
+            reader.error_at(item, message);
+            continue;
+        }
+        auto address = parse_server_address(item.value.Scalar());
+        if (!address) {
+            reader.error_at(item, item.path + ": " + address.error());
+            continue;
+        }
+        const auto same = std::find(out.begin(), out.end(), *address);
+        if (same != out.end()) {
+            reader.error_at(
+                item, item.path + ": " + address->to_string() + " is listed twice (first as " +
+                          field.path + "[" +
+                          std::to_string(indexes[static_cast<std::size_t>(same - out.begin())]) +
+                          "])");
+            continue;
+        }
+        out.push_back(*address);
+        indexes.push_back(index);
+    }
+}
+
+void read_dns_section(Reader& reader, const Field& section, Config& config) {
+    static constexpr std::array<std::string_view, 5> k_keys{"resolvers", "timeout", "attempts",
+                                                            "max_inflight", "max_qps"};
+    if (!section.value.IsMap()) {
+        reader.error_at(section, "dns must be a mapping with the keys " + join(k_keys) + ", got " +
+                                     describe(section.value));
+        return;
+    }
+    DnsSettings& dns = config.dns;
+    reader.visit_mapping(
+        section.value, "dns", k_keys, "dns.", [&](std::string_view name, const Field& field) {
+            if (name == "resolvers") {
+                read_resolvers(reader, field, dns.resolvers);
+            } else if (name == "timeout") {
+                constexpr Milliseconds k_max_timeout = std::chrono::seconds(60);
+                if (auto timeout = reader.read_duration(field)) {
+                    if (*timeout <= Milliseconds::zero() || *timeout > k_max_timeout) {
+                        reader.error_at(field, field.path +
+                                                   " must be more than 0s and at most 60s, got " +
+                                                   field.value.Scalar());
+                    } else {
+                        dns.timeout = *timeout;
+                    }
+                }
+            } else if (name == "attempts") {
+                if (auto value = reader.read_int(field, 1, 10, "an integer from 1 to 10")) {
+                    dns.attempts = *value;
+                }
+            } else if (name == "max_inflight") {
+                if (auto value = reader.read_int(field, 1, 65535, "an integer from 1 to 65535")) {
+                    dns.max_inflight = *value;
+                }
+            } else if (name == "max_qps") {
+                if (auto value = reader.read_int(field, 0, std::numeric_limits<int>::max(),
+                                                 "an integer >= 0 (0 means unlimited)")) {
+                    dns.max_qps = *value;
+                }
+            }
+        });
+}
+
+// ---------------------------------------------------------------------------------------------
+// identities:
+
+// What an identity mapping held, before the cross-checks.
+struct IdentityFields {
+    std::optional<Field> domain, account, region, easy_dkim, byodkim;
+};
+
+void read_easy_dkim(Reader& reader, const Field& section, const std::string& domain,
+                    const std::string& region, EasyDkim& out) {
+    static constexpr std::array<std::string_view, 2> k_keys{"tokens", "signing_hosted_zone"};
+    if (!section.value.IsMap()) {
+        reader.error_at(section, "easy_dkim must be a mapping with tokens (and optionally "
+                                 "signing_hosted_zone), got " +
+                                     describe(section.value));
+        return;
+    }
+    std::optional<Field> tokens_field;
+    std::optional<Field> zone_field;
+    reader.visit_mapping(section.value, "easy_dkim", k_keys, "easy_dkim.",
+                         [&](std::string_view name, const Field& field) {
+                             (name == "tokens" ? tokens_field : zone_field).emplace(field);
+                         });
+
+    out.signing_hosted_zone = default_signing_hosted_zone(region);
+    if (zone_field) {
+        if (auto zone = reader.read_domain(*zone_field, "dkim.amazonses.com")) {
+            out.signing_hosted_zone = *zone;
+            out.hosted_zone_from_config = true;
+        }
+    }
+
+    if (!tokens_field) {
+        reader.error_at_key(section, "easy_dkim.tokens is missing: list the 3 tokens SES gave "
+                                     "for this identity");
+    } else if (!tokens_field->value.IsSequence()) {
+        reader.error_at(*tokens_field, "easy_dkim.tokens must be a sequence of 3 tokens, got " +
+                                           describe(tokens_field->value));
+    } else {
+        const YAML::Node& list = tokens_field->value;
+        if (list.size() != k_easy_dkim_token_count) {
+            reader.error_at_key(*tokens_field, "easy_dkim.tokens must list exactly 3 tokens, got " +
+                                                   std::to_string(list.size()));
+        }
+        std::vector<std::string> seen;
+        std::size_t index = 0;
+        for (auto it = list.begin(); it != list.end(); ++it, ++index) {
+            const Field item{"easy_dkim.tokens[" + std::to_string(index) + "]", YAML::Node(), *it};
+            auto token = reader.read_string(item, "a token (one DNS label)");
+            if (!token) {
+                continue;
+            }
+            if (auto reason = invalid_label_reason(*token)) {
+                reader.error_at(item, item.path + " " + quote(*token) +
+                                          " is not a DNS label: " + *reason);
+                continue;
+            }
+            std::string canonical = canonical_name(*token);
+            const auto repeated = std::find(seen.begin(), seen.end(), canonical);
+            if (repeated != seen.end()) {
+                reader.error_at(item, item.path + " " + quote(*token) +
+                                          " repeats easy_dkim.tokens[" +
+                                          std::to_string(repeated - seen.begin()) +
+                                          "]; the 3 tokens must be distinct");
+            }
+            seen.push_back(canonical);
+            if (!domain.empty()) {
+                reader.check_name_length(item, canonical + "._domainkey." + domain,
+                                         canonical + "._domainkey.<domain>");
+            }
+            reader.check_name_length(item, canonical + "." + out.signing_hosted_zone,
+                                     canonical + ".<signing_hosted_zone>");
+            if (index < k_easy_dkim_token_count) {
+                out.tokens[index] = std::move(canonical);
+            }
+        }
+    }
+}
+
+// Loads the key of one of public_key, public_key_file or private_key_file into `out`.
+void read_byodkim_key(Reader& reader, std::string_view name, const Field& field, Byodkim& out) {
+    const bool inline_key = name == "public_key";
+    auto text = reader.read_string(
+        field, inline_key ? "the public key in base64 (DER SubjectPublicKeyInfo) or PEM"
+                          : "the path of a key file");
+    if (!text) {
+        return;
+    }
+    std::string content;
+    std::string subject; // how messages name the key, never its content
+    if (inline_key) {
+        subject = field.path;
+        if (text->find("-----") == std::string::npos) {
+            // Bare base64 written over several lines reaches us with spaces or newlines.
+            std::erase_if(*text,
+                          [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; });
+        }
+        content = std::move(*text);
+        out.key_source = "public_key";
+    } else {
+        const std::filesystem::path written(*text);
+        const std::filesystem::path resolved =
+            (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
+        subject = field.path + " " + quote(*text);
+        if (!written.is_absolute()) {
+            subject += " (" + resolved.string() + ")";
+        }
+        auto file = read_file(resolved, k_max_key_file_bytes);
+        if (!file) {
+            reader.error_at(field, subject + ": cannot read: " + file.error());
+            return;
+        }
+        content = std::move(*file);
+        out.key_source = std::string(name) + " " + resolved.string();
+    }
+    auto key = load_byodkim_key(content);
+    if (!key) {
+        reader.error_at(field, subject + ": " + key.error());
+        return;
+    }
+    const bool want_private = name == "private_key_file";
+    if (key->from_private_key && !want_private) {
+        reader.error_at(field, subject + " holds a private key; keep private keys out of the "
+                                         "configuration and name their file in private_key_file");
+        return;
+    }
+    if (!key->from_private_key && want_private) {
+        reader.error_at(field,
+                        subject + " holds a public key, not a private key; use public_key_file");
+        return;
+    }
+    out.public_key_der = key->key.canonical_der;
+    out.key_bits = key->key.bits;
+}
+
+void read_byodkim(Reader& reader, const Field& section, const std::string& identity_name,
+                  const std::string& domain, Byodkim& out) {
+    static constexpr std::array<std::string_view, 4> k_keys{"selector", "public_key",
+                                                            "public_key_file", "private_key_file"};
+    static constexpr std::array<std::string_view, 3> k_key_keys{"public_key", "public_key_file",
+                                                                "private_key_file"};
+    if (!section.value.IsMap()) {
+        reader.error_at(section, "byodkim must be a mapping with selector and one of " +
+                                     join(k_key_keys) + ", got " + describe(section.value));
+        return;
+    }
+    std::optional<Field> selector_field;
+    std::vector<std::pair<std::string, Field>> key_fields;
+    reader.visit_mapping(section.value, "byodkim", k_keys, "byodkim.",
+                         [&](std::string_view name, const Field& field) {
+                             if (name == "selector") {
+                                 selector_field.emplace(field);
+                             } else {
+                                 key_fields.emplace_back(std::string(name), field);
+                             }
+                         });
+
+    if (!selector_field) {
+        reader.error_at_key(section, "byodkim.selector is missing: name the selector of the "
+                                     "DKIM record (<selector>._domainkey." +
+                                         (domain.empty() ? std::string("<domain>") : domain) + ")");
+    } else if (auto selector = reader.read_string(*selector_field,
+                                                  "a selector of 1 to 63 letters and digits")) {
+        if (auto reason = invalid_selector_reason(*selector)) {
+            reader.error_at(*selector_field,
+                            "byodkim.selector " + quote(*selector) + " " + *reason);
+        } else {
+            out.selector = canonical_name(*selector);
+            if (!domain.empty()) {
+                reader.check_name_length(*selector_field, out.selector + "._domainkey." + domain,
+                                         out.selector + "._domainkey.<domain>");
+            }
+        }
+    }
+
+    const std::string exactly_one = "identity " + identity_name + " needs exactly one of " +
+                                    join(k_key_keys) + " in byodkim, got ";
+    if (key_fields.empty()) {
+        reader.error_at_key(section, exactly_one + "none");
+    } else if (key_fields.size() > 1) {
+        std::string names;
+        for (const auto& [name, field] : key_fields) {
+            names += (names.empty() ? "" : " and ") + name;
+        }
+        reader.error_at_key(key_fields[1].second, exactly_one + names);
+    } else {
+        read_byodkim_key(reader, key_fields.front().first, key_fields.front().second, out);
+    }
+}
+
+// Position of an identity: where its mapping starts, and the identity itself.
+struct ReadIdentity {
+    YAML::Mark mark;
+    Identity identity;
+};
+
+std::optional<ReadIdentity> read_identity(Reader& reader, const Field& item) {
+    static constexpr std::array<std::string_view, 5> k_keys{"domain", "account", "region",
+                                                            "easy_dkim", "byodkim"};
+    const std::string required = " (required: domain, account, region, and easy_dkim or byodkim)";
+    if (!item.value.IsMap()) {
+        reader.error_at(item, item.path +
+                                  " must be a mapping with domain, account, region, and "
+                                  "easy_dkim or byodkim, got " +
+                                  describe(item.value));
+        return std::nullopt;
+    }
+    const std::size_t errors_before = reader.error_count();
+    IdentityFields fields;
+    std::optional<Field> second_method;
+    reader.visit_mapping(
+        item.value, "identity", k_keys, "", [&](std::string_view name, const Field& field) {
+            if (name == "domain") {
+                fields.domain.emplace(field);
+            } else if (name == "account") {
+                fields.account.emplace(field);
+            } else if (name == "region") {
+                fields.region.emplace(field);
+            } else {
+                auto& method = name == "easy_dkim" ? fields.easy_dkim : fields.byodkim;
+                method.emplace(field);
+                if (fields.easy_dkim && fields.byodkim) {
+                    second_method.emplace(field);
+                }
+            }
+        });
+
+    Identity identity;
+    std::string name = item.path;
+    if (!fields.domain) {
+        reader.error_at(item, item.path + " is missing \"domain\"" + required);
+    } else if (auto domain = reader.read_domain(*fields.domain, "example.com")) {
+        if (domain->find('.') == std::string::npos) {
+            reader.error_at(*fields.domain, "domain " + quote(*domain) +
+                                                " is invalid: an identity domain has at least "
+                                                "two labels, such as example.com");
+        } else {
+            identity.domain = *domain;
+            name = *domain;
+        }
+    }
+    const std::string identity_name = "identity " + name;
+    if (!fields.account) {
+        reader.error_at(item, identity_name + " is missing \"account\"" + required);
+    } else if (auto account =
+                   reader.read_string(*fields.account, "an AWS account such as \"111122223333\"")) {
+        identity.account = *account;
+    }
+    if (!fields.region) {
+        reader.error_at(item, identity_name + " is missing \"region\"" + required);
+    } else if (auto region =
+                   reader.read_string(*fields.region, "an AWS region such as us-east-1")) {
+        if (!looks_like_region(*region)) {
+            reader.error_at(*fields.region, "region " + quote(*region) +
+                                                " is not an AWS region name such as us-east-1 or "
+                                                "eu-west-1");
+        } else {
+            identity.region = *region;
+        }
+    }
+
+    if (second_method) {
+        reader.error_at_key(*second_method,
+                            identity_name + " has both easy_dkim and byodkim; use exactly one");
+    } else if (!fields.easy_dkim && !fields.byodkim) {
+        reader.error_at(item, identity_name + " has neither easy_dkim nor byodkim");
+    } else if (fields.easy_dkim) {
+        EasyDkim easy;
+        read_easy_dkim(reader, *fields.easy_dkim, identity.domain, identity.region, easy);
+        identity.method = std::move(easy);
+    } else {
+        Byodkim byodkim;
+        read_byodkim(reader, *fields.byodkim, name, identity.domain, byodkim);
+        identity.method = std::move(byodkim);
+    }
+    if (reader.error_count() != errors_before) {
+        // Still useful for the duplicate check when the three names are known.
+        if (identity.domain.empty() || identity.account.empty() || identity.region.empty()) {
+            return std::nullopt;
+        }
+    }
+    return ReadIdentity{item.value.Mark(), std::move(identity)};
+}
+
+void read_identities_section(Reader& reader, const Field& section, Config& config) {
+    if (section.value.IsNull() || (section.value.IsSequence() && section.value.size() == 0)) {
+        reader.error_at_key(section, "no identities configured (identities: is empty)");
+        return;
+    }
+    if (!section.value.IsSequence()) {
+        reader.error_at(section, "identities must be a sequence of identities (each a mapping "
+                                 "with domain, account, region, and easy_dkim or byodkim), got " +
+                                     describe(section.value));
+        return;
+    }
+    std::map<std::tuple<std::string, std::string, std::string>, int> first_line;
+    std::size_t index = 0;
+    for (auto it = section.value.begin(); it != section.value.end(); ++it, ++index) {
+        const Field item{"identities[" + std::to_string(index) + "]", YAML::Node(), *it};
+        const std::size_t errors_before = reader.error_count();
+        auto read = read_identity(reader, item);
+        if (!read) {
+            continue;
+        }
+        const Identity& identity = read->identity;
+        const int line = read->mark.line + 1;
+        const auto [seen, inserted] = first_line.emplace(
+            std::tuple(identity.account, identity.region, identity.domain), line);
+        if (!inserted) {
+            reader.error_at(read->mark, "duplicate identity (account " + identity.account +
+                                            ", region " + identity.region + ", domain " +
+                                            identity.domain + "); first defined at line " +
+                                            std::to_string(seen->second));
+            continue;
+        }
+        if (reader.error_count() == errors_before) {
+            config.identities.push_back(read->identity);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The top level. A new section is one reader function and one row here.
+
+using SectionReader = void (*)(Reader&, const Field&, Config&);
+
+struct Section {
+    std::string_view key;
+    SectionReader read;
+};
+
+constexpr std::array<Section, 2> k_sections{{
+    {"dns", read_dns_section},
+    {"identities", read_identities_section},
+}};
+
+constexpr std::array<std::string_view, k_sections.size()> k_section_keys = [] {
+    std::array<std::string_view, k_sections.size()> keys{};
+    for (std::size_t i = 0; i < k_sections.size(); ++i) {
+        keys[i] = k_sections[i].key;
+    }
+    return keys;
+}();
+
+void read_document(Reader& reader, const YAML::Node& root, Config& config) {
+    if (!root.IsMap()) {
+        reader.error_at(root, "the top level must be a mapping with the keys " +
+                                  join(k_section_keys) + ", got " + describe(root));
+        return;
+    }
+    bool has_identities = false;
+    reader.visit_mapping(root, "", k_section_keys, "",
+                         [&](std::string_view name, const Field& field) {
+                             for (const Section& section : k_sections) {
+                                 if (section.key == name) {
+                                     section.read(reader, field, config);
+                                 }
+                             }
+                             has_identities = has_identities || name == "identities";
+                         });
+    if (!has_identities) {
+        reader.file_error("no identities configured (add an identities: list)");
+    }
+}
+
+// Records where documents start; ignores their content.
+class DocumentStarts : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> marks;
+
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+// Where a second YAML document starts, if the text has one. Throws YAML::ParserException for
+// syntax errors. yaml-cpp 0.7's LoadAll() loops forever, allocating, on some malformed streams
+// (a lone ","; fixed upstream by jbeder/yaml-cpp#1319): documents are therefore parsed one at a
+// time, at most two, and a parser that does not advance is reported as a syntax error.
+std::optional<YAML::Mark> find_second_document(std::string_view text) {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    for (int document = 0; document < 2 && parser.HandleNextDocument(starts); ++document) {
+    }
+    if (starts.marks.size() < 2) {
+        return std::nullopt;
+    }
+    const YAML::Mark& first = starts.marks[0];
+    const YAML::Mark& second = starts.marks[1];
+    if (second.pos == first.pos) {
+        const auto pos = static_cast<std::size_t>(std::max(second.pos, 0));
+        const std::string near =
+            pos < text.size() ? " near " + quote(text.substr(pos, 1)) : std::string();
+        throw YAML::ParserException(second, "the text does not parse as YAML" + near);
+    }
+    return second;
+}
+
+} // namespace
+
+ConfigLoadResult load_config_text(std::string_view text, const std::string& display_name,
+                                  const std::filesystem::path& base_dir) {
+    std::error_code ec;
+    std::filesystem::path absolute_base = base_dir.empty()
+                                              ? std::filesystem::current_path(ec)
+                                              : std::filesystem::absolute(base_dir, ec);
+    if (ec) {
+        absolute_base = base_dir;
+    }
+    Reader reader(display_name, absolute_base.lexically_normal());
+    Config config;
+    config.source_path = display_name;
+
+    YAML::Node root;
+    try {
+        const auto second_document = find_second_document(text);
+        if (second_document) {
+            reader.error_at(*second_document, "a second YAML document starts here; the "
+                                              "configuration is one document");
+        }
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::DeepRecursion& error) {
+        // yaml-cpp 0.7 gives this one the message "bad file".
+        reader.error_at(error.mark, "YAML syntax error: nested too deeply");
+        return reader.take_errors();
+    } catch (const YAML::Exception& error) {
+        reader.error_at(error.mark, "YAML syntax error: " + error.msg);
+        return reader.take_errors();
+    }
+    if (root.IsNull()) {
+        reader.file_error("no identities configured (the file is empty or only comments)");
+        return reader.take_errors();
+    }
+    try {
+        read_document(reader, root, config);
+    } catch (const YAML::Exception& error) {
+        // Not expected: the readers check node types before use.
+        reader.error_at(error.mark, "cannot read the configuration: " + error.msg);
+    }
+    if (reader.has_errors()) {
+        return reader.take_errors();
+    }
+    return config;
+}
+
+ConfigLoadResult load_config_file(const std::filesystem::path& path) {
+    auto text = read_file(path, k_max_config_bytes);
+    if (!text) {
+        return std::vector<ConfigError>{
+            ConfigError{path.string(), 0, 0, "cannot read: " + text.error()}};
+    }
+    auto loaded = load_config_text(*text, path.string(), path.parent_path());
+    if (auto* config = std::get_if<Config>(&loaded)) {
+        config->source_path = path.string();
+    }
+    return loaded;
+}
+
+} // namespace dkimwatch

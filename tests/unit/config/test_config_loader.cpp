@@ -1,0 +1,604 @@
+#include "config/config_loader.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <iterator>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dkimwatch {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+
+const fs::path k_cases_dir = fs::path(DKIMWATCH_TEST_DATA_DIR) / "config_cases";
+
+std::vector<unsigned char> file_bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in) << path;
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string file_text(const fs::path& path) {
+    const auto bytes = file_bytes(path);
+    return {bytes.begin(), bytes.end()};
+}
+
+// The errors of a load that must fail, as ConfigError::to_string() lines.
+std::vector<std::string> error_lines(const ConfigLoadResult& result) {
+    const auto* errors = std::get_if<std::vector<ConfigError>>(&result);
+    if (errors == nullptr) {
+        ADD_FAILURE() << "the configuration loaded without errors";
+        return {};
+    }
+    std::vector<std::string> lines;
+    for (const ConfigError& error : *errors) {
+        lines.push_back(error.to_string());
+    }
+    return lines;
+}
+
+// The configuration of a load that must succeed.
+Config loaded(const ConfigLoadResult& result) {
+    if (const auto* errors = std::get_if<std::vector<ConfigError>>(&result)) {
+        std::string all;
+        for (const ConfigError& error : *errors) {
+            all += error.to_string() + "\n";
+        }
+        ADD_FAILURE() << "unexpected errors:\n" << all;
+        return {};
+    }
+    return std::get<Config>(result);
+}
+
+std::vector<std::string> text_errors(std::string_view yaml) {
+    return error_lines(load_config_text(yaml, "dkimwatch.yaml", k_cases_dir));
+}
+
+constexpr std::string_view k_identity = R"(
+identities:
+  - domain: example.com
+    account: "111122223333"
+    region: us-east-1
+    easy_dkim:
+      tokens: [tok1, tok2, tok3]
+)";
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(ConfigError, ToStringWithAndWithoutPosition) {
+    EXPECT_EQ((ConfigError{"dkimwatch.yaml", 14, 7, "boom"}).to_string(),
+              "dkimwatch.yaml:14:7: boom");
+    EXPECT_EQ((ConfigError{"dkimwatch.yaml", 14, 0, "boom"}).to_string(),
+              "dkimwatch.yaml:14: boom");
+    EXPECT_EQ((ConfigError{"dkimwatch.yaml", 0, 0, "boom"}).to_string(), "dkimwatch.yaml: boom");
+}
+
+TEST(LoadConfigFile, MissingFileIsOneWholeFileError) {
+    const fs::path path = k_cases_dir / "does-not-exist.yaml";
+    auto result = load_config_file(path);
+    const auto* errors = std::get_if<std::vector<ConfigError>>(&result);
+    ASSERT_NE(errors, nullptr);
+    ASSERT_EQ(errors->size(), 1U);
+    EXPECT_EQ(errors->front().file, path.string());
+    EXPECT_EQ(errors->front().line, 0);
+    EXPECT_EQ(errors->front().to_string(),
+              path.string() + ": cannot read: No such file or directory");
+}
+
+TEST(LoadConfigFile, MinimalConfigGetsDefaults) {
+    const fs::path path = k_cases_dir / "good" / "minimal.yaml";
+    const Config config = loaded(load_config_file(path));
+    EXPECT_EQ(config.source_path, path.string());
+    EXPECT_TRUE(config.dns.resolvers.empty());
+    EXPECT_EQ(config.dns.timeout, 2s);
+    EXPECT_EQ(config.dns.attempts, 3);
+    EXPECT_EQ(config.dns.max_inflight, 256);
+    EXPECT_EQ(config.dns.max_qps, 1000);
+    ASSERT_EQ(config.identities.size(), 1U);
+    const Identity& identity = config.identities[0];
+    EXPECT_EQ(identity.domain, "example.com");
+    EXPECT_EQ(identity.account, "111122223333");
+    EXPECT_EQ(identity.region, "us-east-1");
+    const auto* easy = std::get_if<EasyDkim>(&identity.method);
+    ASSERT_NE(easy, nullptr);
+    EXPECT_EQ(easy->tokens, (std::array<std::string, 3>{"tok1", "tok2", "tok3"}));
+    EXPECT_EQ(easy->signing_hosted_zone, "dkim.amazonses.com");
+    EXPECT_FALSE(easy->hosted_zone_from_config);
+}
+
+TEST(LoadConfigFile, FullConfig) {
+    const Config config = loaded(load_config_file(k_cases_dir / "good" / "full.yaml"));
+    EXPECT_EQ(config.dns.resolvers, (std::vector<ServerAddress>{{"127.0.0.1", 5301, false},
+                                                                {"::1", 53, true},
+                                                                {"9.9.9.9", 53, false},
+                                                                {"2001:db8::53", 53, true},
+                                                                {"fe80::1", 5300, true}}));
+    EXPECT_EQ(config.dns.timeout, 1500ms);
+    EXPECT_EQ(config.dns.attempts, 5);
+    EXPECT_EQ(config.dns.max_inflight, 64);
+    EXPECT_EQ(config.dns.max_qps, 0);
+    ASSERT_EQ(config.identities.size(), 5U);
+
+    // Canonical names, a numeric account kept as text, the region's own hosted zone.
+    const Identity& first = config.identities[0];
+    EXPECT_EQ(first.domain, "example.com");
+    EXPECT_EQ(first.account, "011122223333");
+    EXPECT_EQ(first.region, "eu-south-1");
+    const auto& first_easy = std::get<EasyDkim>(first.method);
+    EXPECT_EQ(first_easy.tokens, (std::array<std::string, 3>{"abcdefghijklmnopqrstuvwxyz234567",
+                                                             "bcdefghijklmnopqrstuvwxyz2345672",
+                                                             "cdefghijklmnopqrstuvwxyz23456723"}));
+    EXPECT_EQ(first_easy.signing_hosted_zone, "dkim.eu-south-1.amazonses.com");
+    EXPECT_FALSE(first_easy.hosted_zone_from_config);
+
+    const auto& second_easy = std::get<EasyDkim>(config.identities[1].method);
+    EXPECT_EQ(second_easy.signing_hosted_zone, "dkim.test");
+    EXPECT_TRUE(second_easy.hosted_zone_from_config);
+
+    const fs::path keys = (k_cases_dir / "keys").lexically_normal();
+    const auto rsa2048_der = file_bytes(keys / "rsa2048.pub.der");
+    const auto rsa1024_der = file_bytes(keys / "rsa1024.pub.der");
+
+    const Identity& inline_key = config.identities[2];
+    EXPECT_EQ(inline_key.domain, "example.org");
+    const auto& inline_byodkim = std::get<Byodkim>(inline_key.method);
+    EXPECT_EQ(inline_byodkim.selector, "sel2026");
+    EXPECT_EQ(inline_byodkim.public_key_der, rsa2048_der);
+    EXPECT_EQ(inline_byodkim.key_bits, 2048);
+    EXPECT_EQ(inline_byodkim.key_source, "public_key");
+
+    const auto& private_file = std::get<Byodkim>(config.identities[3].method);
+    EXPECT_EQ(config.identities[3].region, "us-west-2");
+    EXPECT_EQ(private_file.selector, "s1024");
+    EXPECT_EQ(private_file.public_key_der, rsa1024_der);
+    EXPECT_EQ(private_file.key_bits, 1024);
+    EXPECT_EQ(private_file.key_source, "private_key_file " + (keys / "rsa1024_pkcs1.pem").string());
+
+    const auto& public_file = std::get<Byodkim>(config.identities[4].method);
+    EXPECT_EQ(public_file.public_key_der, rsa2048_der);
+    EXPECT_EQ(public_file.key_bits, 2048);
+    EXPECT_EQ(public_file.key_source, "public_key_file " + (keys / "rsa2048.pub.pem").string());
+}
+
+TEST(LoadConfigFile, InlineKeysFoldedOrPem) {
+    const Config config = loaded(load_config_file(k_cases_dir / "good" / "multiline_key.yaml"));
+    ASSERT_EQ(config.identities.size(), 2U);
+    const auto der = file_bytes(k_cases_dir / "keys" / "rsa2048.pub.der");
+    EXPECT_EQ(std::get<Byodkim>(config.identities[0].method).public_key_der, der);
+    EXPECT_EQ(std::get<Byodkim>(config.identities[1].method).public_key_der, der);
+}
+
+TEST(LoadConfigText, RelativeKeyPathsResolveAgainstBaseDir) {
+    const std::string yaml = R"(
+identities:
+  - domain: example.org
+    account: "111122223333"
+    region: eu-west-1
+    byodkim:
+      selector: sel1
+      public_key_file: keys/rsa2048.pub.pem
+)";
+    const Config config = loaded(load_config_text(yaml, "inline.yaml", k_cases_dir));
+    EXPECT_EQ(config.source_path, "inline.yaml");
+    ASSERT_EQ(config.identities.size(), 1U);
+    EXPECT_EQ(std::get<Byodkim>(config.identities[0].method).key_source,
+              "public_key_file " + (k_cases_dir / "keys" / "rsa2048.pub.pem").string());
+    // The same text read from another directory cannot find the key, and says where it looked.
+    EXPECT_THAT(error_lines(load_config_text(yaml, "inline.yaml", k_cases_dir / "good")),
+                ElementsAre("inline.yaml:8:24: byodkim.public_key_file \"keys/rsa2048.pub.pem\" (" +
+                            (k_cases_dir / "good" / "keys" / "rsa2048.pub.pem").string() +
+                            "): cannot read: No such file or directory"));
+}
+
+TEST(LoadConfigText, ErrorsOfAllSectionsComeInFileOrder) {
+    // The duplicate identity is found after both identities are read, yet it is listed
+    // between them and the dns error that follows in the file.
+    EXPECT_THAT(
+        text_errors(R"(identities:
+  - domain: example.com
+    account: "1"
+    region: us-east-1
+    easy_dkim: {tokens: [a, b, c]}
+  - domain: example.com
+    account: "1"
+    region: us-east-1
+    easy_dkim: {tokens: [a, b]}
+dns:
+  attempts: 11
+)"),
+        ElementsAre("dkimwatch.yaml:6:5: duplicate identity (account 1, region us-east-1, "
+                    "domain example.com); first defined at line 2",
+                    "dkimwatch.yaml:9:17: easy_dkim.tokens must list exactly 3 tokens, got 2",
+                    "dkimwatch.yaml:11:13: dns.attempts must be an integer from 1 to 10, "
+                    "got 11"));
+}
+
+TEST(LoadConfigText, YamlSyntaxErrorHasAPosition) {
+    EXPECT_THAT(
+        text_errors("identities:\n  - domain: [example.com\n"),
+        ElementsAre("dkimwatch.yaml:3:1: YAML syntax error: end of sequence flow not found"));
+    EXPECT_THAT(text_errors("dns:\n  timeout: 2s\n\tattempts: 3\n"),
+                ElementsAre("dkimwatch.yaml:3:1: YAML syntax error: illegal tab when looking for "
+                            "indentation"));
+}
+
+TEST(LoadConfigText, DeepNestingIsASyntaxErrorNotACrash) {
+    const std::string yaml = "dns: " + std::string(600, '[') + std::string(600, ']') + "\n";
+    EXPECT_THAT(text_errors(yaml),
+                ElementsAre("dkimwatch.yaml:1:1206: YAML syntax error: nested too deeply"));
+}
+
+TEST(LoadConfigText, AccountMayBeANumberOrAnyLabel) {
+    const std::string yaml(k_identity);
+    auto with_account = [&](const std::string& account) {
+        std::string text = yaml;
+        text.replace(text.find("\"111122223333\""), 14, account);
+        const Config config = loaded(load_config_text(text, "a.yaml", k_cases_dir));
+        return config.identities.empty() ? std::string("<none>") : config.identities[0].account;
+    };
+    EXPECT_EQ(with_account("111122223333"), "111122223333");
+    EXPECT_EQ(with_account("000000000001"), "000000000001");
+    EXPECT_EQ(with_account("prod"), "prod");
+}
+
+TEST(LoadConfigText, DnsLimitsAtTheirBounds) {
+    const std::string yaml = "dns:\n  timeout: 60s\n  attempts: 10\n  max_inflight: 65535\n"
+                             "  max_qps: 2147483647\n" +
+                             std::string(k_identity);
+    const Config config = loaded(load_config_text(yaml, "a.yaml", k_cases_dir));
+    EXPECT_EQ(config.dns.timeout, 60s);
+    EXPECT_EQ(config.dns.attempts, 10);
+    EXPECT_EQ(config.dns.max_inflight, 65535);
+    EXPECT_EQ(config.dns.max_qps, 2147483647);
+    EXPECT_THAT(
+        error_lines(load_config_text("dns:\n  max_qps: 2147483648\n" + std::string(k_identity),
+                                     "a.yaml", k_cases_dir)),
+        ElementsAre("a.yaml:2:12: dns.max_qps must be an integer >= 0 (0 means "
+                    "unlimited), got 2147483648"));
+}
+
+TEST(LoadConfigText, SameDomainInTwoRegionsOrAccountsIsNotADuplicate) {
+    const Config config = loaded(load_config_text(R"(identities:
+  - {domain: example.com, account: "1", region: us-east-1, easy_dkim: {tokens: [a, b, c]}}
+  - {domain: example.com, account: "1", region: eu-west-1, easy_dkim: {tokens: [d, e, f]}}
+  - {domain: example.com, account: "2", region: us-east-1, easy_dkim: {tokens: [g, h, i]}}
+)",
+                                                  "a.yaml", k_cases_dir));
+    EXPECT_EQ(config.identities.size(), 3U);
+}
+
+TEST(LoadConfigText, KeyMaterialNeverAppearsInErrors) {
+    // A key pasted where a selector belongs, and a private key pasted inline.
+    const std::string pem = file_text(k_cases_dir / "keys" / "rsa2048.pem");
+    std::string indented;
+    for (char c : pem) {
+        indented += c;
+        if (c == '\n') {
+            indented += "        ";
+        }
+    }
+    const std::string b64 = file_text(k_cases_dir / "keys" / "rsa2048.pub.b64");
+    const std::string yaml = "identities:\n"
+                             "  - domain: example.org\n"
+                             "    account: \"1\"\n"
+                             "    region: us-east-1\n"
+                             "    byodkim:\n"
+                             "      selector: " +
+                             b64 +
+                             "\n"
+                             "      public_key: |\n"
+                             "        " +
+                             indented + "\n";
+    const auto errors = text_errors(yaml);
+    ASSERT_EQ(errors.size(), 2U);
+    EXPECT_EQ(errors[0], "dkimwatch.yaml:6:17: byodkim.selector \"" + b64.substr(0, 24) +
+                             "...\" (392 characters) is 392 characters long: SES selectors are 1 "
+                             "to 63 letters and digits, with no periods or other punctuation");
+    EXPECT_EQ(errors[1], "dkimwatch.yaml:7:19: byodkim.public_key holds a private key; keep "
+                         "private keys out of the configuration and name their file in "
+                         "private_key_file");
+    for (const std::string& error : errors) {
+        EXPECT_EQ(error.find(b64.substr(24, 40)), std::string::npos) << error;
+        EXPECT_EQ(error.find(pem.substr(40, 40)), std::string::npos) << error;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table: each file in config_cases/bad and the exact errors it must produce. Placeholders:
+// {cases} is the config_cases directory, {forms} and {units} the hints that end the messages of
+// parse_server_address and parse_duration.
+
+struct BadCase {
+    const char* file;
+    std::vector<std::string> errors;
+};
+
+// Names the case in test listings and failures.
+void PrintTo(const BadCase& bad, std::ostream* out) {
+    *out << bad.file;
+}
+
+const std::vector<BadCase> k_bad_cases = {
+    {"bad_duration.yaml",
+     {"bad_duration.yaml:2:12: dns.timeout: \"2x\" is not a duration: unknown unit \"x\"{units}"}},
+    {"both_methods.yaml",
+     {"both_methods.yaml:7:5: identity example.com has both easy_dkim and byodkim; use exactly "
+      "one"}},
+    {"byodkim_key_count.yaml",
+     {"byodkim_key_count.yaml:5:5: identity example.org needs exactly one of public_key, "
+      "public_key_file, private_key_file in byodkim, got none",
+      "byodkim_key_count.yaml:13:7: identity example.net needs exactly one of public_key, "
+      "public_key_file, private_key_file in byodkim, got public_key_file and private_key_file"}},
+    {"comments_only.yaml",
+     {"comments_only.yaml: no identities configured (the file is empty or only comments)"}},
+    {"dns_not_mapping.yaml",
+     {"dns_not_mapping.yaml:2:3: dns must be a mapping with the keys resolvers, timeout, attempts, "
+      "max_inflight, max_qps, got a sequence"}},
+    {"domain_invalid.yaml",
+     {"domain_invalid.yaml:2:13: domain \"exa_mple..com\" is invalid: it has an empty label (two "
+      "dots in a row)",
+      "domain_invalid.yaml:7:13: domain \"localhost\" is invalid: an identity domain has at least "
+      "two labels, such as example.com",
+      "domain_invalid.yaml:12:13: domain must be a domain name such as example.com, got an empty "
+      "string",
+      "domain_invalid.yaml:17:13: domain \"bad domain.com\" is invalid: label \"bad domain\" "
+      "contains a space; allowed are letters, digits, '-' and '_'"}},
+    {"duplicate_identity.yaml",
+     {"duplicate_identity.yaml:14:5: duplicate identity (account 111122223333, region us-east-1, "
+      "domain example.com); first defined at line 2"}},
+    {"duplicate_keys.yaml",
+     {"duplicate_keys.yaml:4:3: duplicate key \"timeout\" in dns; first defined at line 2",
+      "duplicate_keys.yaml:8:5: duplicate key \"domain\" in identity; first defined at line 6",
+      "duplicate_keys.yaml:12:7: duplicate key \"tokens\" in easy_dkim; first defined at line 11",
+      "duplicate_keys.yaml:13:1: duplicate key \"dns\" at the top level; first defined at line 1"}},
+    {"empty.yaml", {"empty.yaml: no identities configured (the file is empty or only comments)"}},
+    {"hosted_zone_invalid.yaml",
+     {"hosted_zone_invalid.yaml:7:28: easy_dkim.signing_hosted_zone \"dkim..amazonses.com\" is "
+      "invalid: it has an empty label (two dots in a row)"}},
+    {"identities_empty.yaml",
+     {"identities_empty.yaml:3:1: no identities configured (identities: is empty)"}},
+    {"identities_not_sequence.yaml",
+     {"identities_not_sequence.yaml:2:3: identities must be a sequence of identities (each a "
+      "mapping with domain, account, region, and easy_dkim or byodkim), got a mapping"}},
+    {"inline_key_invalid.yaml",
+     {"inline_key_invalid.yaml:7:19: byodkim.public_key: not a key: neither PEM, DER nor base64 "
+      "DER",
+      "inline_key_invalid.yaml:13:19: byodkim.public_key must be the public key in base64 (DER "
+      "SubjectPublicKeyInfo) or PEM, got an empty string"}},
+    {"int_ranges.yaml",
+     {"int_ranges.yaml:2:13: dns.attempts must be an integer from 1 to 10, got 0",
+      "int_ranges.yaml:3:17: dns.max_inflight must be an integer from 1 to 65535, got 65536",
+      "int_ranges.yaml:4:12: dns.max_qps must be an integer >= 0 (0 means unlimited), got "
+      "99999999999999999999"}},
+    {"key_file_bad_key.yaml",
+     {"key_file_bad_key.yaml:7:25: byodkim.private_key_file \"../keys/ec_p256.pem\" "
+      "({cases}/keys/ec_p256.pem): an EC key: SES BYODKIM needs an RSA key of 1024 or 2048 bits",
+      "key_file_bad_key.yaml:13:24: byodkim.public_key_file \"../keys/rsa4096.pub.pem\" "
+      "({cases}/keys/rsa4096.pub.pem): a 4096-bit RSA key: SES BYODKIM accepts 1024 or 2048 bits",
+      "key_file_bad_key.yaml:19:25: byodkim.private_key_file \"../keys/rsa2048_encrypted.pem\" "
+      "({cases}/keys/rsa2048_encrypted.pem): an encrypted PKCS#8 private key (ENCRYPTED PRIVATE "
+      "KEY): SES needs the unencrypted key; decrypt it with: openssl pkcs8 -in KEY -out "
+      "PLAIN.pem"}},
+    {"key_file_unreadable.yaml",
+     {"key_file_unreadable.yaml:7:25: byodkim.private_key_file \"/nonexistent/dkimwatch/y.pem\": "
+      "cannot read: No such file or directory",
+      "key_file_unreadable.yaml:13:24: byodkim.public_key_file \"missing.pem\" "
+      "({cases}/bad/missing.pem): cannot read: No such file or directory",
+      "key_file_unreadable.yaml:19:24: byodkim.public_key_file \"../keys\" ({cases}/keys): cannot "
+      "read: Is a directory"}},
+    {"key_kind_mismatch.yaml",
+     {"key_kind_mismatch.yaml:8:24: byodkim.public_key_file \"../keys/rsa2048.pem\" "
+      "({cases}/keys/rsa2048.pem) holds a private key; keep private keys out of the configuration "
+      "and name their file in private_key_file",
+      "key_kind_mismatch.yaml:15:25: byodkim.private_key_file \"../keys/rsa2048.pub.pem\" "
+      "({cases}/keys/rsa2048.pub.pem) holds a public key, not a private key; use public_key_file"}},
+    {"missing_fields.yaml",
+     {"missing_fields.yaml:2:5: identity example.com is missing \"account\" (required: domain, "
+      "account, region, and easy_dkim or byodkim)",
+      "missing_fields.yaml:2:5: identity example.com is missing \"region\" (required: domain, "
+      "account, region, and easy_dkim or byodkim)",
+      "missing_fields.yaml:5:5: identities[1] is missing \"domain\" (required: domain, account, "
+      "region, and easy_dkim or byodkim)",
+      "missing_fields.yaml:10:14: account must be an AWS account such as \"111122223333\", got an "
+      "empty string",
+      "missing_fields.yaml:12:5: easy_dkim.tokens is missing: list the 3 tokens SES gave for this "
+      "identity"}},
+    {"multiple_documents.yaml",
+     {"multiple_documents.yaml:7:1: a second YAML document starts here; the configuration is one "
+      "document"}},
+    {"name_too_long.yaml",
+     {"name_too_long.yaml:7:16: easy_dkim.tokens[0]: the record name tok1._domainkey.<domain> "
+      "would be 262 bytes long; DNS names are at most 253 bytes",
+      "name_too_long.yaml:7:22: easy_dkim.tokens[1]: the record name tok2._domainkey.<domain> "
+      "would be 262 bytes long; DNS names are at most 253 bytes",
+      "name_too_long.yaml:7:28: easy_dkim.tokens[2]: the record name tok3._domainkey.<domain> "
+      "would be 262 bytes long; DNS names are at most 253 bytes",
+      "name_too_long.yaml:12:17: byodkim.selector: the record name sel1._domainkey.<domain> would "
+      "be 262 bytes long; DNS names are at most 253 bytes",
+      "name_too_long.yaml:18:28: easy_dkim.tokens[2]: the record name "
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.<signing_hosted_zone> would "
+      "be 310 bytes long; DNS names are at most 253 bytes"}},
+    {"neither_method.yaml",
+     {"neither_method.yaml:2:5: identity example.com has neither easy_dkim nor byodkim"}},
+    {"no_identities.yaml",
+     {"no_identities.yaml: no identities configured (add an identities: list)"}},
+    {"region_invalid.yaml",
+     {"region_invalid.yaml:4:13: region \"useast1\" is not an AWS region name such as us-east-1 or "
+      "eu-west-1",
+      "region_invalid.yaml:9:13: region \"US-EAST-1\" is not an AWS region name such as us-east-1 "
+      "or eu-west-1"}},
+    {"resolver_malformed.yaml",
+     {"resolver_malformed.yaml:3:7: dns.resolvers[0]: \"300.1.1.1:53\" is not an IP address: "
+      "\"300.1.1.1\" is not a valid IPv4 address{forms}",
+      "resolver_malformed.yaml:4:7: dns.resolvers[1]: \"dns.google\" is not an IP address: "
+      "\"dns.google\" looks like a host name; a resolver must be given by address{forms}",
+      "resolver_malformed.yaml:5:7: dns.resolvers[2]: \"1.2.3.4:0\" has an invalid port: port 0 is "
+      "out of range; ports are 1 to 65535{forms}",
+      "resolver_malformed.yaml:6:7: dns.resolvers[3]: \"1.2.3.4:70000\" has an invalid port: port "
+      "70000 is out of range; ports are 1 to 65535{forms}",
+      "resolver_malformed.yaml:7:7: dns.resolvers[4]: \"[::1\" is not an IP address: '[' without a "
+      "closing ']'{forms}",
+      "resolver_malformed.yaml:8:7: dns.resolvers[5]: \"\" is not an IP address: the value is "
+      "empty{forms}",
+      "resolver_malformed.yaml:11:7: dns.resolvers[8] must be an address such as \"9.9.9.9\" or "
+      "\"127.0.0.1:5301\", got a sequence (quote IPv6 addresses with a port: \"[::1]:53\")",
+      "resolver_malformed.yaml:12:7: dns.resolvers[9] must be an address such as \"9.9.9.9\" or "
+      "\"127.0.0.1:5301\", got a mapping",
+      "resolver_malformed.yaml:14:7: dns.resolvers[11]: 9.9.9.9:53 is listed twice (first as "
+      "dns.resolvers[10])"}},
+    {"resolvers_empty.yaml",
+     {"resolvers_empty.yaml:2:3: dns.resolvers is empty; list at least one address, or remove the "
+      "key to use the servers in /etc/resolv.conf"}},
+    {"resolvers_wrong_shape.yaml",
+     {"resolvers_wrong_shape.yaml:2:14: dns.resolvers must be a sequence of addresses such as "
+      "[\"9.9.9.9\", \"127.0.0.1:5301\", \"[::1]:53\"], got \"9.9.9.9\""}},
+    {"selector_empty.yaml",
+     {"selector_empty.yaml:6:17: byodkim.selector must be a selector of 1 to 63 letters and "
+      "digits, got an empty string",
+      "selector_empty.yaml:11:5: byodkim.selector is missing: name the selector of the DKIM record "
+      "(<selector>._domainkey.example.net)"}},
+    {"selector_hyphen.yaml",
+     {"selector_hyphen.yaml:6:17: byodkim.selector \"sel-1\" contains a hyphen: SES selectors are "
+      "1 to 63 letters and digits, with no periods or other punctuation (the SES API may accept "
+      "inner hyphens, but SES documents letters and digits only)"}},
+    {"selector_period.yaml",
+     {"selector_period.yaml:6:17: byodkim.selector \"sel.1\" contains a period: SES selectors are "
+      "1 to 63 letters and digits, with no periods or other punctuation"}},
+    {"selector_punctuation.yaml",
+     {"selector_punctuation.yaml:6:17: byodkim.selector \"sel_1\" contains '_': SES selectors are "
+      "1 to 63 letters and digits, with no periods or other punctuation"}},
+    {"selector_space.yaml",
+     {"selector_space.yaml:6:17: byodkim.selector \"sel 1\" contains a space or non-ASCII byte: "
+      "SES selectors are 1 to 63 letters and digits, with no periods or other punctuation"}},
+    {"selector_too_long.yaml",
+     {"selector_too_long.yaml:6:17: byodkim.selector "
+      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 64 characters long: "
+      "SES selectors are 1 to 63 letters and digits, with no periods or other punctuation"}},
+    {"timeout_out_of_range.yaml",
+     {"timeout_out_of_range.yaml:2:12: dns.timeout must be more than 0s and at most 60s, got 0s"}},
+    {"timeout_too_long.yaml",
+     {"timeout_too_long.yaml:2:12: dns.timeout must be more than 0s and at most 60s, got 1m1ms"}},
+    {"token_invalid.yaml",
+     {"token_invalid.yaml:7:11: easy_dkim.tokens[0] \"tok.1\" is not a DNS label: label \"tok.1\" "
+      "contains '.'; allowed are letters, digits, '-' and '_'",
+      "token_invalid.yaml:8:11: easy_dkim.tokens[1] \"-tok2\" is not a DNS label: label \"-tok2\" "
+      "starts with '-'",
+      "token_invalid.yaml:9:11: easy_dkim.tokens[2] "
+      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is not a DNS label: "
+      "label \"aaaaaaaaaaaaaaaaaaaa...\" is 64 bytes long; labels are 1 to 63 bytes",
+      "token_invalid.yaml:14:16: easy_dkim.tokens[0] must be a token (one DNS label), got an empty "
+      "string",
+      "token_invalid.yaml:14:20: easy_dkim.tokens[1] must be a token (one DNS label), got a "
+      "sequence",
+      "token_invalid.yaml:14:28: easy_dkim.tokens[2] must be a token (one DNS label), got "
+      "nothing"}},
+    {"token_repeated.yaml",
+     {"token_repeated.yaml:6:28: easy_dkim.tokens[2] \"TOK1\" repeats easy_dkim.tokens[0]; the 3 "
+      "tokens must be distinct"}},
+    {"top_level_sequence.yaml",
+     {"top_level_sequence.yaml:1:1: the top level must be a mapping with the keys dns, identities, "
+      "got a sequence"}},
+    {"unknown_keys_inside.yaml",
+     {"unknown_keys_inside.yaml:2:3: unknown key \"resolver\" in dns (allowed: resolvers, timeout, "
+      "attempts, max_inflight, max_qps)",
+      "unknown_keys_inside.yaml:7:5: unknown key \"tokens\" in identity (allowed: domain, account, "
+      "region, easy_dkim, byodkim)",
+      "unknown_keys_inside.yaml:10:7: unknown key \"hosted_zone\" in easy_dkim (allowed: tokens, "
+      "signing_hosted_zone)",
+      "unknown_keys_inside.yaml:16:7: unknown key \"key\" in byodkim (allowed: selector, "
+      "public_key, public_key_file, private_key_file)"}},
+    {"unknown_top_level_key.yaml",
+     {"unknown_top_level_key.yaml:1:1: unknown top-level key \"check_interval\" (allowed: dns, "
+      "identities)"}},
+    {"wrong_token_count.yaml",
+     {"wrong_token_count.yaml:6:7: easy_dkim.tokens must list exactly 3 tokens, got 2",
+      "wrong_token_count.yaml:11:7: easy_dkim.tokens must list exactly 3 tokens, got 4"}},
+    {"wrong_types.yaml",
+     {"wrong_types.yaml:3:12: dns.timeout must be a duration such as 2s, 500ms or 1h30m, got a "
+      "sequence",
+      "wrong_types.yaml:4:13: dns.attempts must be an integer from 1 to 10, got \"three\"",
+      "wrong_types.yaml:5:17: dns.max_inflight must be an integer from 1 to 65535, got \"64\" (a "
+      "quoted string)",
+      "wrong_types.yaml:6:12: dns.max_qps must be an integer >= 0 (0 means unlimited), got -1",
+      "wrong_types.yaml:11:16: easy_dkim must be a mapping with tokens (and optionally "
+      "signing_hosted_zone), got a sequence",
+      "wrong_types.yaml:12:13: domain must be a domain name such as example.com, got a sequence",
+      "wrong_types.yaml:13:14: account must be an AWS account such as \"111122223333\", got a "
+      "mapping",
+      "wrong_types.yaml:14:5: region must be an AWS region such as us-east-1, got nothing",
+      "wrong_types.yaml:15:14: byodkim must be a mapping with selector and one of public_key, "
+      "public_key_file, private_key_file, got \"sel1\"",
+      "wrong_types.yaml:16:5: identities[2] must be a mapping with domain, account, region, and "
+      "easy_dkim or byodkim, got \"just a string\""}},
+    // yaml-cpp 0.7's LoadAll() would loop forever on this one, allocating.
+    {"yaml_lone_comma.yaml",
+     {"yaml_lone_comma.yaml:1:1: YAML syntax error: the text does not parse as YAML near \",\""}},
+    {"yaml_syntax_error.yaml",
+     {"yaml_syntax_error.yaml:3:1: YAML syntax error: end of sequence flow not found"}},
+};
+
+std::string expand(std::string text) {
+    const std::pair<std::string, std::string> placeholders[] = {
+        {"{cases}", k_cases_dir.string()},
+        {"{forms}", " (use an IP address with an optional port: 9.9.9.9, 127.0.0.1:5301, ::1 or "
+                    "[::1]:5301; host names are not accepted)"},
+        {"{units}", " (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)"},
+    };
+    for (const auto& [from, to] : placeholders) {
+        for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+            text.replace(at, from.size(), to);
+            at += to.size();
+        }
+    }
+    return text;
+}
+
+class BadConfig : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfig, ReportsExactlyTheseErrors) {
+    const BadCase& bad = GetParam();
+    const fs::path dir = k_cases_dir / "bad";
+    const std::string prefix = (dir / "").string();
+    std::vector<std::string> actual = error_lines(load_config_file(dir / bad.file));
+    for (std::string& line : actual) {
+        ASSERT_EQ(line.compare(0, prefix.size(), prefix), 0) << line;
+        line.erase(0, prefix.size());
+    }
+    std::vector<std::string> expected;
+    for (const std::string& line : bad.errors) {
+        expected.push_back(expand(line));
+    }
+    EXPECT_EQ(actual, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, BadConfig, ::testing::ValuesIn(k_bad_cases),
+                         [](const ::testing::TestParamInfo<BadCase>& info) {
+                             return fs::path(info.param.file).stem().string();
+                         });
+
+TEST(BadConfigTable, CoversEveryFileInTheDirectory) {
+    std::set<std::string> files;
+    for (const auto& entry : fs::directory_iterator(k_cases_dir / "bad")) {
+        if (entry.path().extension() == ".yaml") {
+            files.insert(entry.path().filename().string());
+        }
+    }
+    std::set<std::string> listed;
+    for (const BadCase& bad : k_bad_cases) {
+        EXPECT_TRUE(listed.insert(bad.file).second) << "listed twice: " << bad.file;
+        EXPECT_FALSE(bad.errors.empty()) << bad.file;
+    }
+    EXPECT_EQ(files, listed);
+}
+
+} // namespace
+} // namespace dkimwatch
