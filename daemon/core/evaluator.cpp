@@ -380,7 +380,7 @@ RecordVerdict evaluate_key_text(const RecordExpectation& expectation, RecordVerd
                       &txt);
     }
     return decide(std::move(verdict), VerdictCode::ok,
-                  "The published key is the configured " + key_description(*key) + ".", &txt);
+                  "The published key is the configured key (" + key_description(*key) + ").", &txt);
 }
 
 EvaluationStep evaluate_byodkim(const RecordExpectation& expectation,
