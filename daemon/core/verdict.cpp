@@ -50,6 +50,16 @@ const char* severity_name(Severity severity) {
     return "unknown";
 }
 
+std::optional<Severity> parse_severity(std::string_view name) {
+    for (const auto severity :
+         {Severity::ok, Severity::warning, Severity::error, Severity::indeterminate}) {
+        if (name == severity_name(severity)) {
+            return severity;
+        }
+    }
+    return std::nullopt;
+}
+
 Severity severity_of(VerdictCode code) {
     switch (code) {
     case VerdictCode::ok:

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace dkimwatch {
 
@@ -29,6 +30,8 @@ enum class Severity { ok, warning, error, indeterminate };
 
 const char* verdict_code_name(VerdictCode code);
 const char* severity_name(Severity severity);
+// Inverse of severity_name(); nullopt for any other text.
+std::optional<Severity> parse_severity(std::string_view name);
 // The severity that belongs to a code (weak_key and testing_mode warn, dns_error is
 // indeterminate, every other non-ok code is an error).
 Severity severity_of(VerdictCode code);

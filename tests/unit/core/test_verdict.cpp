@@ -30,3 +30,11 @@ TEST(Verdict, ErrorOutranksUnknownOutranksWarning) {
     EXPECT_GT(severity_rank(Severity::indeterminate), severity_rank(Severity::warning));
     EXPECT_GT(severity_rank(Severity::warning), severity_rank(Severity::ok));
 }
+
+TEST(Verdict, SeverityNamesRoundTrip) {
+    for (auto severity :
+         {Severity::ok, Severity::warning, Severity::error, Severity::indeterminate}) {
+        EXPECT_EQ(parse_severity(severity_name(severity)), severity);
+    }
+    EXPECT_EQ(parse_severity("fatal"), std::nullopt);
+}
