@@ -1,0 +1,148 @@
+#pragma once
+// The durable state store: one SQLite database file holding, per identity (account, region,
+// domain), its complete IdentityStatus, the last observation of each of its records, and the
+// history of every state-machine event with its reason. The daemon (`dkimwatch run`) writes it;
+// `dkimwatch status` and `history` read it while the daemon runs.
+//
+// Durability: every write call is one transaction, all or nothing. The database is in WAL mode
+// with synchronous=NORMAL: a committed transaction survives the death of the process at any
+// moment (kill -9); only an operating-system crash or power loss may lose the last commits,
+// and even then the file stays consistent.
+//
+// Concurrency: any number of stores, in any processes, may open the same file. Readers never
+// block the writer nor wait for it, and see the last committed state; writers (normally only
+// the daemon) wait up to k_state_store_busy_timeout for each other, then fail with "database is
+// locked".
+//
+// Times are stored as integer milliseconds since the Unix epoch, so every TimePoint round-trips
+// exactly. Errors name the file: "state database /var/lib/dkimwatch/dkimwatch.db: unable to
+// open database file".
+//
+// Thread-safety: a StateStore caches prepared statements and must be used by one thread at a
+// time; give each thread its own StateStore.
+
+#include "core/duration.hpp"
+#include "core/identity.hpp"
+#include "core/result.hpp"
+#include "core/state_machine.hpp"
+#include "core/verdict.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dkimwatch {
+
+// The file name of the state database inside the daemon's state directory.
+inline constexpr std::string_view k_state_db_file_name = "dkimwatch.db";
+// How long a write (or a read-write open) waits for another writer before failing.
+inline constexpr Milliseconds k_state_store_busy_timeout = std::chrono::seconds{5};
+
+// The value of a successful write.
+struct StoreOk {};
+
+// The last observation of one record.
+struct StoredRecord {
+    RecordVerdict verdict;
+    TimePoint checked_at{}; // when the check that produced it was made
+};
+
+struct StoredIdentity {
+    IdentityKey key;
+    IdentityStatus status;
+    bool active = true;
+    // The last check's records in the order they were saved; empty before the first check.
+    std::vector<StoredRecord> records;
+};
+
+// One saved StateEvent. The names are the public ones (state_event_kind_name,
+// identity_state_name), kept as text so that entries written by a newer dkimwatch still read.
+struct HistoryEntry {
+    std::int64_t id = 0; // increases in the order the events were saved; never reused
+    IdentityKey key;
+    TimePoint at{};
+    std::string event;
+    std::string from_state;
+    std::string to_state;
+    std::string reason;
+    std::optional<TimePoint> deadline;
+    std::optional<Milliseconds> reminder_threshold;
+
+    bool operator==(const HistoryEntry&) const = default;
+};
+
+// The outcome of checking one identity: its new status, the events the state machine raised
+// (in order), and the records observed at `checked_at`.
+struct CheckToSave {
+    IdentityKey key;
+    IdentityStatus status;
+    std::vector<StateEvent> events;
+    std::vector<RecordVerdict> records;
+    TimePoint checked_at{};
+};
+
+class StateStore {
+public:
+    enum class Mode { read_write, read_only };
+
+    // read_write: opens `file`, creating it if missing (its directory must exist), and migrates
+    // it to this build's schema. read_only: never creates or changes anything; fails with
+    // "no state yet: state database PATH does not exist (has the daemon run?)" when the file is
+    // missing or empty. Both fail on a database newer than this build: "state database PATH:
+    // schema version 7 is newer than this dkimwatch (knows up to 1); upgrade dkimwatch".
+    static Result<std::unique_ptr<StateStore>> open(const std::filesystem::path& file, Mode mode);
+
+    ~StateStore();
+    StateStore(const StateStore&) = delete;
+    StateStore& operator=(const StateStore&) = delete;
+
+    // The schema version this build writes (the number of migrations it knows).
+    static int schema_version();
+
+    const std::filesystem::path& path() const;
+
+    // The status of every active identity.
+    Result<std::map<IdentityKey, IdentityStatus>> load_statuses();
+
+    // One transaction for the whole batch: for each item, the status is upserted (a new key is
+    // inserted active; an existing key keeps its active flag), the events are appended to the
+    // history, and the identity's records are replaced by `records`. On any error nothing of
+    // the batch is kept. Errors name the identity:
+    //   "state database PATH: saving acct/us-east-1/example.com: <SQLite message>".
+    Result<StoreOk> save(std::span<const CheckToSave> batch);
+
+    // Like save() of one item, for on_tick()/on_config() results: upserts the status and
+    // appends the events, leaving the identity's records as they are.
+    Result<StoreOk> save_status(const IdentityKey& key, const IdentityStatus& status,
+                                std::span<const StateEvent> events);
+
+    // Marks exactly the stored identities among `active` active and every other one inactive.
+    // Keys not stored yet are ignored (save() inserts them active). Inactive identities keep
+    // their status, records and history; a key that comes back is active again with its old
+    // status (the daemon then applies on_config with the current fingerprint).
+    Result<StoreOk> set_active_identities(std::span<const IdentityKey> active);
+
+    // Every active identity with its records, ordered by key (account, region, domain).
+    Result<std::vector<StoredIdentity>> list_identities();
+
+    // The latest `limit` history entries (0: all), oldest first, of every identity (active or
+    // not) or only of those whose domain is exactly `domain` (canonical, lowercase).
+    Result<std::vector<HistoryEntry>> history(const std::optional<std::string>& domain,
+                                              std::size_t limit);
+
+private:
+    struct Impl;
+    explicit StateStore(std::unique_ptr<Impl> impl);
+
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace dkimwatch
