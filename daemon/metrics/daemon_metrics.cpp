@@ -1,0 +1,190 @@
+#include "metrics/daemon_metrics.hpp"
+
+#include "dns/async_resolver.hpp"
+#include "metrics/identity_snapshot.hpp"
+#include "metrics/metrics_http_server.hpp"
+
+#include <array>
+#include <mutex>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <string_view>
+#include <utility>
+
+namespace dkimwatch {
+
+namespace {
+
+// The ResolverStats::answers_by_rcode keys; anything else counts as "other".
+constexpr std::array<std::string_view, 8> k_rcodes{"noerror", "nxdomain", "servfail", "refused",
+                                                   "formerr", "notimp",   "other",    "timeout"};
+constexpr std::size_t k_other_rcode = 6;
+
+constexpr std::array k_severities{Severity::ok, Severity::warning, Severity::error,
+                                  Severity::indeterminate};
+
+// Upper bounds in seconds: loopback and cache hits (sub-millisecond) up to the slowest
+// answered attempts (the resolver's default per-attempt timeout is 2 s).
+const prometheus::Histogram::BucketBoundaries k_dns_buckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+} // namespace
+
+// The global families live in a prometheus-cpp registry (thread-safe counters, gauges and
+// histogram); the per-identity ones in the snapshot.
+struct DaemonMetrics::Impl {
+    prometheus::Registry registry;
+    IdentitySnapshot identities;
+
+    prometheus::Family<prometheus::Counter>& dns_queries_family =
+        prometheus::BuildCounter()
+            .Name("dkimwatch_dns_queries_total")
+            .Help("DNS query attempts by outcome: the answer's rcode, or timeout.")
+            .Register(registry);
+    std::array<prometheus::Counter*, k_rcodes.size()> dns_queries{};
+    prometheus::Histogram& dns_duration =
+        prometheus::BuildHistogram()
+            .Name("dkimwatch_dns_query_duration_seconds")
+            .Help("Time from sending a DNS query attempt to its answer (timeouts excluded).")
+            .Register(registry)
+            .Add({}, k_dns_buckets);
+    prometheus::Family<prometheus::Counter>& checks_family =
+        prometheus::BuildCounter()
+            .Name("dkimwatch_checks_total")
+            .Help("Identity checks by the worst severity among their records.")
+            .Register(registry);
+    std::array<prometheus::Counter*, k_severities.size()> checks{};
+    prometheus::Family<prometheus::Gauge>& sweep_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_sweep_duration_seconds")
+            .Help("Wall time of the last completed sweep over all identities.")
+            .Register(registry);
+    prometheus::Family<prometheus::Gauge>& reload_ok_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_config_last_reload_successful")
+            .Help("1 if the last configuration (re)load succeeded, else 0.")
+            .Register(registry);
+    prometheus::Family<prometheus::Gauge>& reload_time_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_config_last_reload_success_timestamp_seconds")
+            .Help("Unix time of the last successful configuration (re)load.")
+            .Register(registry);
+    prometheus::Family<prometheus::Gauge>& build_info_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_build_info")
+            .Help("Always 1; the version label identifies the running build.")
+            .Register(registry);
+
+    // Guards the lazily created gauges below (absent until their first value is known).
+    std::mutex lazy_mutex;
+    prometheus::Gauge* sweep = nullptr;
+    prometheus::Gauge* reload_ok = nullptr;
+    prometheus::Gauge* reload_time = nullptr;
+
+    // Last member: destroyed first, so no scrape runs while the rest is torn down.
+    std::unique_ptr<MetricsHttpServer> server;
+
+    explicit Impl(const std::string& version) {
+        for (std::size_t i = 0; i < k_rcodes.size(); ++i) {
+            dns_queries[i] = &dns_queries_family.Add({{"rcode", std::string{k_rcodes[i]}}});
+        }
+        for (std::size_t i = 0; i < k_severities.size(); ++i) {
+            checks[i] = &checks_family.Add({{"result", severity_name(k_severities[i])}});
+        }
+        build_info_family.Add({{"version", version}}).Set(1);
+    }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    std::string render() const {
+        std::string text = prometheus::TextSerializer{}.Serialize(registry.Collect());
+        identities.append_exposition(text);
+        return text;
+    }
+};
+
+Result<std::unique_ptr<DaemonMetrics>> DaemonMetrics::start(const std::string& listen,
+                                                            const std::string& version) {
+    auto impl = std::make_unique<Impl>(version);
+    const Impl* rendered = impl.get();
+    auto server = MetricsHttpServer::start(listen, [rendered] { return rendered->render(); });
+    if (!server.ok()) {
+        return Error{server.error()};
+    }
+    impl->server = std::move(server).value();
+    return std::unique_ptr<DaemonMetrics>{new DaemonMetrics{std::move(impl)}};
+}
+
+DaemonMetrics::DaemonMetrics(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+DaemonMetrics::~DaemonMetrics() = default;
+
+std::uint16_t DaemonMetrics::port() const {
+    return m_impl->server->port();
+}
+
+void DaemonMetrics::update_identity(const IdentityKey& key, IdentityState state,
+                                    std::optional<TimePoint> deadline,
+                                    std::optional<TimePoint> last_check,
+                                    const std::vector<RecordVerdict>& records) {
+    m_impl->identities.update(key, state, deadline, last_check, records);
+}
+
+void DaemonMetrics::remove_identity(const IdentityKey& key) {
+    m_impl->identities.remove(key);
+}
+
+void DaemonMetrics::add_dns_stats(const ResolverStats& delta) {
+    for (const auto& [rcode, count] : delta.answers_by_rcode) {
+        std::size_t index = k_other_rcode;
+        for (std::size_t i = 0; i < k_rcodes.size(); ++i) {
+            if (k_rcodes[i] == rcode) {
+                index = i;
+            }
+        }
+        m_impl->dns_queries[index]->Increment(static_cast<double>(count));
+    }
+    for (const auto latency : delta.latencies) {
+        m_impl->dns_duration.Observe(std::chrono::duration<double>(latency).count());
+    }
+}
+
+void DaemonMetrics::observe_check(Severity worst) {
+    for (std::size_t i = 0; i < k_severities.size(); ++i) {
+        if (k_severities[i] == worst) {
+            m_impl->checks[i]->Increment();
+        }
+    }
+}
+
+void DaemonMetrics::set_sweep_duration(std::chrono::duration<double> duration) {
+    const std::lock_guard lock{m_impl->lazy_mutex};
+    if (m_impl->sweep == nullptr) {
+        m_impl->sweep = &m_impl->sweep_family.Add({});
+    }
+    m_impl->sweep->Set(duration.count());
+}
+
+void DaemonMetrics::set_config_reload(bool ok, TimePoint when) {
+    const std::lock_guard lock{m_impl->lazy_mutex};
+    if (m_impl->reload_ok == nullptr) {
+        m_impl->reload_ok = &m_impl->reload_ok_family.Add({});
+    }
+    m_impl->reload_ok->Set(ok ? 1 : 0);
+    if (ok) {
+        if (m_impl->reload_time == nullptr) {
+            m_impl->reload_time = &m_impl->reload_time_family.Add({});
+        }
+        m_impl->reload_time->Set(std::chrono::duration<double>(when.time_since_epoch()).count());
+    }
+}
+
+std::string DaemonMetrics::render() const {
+    return m_impl->render();
+}
+
+} // namespace dkimwatch
