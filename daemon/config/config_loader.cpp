@@ -5,8 +5,10 @@
 #include "core/public_key.hpp"
 #include "core/region_table.hpp"
 #include "core/selector.hpp"
+#include "core/state_machine.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <netinet/in.h>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -24,6 +27,11 @@
 #include <yaml-cpp/yaml.h>
 
 namespace dkimwatch {
+
+namespace {
+// The longest duration any configuration key accepts (ten years).
+constexpr Milliseconds k_max_config_duration = std::chrono::hours{24 * 3650};
+} // namespace
 
 std::string ConfigError::to_string() const {
     if (line <= 0) {
@@ -272,6 +280,13 @@ public:
             error_at(field, field.path + ": " + duration.error());
             return std::nullopt;
         }
+        // Every duration in the configuration is added to wall-clock times; a bound keeps that
+        // arithmetic far from overflow.
+        if (*duration > k_max_config_duration) {
+            error_at(field, field.path + ": " + format_duration(*duration) + " is longer than " +
+                                format_duration(k_max_config_duration) + ", the longest allowed");
+            return std::nullopt;
+        }
         return *duration;
     }
 
@@ -302,6 +317,24 @@ private:
     std::string m_display_name;
     std::filesystem::path m_base_dir;
     std::vector<ConfigError> m_errors;
+};
+
+// Where a top-level key was and whether its value passed its own checks, for the checks that
+// involve two keys (they run once the whole document is read).
+struct KeySeen {
+    std::optional<Field> field; // set when the key is present
+    bool valid = false;         // present, and its value is in the Config
+};
+
+// The Config being filled, and what the checks across keys need.
+struct Document {
+    Config config;
+    KeySeen check_interval;
+    KeySeen recheck_interval;
+    KeySeen revocation_window;
+    std::optional<Field> reminders; // set when the key is present
+    // The items of reminders that passed their own checks, in file order.
+    std::vector<std::pair<Field, Milliseconds>> reminder_items;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +388,7 @@ void read_resolvers(Reader& reader, const Field& field, std::vector<ServerAddres
     }
 }
 
-void read_dns_section(Reader& reader, const Field& section, Config& config) {
+void read_dns_section(Reader& reader, const Field& section, Document& document) {
     static constexpr std::array<std::string_view, 5> k_keys{"resolvers", "timeout", "attempts",
                                                             "max_inflight", "max_qps"};
     if (!section.value.IsMap()) {
@@ -363,7 +396,7 @@ void read_dns_section(Reader& reader, const Field& section, Config& config) {
                                      describe(section.value));
         return;
     }
-    DnsSettings& dns = config.dns;
+    DnsSettings& dns = document.config.dns;
     reader.visit_mapping(
         section.value, "dns", k_keys, "dns.", [&](std::string_view name, const Field& field) {
             if (name == "resolvers") {
@@ -680,7 +713,7 @@ std::optional<ReadIdentity> read_identity(Reader& reader, const Field& item) {
     return ReadIdentity{item.value.Mark(), std::move(identity)};
 }
 
-void read_identities_section(Reader& reader, const Field& section, Config& config) {
+void read_identities_section(Reader& reader, const Field& section, Document& document) {
     if (section.value.IsNull() || (section.value.IsSequence() && section.value.size() == 0)) {
         reader.error_at_key(section, "no identities configured (identities: is empty)");
         return;
@@ -712,7 +745,267 @@ void read_identities_section(Reader& reader, const Field& section, Config& confi
             continue;
         }
         if (reader.error_count() == errors_before) {
-            config.identities.push_back(read->identity);
+            document.config.identities.push_back(read->identity);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daemon's top-level keys: check schedule, state machine policy, state_dir, metrics.
+
+constexpr Milliseconds k_min_interval{100};
+constexpr int k_max_confirmations = 100;
+
+// How messages show the value a key has: the text written, or the default.
+std::string shown_value(const KeySeen& key, Milliseconds value) {
+    if (key.field) {
+        return key.field->value.Scalar();
+    }
+    return format_duration(value) + ", the default";
+}
+
+// check_interval and recheck_interval: at least k_min_interval.
+void read_interval(Reader& reader, const Field& field, KeySeen& seen, Milliseconds& out) {
+    seen.field.emplace(field);
+    auto value = reader.read_duration(field);
+    if (!value) {
+        return;
+    }
+    if (*value < k_min_interval) {
+        reader.error_at(field, field.path + " must be at least " + format_duration(k_min_interval) +
+                                   ", got " + field.value.Scalar());
+        return;
+    }
+    out = *value;
+    seen.valid = true;
+}
+
+// A duration that must be more than zero; `seen` may be null.
+void read_positive_duration(Reader& reader, const Field& field, KeySeen* seen, Milliseconds& out) {
+    if (seen != nullptr) {
+        seen->field.emplace(field);
+    }
+    auto value = reader.read_duration(field);
+    if (!value) {
+        return;
+    }
+    if (*value <= Milliseconds::zero()) {
+        reader.error_at(field, field.path + " must be more than 0s, got " + field.value.Scalar());
+        return;
+    }
+    out = *value;
+    if (seen != nullptr) {
+        seen->valid = true;
+    }
+}
+
+void read_check_interval(Reader& reader, const Field& field, Document& document) {
+    read_interval(reader, field, document.check_interval, document.config.daemon.check_interval);
+}
+
+void read_recheck_interval(Reader& reader, const Field& field, Document& document) {
+    read_interval(reader, field, document.recheck_interval,
+                  document.config.daemon.recheck_interval);
+}
+
+void read_confirmations(Reader& reader, const Field& field, Document& document) {
+    if (auto value =
+            reader.read_int(field, 1, k_max_confirmations,
+                            "an integer from 1 to " + std::to_string(k_max_confirmations))) {
+        document.config.policy.confirmations = *value;
+    }
+}
+
+void read_pending_timeout(Reader& reader, const Field& field, Document& document) {
+    read_positive_duration(reader, field, nullptr, document.config.policy.pending_timeout);
+}
+
+void read_revocation_window(Reader& reader, const Field& field, Document& document) {
+    read_positive_duration(reader, field, &document.revocation_window,
+                           document.config.policy.revocation_window);
+}
+
+// Any duration: parse_duration never gives a negative one, which is all policy_error() forbids.
+// 0s raises monitoring_blind once a run of indeterminate checks spans any time at all.
+void read_blind_after(Reader& reader, const Field& field, Document& document) {
+    if (auto value = reader.read_duration(field)) {
+        document.config.policy.blind_after = *value;
+    }
+}
+
+// Distinct durations more than zero, in any order; [] means no reminders. The comparison with
+// revocation_window is in check_across_keys().
+void read_reminders(Reader& reader, const Field& field, Document& document) {
+    document.reminders.emplace(field);
+    if (!field.value.IsSequence()) {
+        reader.error_at(field, "reminders must be a sequence of durations such as [48h, 24h, 6h, "
+                               "1h] ([] for none), got " +
+                                   describe(field.value));
+        return;
+    }
+    std::vector<std::pair<Field, Milliseconds>> items; // the valid ones
+    std::vector<std::size_t> indexes;                  // of `items` in the sequence
+    std::size_t index = 0;
+    for (auto it = field.value.begin(); it != field.value.end(); ++it, ++index) {
+        const Field item{"reminders[" + std::to_string(index) + "]", YAML::Node(), *it};
+        auto value = reader.read_duration(item);
+        if (!value) {
+            continue;
+        }
+        if (*value <= Milliseconds::zero()) {
+            reader.error_at(item, item.path + " must be more than 0s, got " + item.value.Scalar());
+            continue;
+        }
+        const auto same = std::find_if(items.begin(), items.end(),
+                                       [&](const auto& seen) { return seen.second == *value; });
+        if (same != items.end()) {
+            const auto first = static_cast<std::size_t>(same - items.begin());
+            const std::string& first_text = same->first.value.Scalar();
+            reader.error_at(
+                item, item.path + ": " + item.value.Scalar() +
+                          " is listed twice (first as reminders[" + std::to_string(indexes[first]) +
+                          "]" + (first_text == item.value.Scalar() ? "" : ", " + first_text) + ")");
+            continue;
+        }
+        items.emplace_back(item, *value);
+        indexes.push_back(index);
+    }
+    document.config.policy.reminders.clear();
+    for (const auto& [item, value] : items) {
+        document.config.policy.reminders.push_back(value);
+    }
+    document.reminder_items = std::move(items);
+}
+
+void read_state_dir(Reader& reader, const Field& field, Document& document) {
+    auto text = reader.read_string(field, "a directory such as /var/lib/dkimwatch");
+    if (!text) {
+        return;
+    }
+    if (text->find('\0') != std::string::npos) {
+        reader.error_at(field, "state_dir must not contain a NUL character");
+        return;
+    }
+    const std::filesystem::path written(*text);
+    std::filesystem::path resolved =
+        (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
+    if (!resolved.has_filename() && resolved.has_relative_path()) {
+        resolved = resolved.parent_path(); // "/var/lib/dkimwatch/" -> "/var/lib/dkimwatch"
+    }
+    document.config.daemon.state_dir = resolved.string();
+}
+
+// "IPv4:port" (port 0..65535) returned canonical, e.g. "127.0.0.1:9797"; the error is the
+// reason it is not. The exposer's civetweb is built without IPv6, and a host name would have to
+// be resolved at startup, so neither is accepted.
+Result<std::string> parse_listen_address(std::string_view text) {
+    const std::size_t colon = text.rfind(':');
+    if (text.starts_with('[') || (colon != std::string_view::npos && text.find(':') != colon)) {
+        return Error{"IPv6 is not supported: the bundled civetweb is built without it"};
+    }
+    const bool all_digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= '0' && c <= '9';
+    });
+    if (colon == 0 || (colon == std::string_view::npos && all_digits)) {
+        const std::string_view port = colon == 0 ? text.substr(1) : text;
+        return Error{"the host is missing; 0.0.0.0:" + std::string(port) +
+                     " listens on all interfaces"};
+    }
+    const std::string host(text.substr(0, colon)); // all of it when there is no colon
+    in_addr address{};
+    if (inet_pton(AF_INET, host.c_str(), &address) != 1) {
+        const bool has_letter = std::any_of(host.begin(), host.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        });
+        if (has_letter) {
+            return Error{"host names are not resolved"};
+        }
+        return Error{quote(host) + " is not an IPv4 address"};
+    }
+    if (colon == std::string_view::npos || colon + 1 == text.size()) {
+        return Error{"the port is missing"};
+    }
+    const std::string_view port_text = text.substr(colon + 1);
+    unsigned long port = 0;
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (end != port_text.data() + port_text.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+        return Error{"the port " + quote(port_text) + " is not a number"};
+    }
+    constexpr unsigned long k_max_port = 65535;
+    if (ec == std::errc::result_out_of_range || port > k_max_port) {
+        return Error{"port " + std::string(port_text) +
+                     " is out of range: ports are 0 to 65535, 0 picks a free port"};
+    }
+    char canonical[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &address, canonical, sizeof canonical);
+    return std::string(canonical) + ":" + std::to_string(port);
+}
+
+void read_metrics_section(Reader& reader, const Field& section, Document& document) {
+    static constexpr std::array<std::string_view, 1> k_keys{"listen"};
+    if (!section.value.IsMap()) {
+        reader.error_at(section, "metrics must be a mapping with the key " + join(k_keys) +
+                                     ", got " + describe(section.value));
+        return;
+    }
+    reader.visit_mapping(
+        section.value, "metrics", k_keys, "metrics.", [&](std::string_view, const Field& field) {
+            const std::string expected = "IPv4:port, e.g. 127.0.0.1:9797";
+            auto text = reader.read_string(field, expected);
+            if (!text) {
+                return;
+            }
+            auto listen = parse_listen_address(*text);
+            if (!listen) {
+                reader.error_at(field, field.path + " " + quote(*text) + " must be " + expected +
+                                           " (" + listen.error() + ")");
+                return;
+            }
+            document.config.daemon.metrics_listen = *listen;
+        });
+}
+
+// Defaults that give way to another key, so that a short check_interval or revocation_window
+// written alone is valid: an absent recheck_interval is at most check_interval, and when
+// reminders is absent the default reminders not shorter than revocation_window are dropped.
+void apply_dependent_defaults(Document& document) {
+    DaemonSettings& daemon = document.config.daemon;
+    if (!document.recheck_interval.field && document.check_interval.valid) {
+        daemon.recheck_interval = std::min(daemon.recheck_interval, daemon.check_interval);
+    }
+    StateMachinePolicy& policy = document.config.policy;
+    if (!document.reminders && document.revocation_window.valid) {
+        std::erase_if(policy.reminders,
+                      [&](Milliseconds reminder) { return reminder >= policy.revocation_window; });
+    }
+}
+
+// The rules that involve two keys, checked when both values are valid on their own (or
+// default); the error points at the key that depends on the other.
+void check_across_keys(Reader& reader, const Document& document) {
+    const DaemonSettings& daemon = document.config.daemon;
+    const bool check_interval_usable =
+        document.check_interval.valid || !document.check_interval.field;
+    if (document.recheck_interval.valid && check_interval_usable &&
+        daemon.recheck_interval > daemon.check_interval) {
+        reader.error_at(*document.recheck_interval.field,
+                        "recheck_interval (" +
+                            shown_value(document.recheck_interval, daemon.recheck_interval) +
+                            ") must not be longer than check_interval (" +
+                            shown_value(document.check_interval, daemon.check_interval) + ")");
+    }
+    const StateMachinePolicy& policy = document.config.policy;
+    if (document.revocation_window.valid || !document.revocation_window.field) {
+        for (const auto& [item, reminder] : document.reminder_items) {
+            if (reminder >= policy.revocation_window) {
+                reader.error_at(
+                    item, item.path + ": " + item.value.Scalar() +
+                              " is not shorter than revocation_window (" +
+                              shown_value(document.revocation_window, policy.revocation_window) +
+                              ")");
+            }
         }
     }
 }
@@ -720,16 +1013,25 @@ void read_identities_section(Reader& reader, const Field& section, Config& confi
 // ---------------------------------------------------------------------------------------------
 // The top level. A new section is one reader function and one row here.
 
-using SectionReader = void (*)(Reader&, const Field&, Config&);
+using SectionReader = void (*)(Reader&, const Field&, Document&);
 
 struct Section {
     std::string_view key;
     SectionReader read;
 };
 
-constexpr std::array<Section, 2> k_sections{{
+constexpr std::array<Section, 11> k_sections{{
     {"dns", read_dns_section},
     {"identities", read_identities_section},
+    {"check_interval", read_check_interval},
+    {"recheck_interval", read_recheck_interval},
+    {"confirmations", read_confirmations},
+    {"pending_timeout", read_pending_timeout},
+    {"revocation_window", read_revocation_window},
+    {"blind_after", read_blind_after},
+    {"reminders", read_reminders},
+    {"state_dir", read_state_dir},
+    {"metrics", read_metrics_section},
 }};
 
 constexpr std::array<std::string_view, k_sections.size()> k_section_keys = [] {
@@ -740,7 +1042,7 @@ constexpr std::array<std::string_view, k_sections.size()> k_section_keys = [] {
     return keys;
 }();
 
-void read_document(Reader& reader, const YAML::Node& root, Config& config) {
+void read_document(Reader& reader, const YAML::Node& root, Document& document) {
     if (!root.IsMap()) {
         reader.error_at(root, "the top level must be a mapping with the keys " +
                                   join(k_section_keys) + ", got " + describe(root));
@@ -751,7 +1053,7 @@ void read_document(Reader& reader, const YAML::Node& root, Config& config) {
                          [&](std::string_view name, const Field& field) {
                              for (const Section& section : k_sections) {
                                  if (section.key == name) {
-                                     section.read(reader, field, config);
+                                     section.read(reader, field, document);
                                  }
                              }
                              has_identities = has_identities || name == "identities";
@@ -759,6 +1061,8 @@ void read_document(Reader& reader, const YAML::Node& root, Config& config) {
     if (!has_identities) {
         reader.file_error("no identities configured (add an identities: list)");
     }
+    apply_dependent_defaults(document);
+    check_across_keys(reader, document);
 }
 
 // Records where documents start; ignores their content.
@@ -816,8 +1120,8 @@ ConfigLoadResult load_config_text(std::string_view text, const std::string& disp
         absolute_base = base_dir;
     }
     Reader reader(display_name, absolute_base.lexically_normal());
-    Config config;
-    config.source_path = display_name;
+    Document document;
+    document.config.source_path = display_name;
 
     YAML::Node root;
     try {
@@ -840,7 +1144,7 @@ ConfigLoadResult load_config_text(std::string_view text, const std::string& disp
         return reader.take_errors();
     }
     try {
-        read_document(reader, root, config);
+        read_document(reader, root, document);
     } catch (const YAML::Exception& error) {
         // Not expected: the readers check node types before use.
         reader.error_at(error.mark, "cannot read the configuration: " + error.msg);
@@ -848,7 +1152,7 @@ ConfigLoadResult load_config_text(std::string_view text, const std::string& disp
     if (reader.has_errors()) {
         return reader.take_errors();
     }
-    return config;
+    return std::move(document.config);
 }
 
 ConfigLoadResult load_config_file(const std::filesystem::path& path) {

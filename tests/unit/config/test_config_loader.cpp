@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -113,6 +114,17 @@ TEST(LoadConfigFile, MinimalConfigGetsDefaults) {
     EXPECT_EQ(easy->tokens, (std::array<std::string, 3>{"tok1", "tok2", "tok3"}));
     EXPECT_EQ(easy->signing_hosted_zone, "dkim.amazonses.com");
     EXPECT_FALSE(easy->hosted_zone_from_config);
+
+    EXPECT_EQ(config.daemon.check_interval, 10min);
+    EXPECT_EQ(config.daemon.recheck_interval, 1min);
+    EXPECT_EQ(config.daemon.state_dir, "/var/lib/dkimwatch");
+    EXPECT_EQ(config.daemon.metrics_listen, "127.0.0.1:9797");
+    EXPECT_EQ(config.policy.confirmations, 2);
+    EXPECT_EQ(config.policy.pending_timeout, 72h);
+    EXPECT_EQ(config.policy.revocation_window, 120h);
+    EXPECT_EQ(config.policy.blind_after, 1h);
+    EXPECT_EQ(config.policy.reminders, (std::vector<std::chrono::milliseconds>{48h, 24h, 6h, 1h}));
+    EXPECT_EQ(config.policy, StateMachinePolicy{});
 }
 
 TEST(LoadConfigFile, FullConfig) {
@@ -126,6 +138,19 @@ TEST(LoadConfigFile, FullConfig) {
     EXPECT_EQ(config.dns.attempts, 5);
     EXPECT_EQ(config.dns.max_inflight, 64);
     EXPECT_EQ(config.dns.max_qps, 0);
+
+    EXPECT_EQ(config.daemon.check_interval, 5min);
+    EXPECT_EQ(config.daemon.recheck_interval, 30s);
+    EXPECT_EQ(config.daemon.state_dir,
+              (k_cases_dir / "state" / "dkimwatch").lexically_normal().string());
+    EXPECT_EQ(config.daemon.metrics_listen, "0.0.0.0:0");
+    EXPECT_EQ(config.policy.confirmations, 3);
+    EXPECT_EQ(config.policy.pending_timeout, 48h);
+    EXPECT_EQ(config.policy.revocation_window, 96h);
+    EXPECT_EQ(config.policy.blind_after, 0s);
+    EXPECT_EQ(config.policy.reminders, (std::vector<std::chrono::milliseconds>{72h, 24h, 90min}));
+    EXPECT_EQ(policy_error(config.policy), std::nullopt);
+
     ASSERT_EQ(config.identities.size(), 5U);
 
     // Canonical names, a numeric account kept as text, the region's own hosted zone.
@@ -222,6 +247,141 @@ dns:
                     "got 11"));
 }
 
+TEST(LoadConfigText, DaemonKeysAtTheirBounds) {
+    const Config config = loaded(load_config_text("check_interval: 100ms\n"
+                                                  "recheck_interval: 100ms\n"
+                                                  "confirmations: 100\n"
+                                                  "pending_timeout: 1ms\n"
+                                                  "blind_after: 0s\n"
+                                                  "reminders: [119h59m59s999ms, 1ms]\n" +
+                                                      std::string(k_identity),
+                                                  "a.yaml", k_cases_dir));
+    EXPECT_EQ(config.daemon.check_interval, 100ms);
+    EXPECT_EQ(config.daemon.recheck_interval, 100ms);
+    EXPECT_EQ(config.policy.confirmations, 100);
+    EXPECT_EQ(config.policy.pending_timeout, 1ms);
+    EXPECT_EQ(config.policy.blind_after, 0ms);
+    EXPECT_EQ(config.policy.reminders, (std::vector<std::chrono::milliseconds>{120h - 1ms, 1ms}));
+    EXPECT_EQ(policy_error(config.policy), std::nullopt);
+
+    const Config one = loaded(
+        load_config_text("confirmations: 1\nreminders: []\nmetrics: {}\n" + std::string(k_identity),
+                         "a.yaml", k_cases_dir));
+    EXPECT_EQ(one.policy.confirmations, 1);
+    EXPECT_TRUE(one.policy.reminders.empty());
+    EXPECT_EQ(one.daemon.metrics_listen, "127.0.0.1:9797");
+}
+
+TEST(LoadConfigText, DefaultsThatDependOnAnotherKey) {
+    auto load = [](const std::string& keys) {
+        return loaded(load_config_text(keys + std::string(k_identity), "a.yaml", k_cases_dir));
+    };
+    using Reminders = std::vector<std::chrono::milliseconds>;
+    // A check_interval shorter than the default recheck_interval caps it.
+    EXPECT_EQ(load("check_interval: 30s\n").daemon.recheck_interval, 30s);
+    EXPECT_EQ(load("check_interval: 5m\n").daemon.recheck_interval, 1min);
+    EXPECT_EQ(load("check_interval: 1m\nrecheck_interval: 1m\n").daemon.recheck_interval, 1min);
+    // A short revocation_window drops the default reminders it cannot hold; written ones stay.
+    EXPECT_EQ(load("revocation_window: 24h\n").policy.reminders, (Reminders{6h, 1h}));
+    EXPECT_EQ(load("revocation_window: 30m\n").policy.reminders, Reminders{});
+    EXPECT_EQ(load("revocation_window: 30m\nreminders: [10m]\n").policy.reminders,
+              (Reminders{10min}));
+}
+
+TEST(LoadConfigText, ErrorsAcrossKeysComeInFileOrder) {
+    // The checks across keys run after the whole file is read; their errors still sit at the
+    // dependent key, among the others, and compare with the value written later in the file.
+    EXPECT_THAT(text_errors("reminders: [200h]\n"
+                            "recheck_interval: 20m\n"
+                            "confirmations: 0\n"
+                            "check_interval: 15m\n"
+                            "check_interval: 30m\n" +
+                            std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:13: reminders[0]: 200h is not shorter than "
+                            "revocation_window (5d, the default)",
+                            "dkimwatch.yaml:2:19: recheck_interval (20m) must not be longer than "
+                            "check_interval (15m)",
+                            "dkimwatch.yaml:3:16: confirmations must be an integer from 1 to 100, "
+                            "got 0",
+                            "dkimwatch.yaml:5:1: duplicate key \"check_interval\" at the top "
+                            "level; first defined at line 4"));
+    // An invalid check_interval or revocation_window is not compared with.
+    EXPECT_THAT(text_errors("check_interval: 1x\nrecheck_interval: 1h\n"
+                            "revocation_window: 0s\nreminders: [200h]\n" +
+                            std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:17: check_interval: \"1x\" is not a duration: "
+                            "unknown unit \"x\" (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)",
+                            "dkimwatch.yaml:3:20: revocation_window must be more than 0s, got "
+                            "0s"));
+}
+
+TEST(LoadConfigText, StateDirIsStoredAbsoluteAndNormal) {
+    const fs::path base = k_cases_dir.lexically_normal();
+    auto state_dir = [](const std::string& written) {
+        return loaded(load_config_text("state_dir: " + written + "\n" + std::string(k_identity),
+                                       "a.yaml", k_cases_dir))
+            .daemon.state_dir;
+    };
+    EXPECT_EQ(state_dir("/var/lib/dkimwatch"), "/var/lib/dkimwatch");
+    EXPECT_EQ(state_dir("/var/lib//dkimwatch/./x/../"), "/var/lib/dkimwatch");
+    EXPECT_EQ(state_dir("/"), "/");
+    EXPECT_EQ(state_dir("state"), (base / "state").string());
+    EXPECT_EQ(state_dir("./a/../b/"), (base / "b").string());
+    EXPECT_EQ(state_dir("."), base.string());
+    EXPECT_EQ(state_dir("2026"), (base / "2026").string());
+    EXPECT_THAT(text_errors("state_dir: \"/var/lib/\\0x\"\n" + std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:12: state_dir must not contain a NUL character"));
+}
+
+TEST(LoadConfigText, MetricsListenAddresses) {
+    auto listen = [](const std::string& written) {
+        return loaded(load_config_text("metrics:\n  listen: " + written + "\n" +
+                                           std::string(k_identity),
+                                       "a.yaml", k_cases_dir))
+            .daemon.metrics_listen;
+    };
+    EXPECT_EQ(listen("127.0.0.1:9797"), "127.0.0.1:9797");
+    EXPECT_EQ(listen("0.0.0.0:0"), "0.0.0.0:0");
+    EXPECT_EQ(listen("10.1.2.3:65535"), "10.1.2.3:65535");
+    EXPECT_EQ(listen("\"127.0.0.1:09797\""), "127.0.0.1:9797");
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"9797", "the host is missing; 0.0.0.0:9797 listens on all interfaces"},
+        {"\":9797\"", "the host is missing; 0.0.0.0:9797 listens on all interfaces"},
+        {"127.0.0.1", "the port is missing"},
+        {"\"127.0.0.1:\"", "the port is missing"},
+        {"localhost", "host names are not resolved"},
+        {"metrics.example.com:9797", "host names are not resolved"},
+        {"\"::1\"", "IPv6 is not supported: the bundled civetweb is built without it"},
+        {"\"[::1]:9797\"", "IPv6 is not supported: the bundled civetweb is built without it"},
+        {"\"::ffff:127.0.0.1:9797\"",
+         "IPv6 is not supported: the bundled civetweb is built without it"},
+        {"300.1.1.1:80", "\"300.1.1.1\" is not an IPv4 address"},
+        {"127.1:80", "\"127.1\" is not an IPv4 address"},
+        {"\"*:9797\"", "\"*\" is not an IPv4 address"},
+        {"127.0.0.1:http", "the port \"http\" is not a number"},
+        {"127.0.0.1:-1", "the port \"-1\" is not a number"},
+        {"127.0.0.1:+80", "the port \"+80\" is not a number"},
+        {"127.0.0.1:70000",
+         "port 70000 is out of range: ports are 0 to 65535, 0 picks a free port"},
+        {"127.0.0.1:99999999999999999999",
+         "port 99999999999999999999 is out of range: ports are 0 to 65535, 0 picks a free port"},
+    };
+    for (const auto& [written, reason] : bad) {
+        std::string shown = written;
+        if (shown.front() == '"') {
+            shown = shown.substr(1, shown.size() - 2);
+        }
+        EXPECT_THAT(text_errors("metrics:\n  listen: " + written + "\n" + std::string(k_identity)),
+                    ElementsAre("dkimwatch.yaml:2:11: metrics.listen \"" + shown +
+                                "\" must be IPv4:port, e.g. 127.0.0.1:9797 (" + reason + ")"))
+            << written;
+    }
+    EXPECT_THAT(text_errors("metrics:\n  listen: \"\"\n" + std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:2:11: metrics.listen must be IPv4:port, e.g. "
+                            "127.0.0.1:9797, got an empty string"));
+}
+
 TEST(LoadConfigText, YamlSyntaxErrorHasAPosition) {
     EXPECT_THAT(
         text_errors("identities:\n  - domain: [example.com\n"),
@@ -315,7 +475,7 @@ TEST(LoadConfigText, KeyMaterialNeverAppearsInErrors) {
 // ---------------------------------------------------------------------------------------------
 // The table: each file in config_cases/bad and the exact errors it must produce. Placeholders:
 // {cases} is the config_cases directory, {forms} and {units} the hints that end the messages of
-// parse_server_address and parse_duration.
+// parse_server_address and parse_duration, {top_keys} the allowed top-level keys.
 
 struct BadCase {
     const char* file;
@@ -340,6 +500,25 @@ const std::vector<BadCase> k_bad_cases = {
       "public_key_file, private_key_file in byodkim, got public_key_file and private_key_file"}},
     {"comments_only.yaml",
      {"comments_only.yaml: no identities configured (the file is empty or only comments)"}},
+    {"confirmations_too_many.yaml",
+     {"confirmations_too_many.yaml:1:16: confirmations must be an integer from 1 to 100, got 101"}},
+    {"daemon_wrong_types.yaml",
+     {"daemon_wrong_types.yaml:1:17: check_interval must be a duration such as 2s, 500ms or "
+      "1h30m, got a sequence",
+      "daemon_wrong_types.yaml:2:19: recheck_interval: \"1 m\" is not a duration: spaces are not "
+      "allowed{units}",
+      "daemon_wrong_types.yaml:3:16: confirmations must be an integer from 1 to 100, got \"two\"",
+      "daemon_wrong_types.yaml:4:18: pending_timeout must be a duration such as 2s, 500ms or "
+      "1h30m, got a mapping",
+      "daemon_wrong_types.yaml:5:1: revocation_window must be a duration such as 2s, 500ms or "
+      "1h30m, got nothing",
+      "daemon_wrong_types.yaml:6:14: blind_after: \"-1h\" is not a duration: a sign is not "
+      "allowed{units}",
+      "daemon_wrong_types.yaml:7:12: reminders must be a sequence of durations such as [48h, 24h, "
+      "6h, 1h] ([] for none), got \"48h\"",
+      "daemon_wrong_types.yaml:8:12: state_dir must be a directory such as /var/lib/dkimwatch, got "
+      "a sequence",
+      "daemon_wrong_types.yaml:9:1: metrics must be a mapping with the key listen, got nothing"}},
     {"dns_not_mapping.yaml",
      {"dns_not_mapping.yaml:2:3: dns must be a mapping with the keys resolvers, timeout, attempts, "
       "max_inflight, max_qps, got a sequence"}},
@@ -379,6 +558,14 @@ const std::vector<BadCase> k_bad_cases = {
       "int_ranges.yaml:3:17: dns.max_inflight must be an integer from 1 to 65535, got 65536",
       "int_ranges.yaml:4:12: dns.max_qps must be an integer >= 0 (0 means unlimited), got "
       "99999999999999999999"}},
+    {"duration_too_long.yaml",
+     {"duration_too_long.yaml:1:20: revocation_window: 3651d is longer than 3650d, the longest "
+      "allowed",
+      "duration_too_long.yaml:3:12: dns.timeout: 100000000000d is longer than 3650d, the longest "
+      "allowed"}},
+    {"intervals_too_short.yaml",
+     {"intervals_too_short.yaml:1:17: check_interval must be at least 100ms, got 99ms",
+      "intervals_too_short.yaml:2:19: recheck_interval must be at least 100ms, got 50ms"}},
     {"key_file_bad_key.yaml",
      {"key_file_bad_key.yaml:7:25: byodkim.private_key_file \"../keys/ec_p256.pem\" "
       "({cases}/keys/ec_p256.pem): an EC key: SES BYODKIM needs an RSA key of 1024 or 2048 bits",
@@ -401,6 +588,17 @@ const std::vector<BadCase> k_bad_cases = {
       "and name their file in private_key_file",
       "key_kind_mismatch.yaml:15:25: byodkim.private_key_file \"../keys/rsa2048.pub.pem\" "
       "({cases}/keys/rsa2048.pub.pem) holds a public key, not a private key; use public_key_file"}},
+    {"metrics_listen_host_name.yaml",
+     {"metrics_listen_host_name.yaml:8:3: unknown key \"listen_address\" in metrics (allowed: "
+      "listen)",
+      "metrics_listen_host_name.yaml:9:11: metrics.listen \"localhost:9797\" must be IPv4:port, "
+      "e.g. 127.0.0.1:9797 (host names are not resolved)"}},
+    {"metrics_listen_ipv6.yaml",
+     {"metrics_listen_ipv6.yaml:2:11: metrics.listen \"[::1]:9797\" must be IPv4:port, e.g. "
+      "127.0.0.1:9797 (IPv6 is not supported: the bundled civetweb is built without it)"}},
+    {"metrics_not_mapping.yaml",
+     {"metrics_not_mapping.yaml:1:10: metrics must be a mapping with the key listen, got "
+      "\"127.0.0.1:9797\""}},
     {"missing_fields.yaml",
      {"missing_fields.yaml:2:5: identity example.com is missing \"account\" (required: domain, "
       "account, region, and easy_dkim or byodkim)",
@@ -431,11 +629,37 @@ const std::vector<BadCase> k_bad_cases = {
      {"neither_method.yaml:2:5: identity example.com has neither easy_dkim nor byodkim"}},
     {"no_identities.yaml",
      {"no_identities.yaml: no identities configured (add an identities: list)"}},
+    {"policy_ranges.yaml",
+     {"policy_ranges.yaml:1:16: confirmations must be an integer from 1 to 100, got 0",
+      "policy_ranges.yaml:2:18: pending_timeout must be more than 0s, got 0s",
+      "policy_ranges.yaml:3:20: revocation_window must be more than 0s, got 0h",
+      "policy_ranges.yaml:4:13: reminders[0] must be more than 0s, got 0s"}},
+    {"recheck_longer_than_check.yaml",
+     {"recheck_longer_than_check.yaml:3:19: recheck_interval (20m) must not be longer than "
+      "check_interval (10m)"}},
+    {"recheck_longer_than_default.yaml",
+     {"recheck_longer_than_default.yaml:7:19: recheck_interval (11m) must not be longer than "
+      "check_interval (10m, the default)"}},
     {"region_invalid.yaml",
      {"region_invalid.yaml:4:13: region \"useast1\" is not an AWS region name such as us-east-1 or "
       "eu-west-1",
       "region_invalid.yaml:9:13: region \"US-EAST-1\" is not an AWS region name such as us-east-1 "
       "or eu-west-1"}},
+    {"reminders_default_window.yaml",
+     {"reminders_default_window.yaml:1:13: reminders[0]: 5d is not shorter than "
+      "revocation_window (5d, the default)",
+      "reminders_default_window.yaml:1:21: reminders[2]: 6h is listed twice (first as "
+      "reminders[1])"}},
+    {"reminders_invalid.yaml",
+     {"reminders_invalid.yaml:5:5: reminders[2]: 130h is not shorter than revocation_window (120h)",
+      "reminders_invalid.yaml:6:5: reminders[3]: 1d is listed twice (first as reminders[1], 24h)",
+      "reminders_invalid.yaml:7:5: reminders[4]: 120h is not shorter than revocation_window (120h)",
+      "reminders_invalid.yaml:8:5: reminders[5] must be more than 0s, got 0s",
+      "reminders_invalid.yaml:9:5: reminders[6]: \"10x\" is not a duration: unknown unit "
+      "\"x\"{units}",
+      "reminders_invalid.yaml:10:5: reminders[7] must be a duration such as 2s, 500ms or 1h30m, "
+      "got "
+      "a sequence"}},
     {"resolver_malformed.yaml",
      {"resolver_malformed.yaml:3:7: dns.resolvers[0]: \"300.1.1.1:53\" is not an IP address: "
       "\"300.1.1.1\" is not a valid IPv4 address{forms}",
@@ -483,6 +707,9 @@ const std::vector<BadCase> k_bad_cases = {
      {"selector_too_long.yaml:6:17: byodkim.selector "
       "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 64 characters long: "
       "SES selectors are 1 to 63 letters and digits, with no periods or other punctuation"}},
+    {"state_dir_empty.yaml",
+     {"state_dir_empty.yaml:1:12: state_dir must be a directory such as /var/lib/dkimwatch, got an "
+      "empty string"}},
     {"timeout_out_of_range.yaml",
      {"timeout_out_of_range.yaml:2:12: dns.timeout must be more than 0s and at most 60s, got 0s"}},
     {"timeout_too_long.yaml",
@@ -505,7 +732,7 @@ const std::vector<BadCase> k_bad_cases = {
      {"token_repeated.yaml:6:28: easy_dkim.tokens[2] \"TOK1\" repeats easy_dkim.tokens[0]; the 3 "
       "tokens must be distinct"}},
     {"top_level_sequence.yaml",
-     {"top_level_sequence.yaml:1:1: the top level must be a mapping with the keys dns, identities, "
+     {"top_level_sequence.yaml:1:1: the top level must be a mapping with the keys {top_keys}, "
       "got a sequence"}},
     {"unknown_keys_inside.yaml",
      {"unknown_keys_inside.yaml:2:3: unknown key \"resolver\" in dns (allowed: resolvers, timeout, "
@@ -517,8 +744,8 @@ const std::vector<BadCase> k_bad_cases = {
       "unknown_keys_inside.yaml:16:7: unknown key \"key\" in byodkim (allowed: selector, "
       "public_key, public_key_file, private_key_file)"}},
     {"unknown_top_level_key.yaml",
-     {"unknown_top_level_key.yaml:1:1: unknown top-level key \"check_interval\" (allowed: dns, "
-      "identities)"}},
+     {"unknown_top_level_key.yaml:1:1: unknown top-level key \"check_intervals\" (allowed: "
+      "{top_keys})"}},
     {"wrong_token_count.yaml",
      {"wrong_token_count.yaml:6:7: easy_dkim.tokens must list exactly 3 tokens, got 2",
       "wrong_token_count.yaml:11:7: easy_dkim.tokens must list exactly 3 tokens, got 4"}},
@@ -552,6 +779,9 @@ std::string expand(std::string text) {
         {"{forms}", " (use an IP address with an optional port: 9.9.9.9, 127.0.0.1:5301, ::1 or "
                     "[::1]:5301; host names are not accepted)"},
         {"{units}", " (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)"},
+        {"{top_keys}", "dns, identities, check_interval, recheck_interval, confirmations, "
+                       "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
+                       "metrics"},
     };
     for (const auto& [from, to] : placeholders) {
         for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
