@@ -24,11 +24,16 @@ public:
         : m_identities(identities), m_service(service),
           m_max_active(options.max_active_records == 0 ? 1 : options.max_active_records) {
         m_reports.resize(identities.size());
+        m_done.resize(identities.size(), 0);
     }
 
     std::vector<IdentityReport> run() {
         fill();
         m_service.run();
+        for (std::size_t i = 0; i < m_reports.size(); ++i) {
+            m_reports[i].complete =
+                m_reports[i].identity != nullptr && m_done[i] == m_reports[i].records.size();
+        }
         return std::move(m_reports);
     }
 
@@ -87,6 +92,7 @@ private:
             report.worst = verdict.severity;
         }
         report.records[task.record_index] = std::move(verdict);
+        ++m_done[task.report_index];
         --m_active;
         fill();
     }
@@ -95,6 +101,7 @@ private:
     LookupService& m_service;
     const std::size_t m_max_active;
     std::vector<IdentityReport> m_reports;
+    std::vector<std::size_t> m_done; // records with a verdict, per report
     std::vector<RecordExpectation> m_current_expectations;
     std::size_t m_next_identity = 0;
     std::size_t m_next_record = 0;

@@ -15,6 +15,9 @@ struct IdentityReport {
     const Identity* identity = nullptr; // points into the vector given to run_sweep
     std::vector<RecordVerdict> records; // in expectations_for() order
     Severity worst = Severity::ok;      // most severe record (severity_rank)
+    // False when the lookup service stopped before every record had a verdict (the daemon's
+    // prompt exit); such a report must not be acted on.
+    bool complete = false;
 };
 
 struct SweepOptions {

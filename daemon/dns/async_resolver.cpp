@@ -109,6 +109,9 @@ int ms_until(Clock::time_point now, Clock::time_point then) {
 
 } // namespace
 
+// How often run() consults the interrupt check while waiting, in milliseconds.
+constexpr int k_interrupt_poll_ms = 100;
+
 struct AsyncResolver::Impl {
     // What went wrong with one attempt; kept per hop for the final outcome and detail.
     enum class FailureKind : std::uint8_t {
@@ -192,6 +195,9 @@ struct AsyncResolver::Impl {
         LookupRequest request;
         Callback callback;
     };
+
+    std::function<bool()> m_should_stop;
+    bool m_interrupted = false;
 
     explicit Impl(ResolverSettings s);
     ~Impl();
@@ -1210,12 +1216,19 @@ void AsyncResolver::run() {
 
     std::array<epoll_event, k_epoll_batch> events{};
     for (;;) {
+        if (impl.m_should_stop && impl.m_should_stop()) {
+            impl.m_interrupted = true;
+            return;
+        }
         impl.expire(Clock::now());
         impl.send_pending();
         if (impl.m_in_flight == 0 && !impl.has_queued()) {
             return;
         }
-        const int timeout = impl.wait_ms(Clock::now());
+        int timeout = impl.wait_ms(Clock::now());
+        if (impl.m_should_stop && (timeout < 0 || timeout > k_interrupt_poll_ms)) {
+            timeout = k_interrupt_poll_ms;
+        }
         const int count = epoll_wait(impl.m_epoll, events.data(), k_epoll_batch, timeout);
         if (count < 0) {
             if (errno == EINTR) {
@@ -1239,6 +1252,18 @@ void AsyncResolver::run() {
 
 const ResolverStats& AsyncResolver::stats() const {
     return m_impl->m_stats;
+}
+
+void AsyncResolver::set_interrupt_check(std::function<bool()> should_stop) {
+    m_impl->m_should_stop = std::move(should_stop);
+}
+
+bool AsyncResolver::interrupted() const {
+    return m_impl->m_interrupted;
+}
+
+std::vector<std::chrono::microseconds> AsyncResolver::take_latencies() {
+    return std::exchange(m_impl->m_stats.latencies, {});
 }
 
 void AsyncResolver::set_record_latencies(bool on) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,9 +46,18 @@ public:
     void submit(LookupRequest request, Callback callback) override;
     void run() override;
 
+    // Installs a check that run() calls at least every 100 ms; when it returns true, run()
+    // returns at once, abandoning what is queued or in flight without calling their callbacks.
+    // After that the resolver may only be destroyed. Used for a prompt exit on SIGTERM.
+    void set_interrupt_check(std::function<bool()> should_stop);
+    // True when run() returned because of the interrupt check.
+    bool interrupted() const;
+
     const ResolverStats& stats() const;
     // When set, every answered attempt's latency is appended to stats().latencies.
     void set_record_latencies(bool on);
+    // Moves the latencies recorded so far out of stats().latencies (which is left empty).
+    std::vector<std::chrono::microseconds> take_latencies();
 
 private:
     struct Impl;

@@ -83,6 +83,7 @@ TEST(Sweep, ReportsEveryIdentityInOrderWithItsWorstSeverity) {
     ASSERT_EQ(reports.size(), 3u);
     EXPECT_EQ(reports[0].identity, &identities[0]);
     EXPECT_EQ(reports[0].worst, Severity::ok);
+    EXPECT_TRUE(reports[0].complete);
     EXPECT_EQ(reports[1].worst, Severity::error);
     ASSERT_EQ(reports[1].records.size(), 3u);
     EXPECT_EQ(reports[1].records[0].code, VerdictCode::ok);
@@ -112,6 +113,20 @@ TEST(Sweep, BoundsTheRecordsUnderWay) {
     // At most 4 records at once, each asking at most 2 questions at a time.
     EXPECT_LE(lookups.max_outstanding, 8u);
     EXPECT_EQ(lookups.submitted, 150u * 3);
+}
+
+// A service that stops before answering everything (the daemon's prompt exit on SIGTERM).
+class StoppingLookups : public TableLookups {
+public:
+    void run() override {}
+};
+
+TEST(Sweep, ReportsAreIncompleteWhenTheServiceStopsEarly) {
+    StoppingLookups lookups;
+    const std::vector<Identity> identities{easy("a.test")};
+    const auto reports = run_sweep(identities, lookups);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_FALSE(reports[0].complete);
 }
 
 TEST(Sweep, EmptyInventoryIsAnEmptyReport) {
