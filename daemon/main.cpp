@@ -2,8 +2,10 @@
 // This file only parses the command line and dispatches to the commands in app/.
 
 #include "app/check_command.hpp"
+#include "app/daemon.hpp"
 #include "app/keycheck_command.hpp"
 #include "app/logging.hpp"
+#include "app/state_commands.hpp"
 #include "app/validate_command.hpp"
 #include "app/version_info.hpp"
 
@@ -21,6 +23,8 @@ constexpr const char* k_overview =
 
 constexpr const char* k_main_footer = R"(
 Examples:
+  dkimwatch run --config /etc/dkimwatch/dkimwatch.yaml
+  dkimwatch status --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch check --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch check --config dkimwatch.yaml --format json | jq '.identities[].status'
   dkimwatch validate --config dkimwatch.yaml
@@ -41,6 +45,38 @@ Examples:
   dkimwatch check --config dkimwatch.yaml --format json
 
 As a Nagios/Icinga check: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.)";
+
+constexpr const char* k_run_footer = R"(
+The daemon. Re-checks every identity every check_interval (spread evenly, with jitter), and after
+a problem every recheck_interval; tracks each identity through pending -> verified ->
+revocation_warning -> revoked in the state database (state_dir/dkimwatch.db, kept across
+restarts: a deadline is never reset); serves Prometheus metrics on metrics.listen (/metrics).
+
+Signals: SIGHUP reloads the configuration (kept only if valid; unchanged identities keep their
+state); SIGTERM/SIGINT stop within a second. Under systemd (Type=notify) it reports READY=1,
+RELOADING=1, STOPPING=1, STATUS= and pings the watchdog when WatchdogSec= is set.
+
+Example:
+  dkimwatch --log-level info run --config /etc/dkimwatch/dkimwatch.yaml)";
+
+constexpr const char* k_status_footer = R"(
+Reads the daemon's state database (also while it runs) and shows, for each configured identity,
+its state, since when, the revocation deadline with the time left, the last check and the
+failing records with their verdicts.
+
+Examples:
+  dkimwatch status --config /etc/dkimwatch/dkimwatch.yaml
+  dkimwatch status --config /etc/dkimwatch/dkimwatch.yaml --format json)";
+
+constexpr const char* k_history_footer = R"(
+Shows the timeline of state transitions and events (verified, revocation_warning, reminder,
+recovered, revoked, pending_overdue, monitoring_blind, still_revoked_records_back,
+config_changed), oldest first, with their reasons. Identities removed from the configuration keep
+their history.
+
+Examples:
+  dkimwatch history --config /etc/dkimwatch/dkimwatch.yaml --domain example.com
+  dkimwatch history --config /etc/dkimwatch/dkimwatch.yaml --limit 20 --format json)";
 
 constexpr const char* k_validate_footer = R"(
 Parses the configuration strictly (unknown keys, bad values, duplicates and unreadable key files
@@ -84,6 +120,38 @@ int main(int argc, char** argv) {
     check->add_option("--config,-c", check_options.config_path, "Configuration file (YAML)")
         ->required();
     check->add_option("--format,-f", check_options.format, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+
+    dkimwatch::DaemonOptions run_options;
+    auto* run = app.add_subcommand("run", "Run the daemon: watch every identity continuously");
+    run->footer(k_run_footer);
+    run->add_option("--config,-c", run_options.config_path, "Configuration file (YAML)")
+        ->required();
+
+    dkimwatch::StatusOptions status_options;
+    auto* status =
+        app.add_subcommand("status", "Show each identity's state from the daemon's database");
+    status->footer(k_status_footer);
+    status->add_option("--config,-c", status_options.config_path, "Configuration file (YAML)")
+        ->required();
+    status->add_option("--format,-f", status_options.format, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+
+    dkimwatch::HistoryOptions history_options;
+    std::string history_domain;
+    auto* history = app.add_subcommand("history", "Show the timeline of state transitions");
+    history->footer(k_history_footer);
+    history->add_option("--config,-c", history_options.config_path, "Configuration file (YAML)")
+        ->required();
+    auto* domain_option =
+        history->add_option("--domain,-d", history_domain, "Only this domain's events");
+    history
+        ->add_option("--limit,-n", history_options.limit,
+                     "Show at most the newest N events (0: all)")
+        ->capture_default_str();
+    history->add_option("--format,-f", history_options.format, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
 
@@ -132,6 +200,18 @@ int main(int argc, char** argv) {
     if (auto logging = dkimwatch::setup_logging(log_level); !logging) {
         std::cerr << "dkimwatch: " << logging.error() << "\n";
         return k_exit_usage;
+    }
+    if (run->parsed()) {
+        return dkimwatch::run_daemon(run_options);
+    }
+    if (status->parsed()) {
+        return dkimwatch::run_status_command(status_options);
+    }
+    if (history->parsed()) {
+        if (domain_option->count() > 0) {
+            history_options.domain = history_domain;
+        }
+        return dkimwatch::run_history_command(history_options);
     }
     if (check->parsed()) {
         return dkimwatch::run_check_command(check_options);

@@ -8,9 +8,9 @@ packages=(
   build-essential cmake pkg-config ccache
   libldns-dev libcurl4-openssl-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev
-  libsystemd-dev
+  libsystemd-dev libcivetweb-dev zlib1g-dev
   # tests and demo: real DNS servers on loopback, canned answers, tooling
-  nsd unbound ldnsutils openssl python3 curl
+  nsd unbound ldnsutils openssl python3 curl prometheus systemd
 )
 
 missing=()

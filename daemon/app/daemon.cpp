@@ -1,0 +1,459 @@
+#include "app/daemon.hpp"
+
+#include "app/resolver_setup.hpp"
+#include "app/service_notifier.hpp"
+#include "config/config_loader.hpp"
+#include "core/check_schedule.hpp"
+#include "core/state_machine.hpp"
+#include "core/sweep.hpp"
+#include "dns/async_resolver.hpp"
+#include "metrics/daemon_metrics.hpp"
+#include "store/state_store.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <spdlog/spdlog.h>
+#include <system_error>
+
+namespace dkimwatch {
+namespace {
+
+// Identities checked in one batch at most; the resolver's max_inflight bounds the network.
+constexpr std::size_t k_max_batch = 2048;
+// Longest sleep of the loop, so time-based events (reminders, overdue, blind) are noticed.
+constexpr Milliseconds k_max_tick = std::chrono::seconds{10};
+constexpr Milliseconds k_min_tick = std::chrono::seconds{1};
+
+TimePoint wall_now() {
+    return std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
+}
+
+std::string utc(TimePoint time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    return buffer;
+}
+
+// Log fields are key=value; values with spaces are quoted.
+std::string quoted(const std::string& text) {
+    std::string out = "\"";
+    for (const char ch : text) {
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+        }
+        out += ch;
+    }
+    return out + "\"";
+}
+
+sigset_t control_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
+}
+
+bool stop_requested_pending() {
+    sigset_t pending;
+    sigpending(&pending);
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
+struct TrackedIdentity {
+    Identity identity;
+    std::string fingerprint;
+    IdentityStatus status;
+    std::vector<RecordVerdict> records; // of the latest check, for metrics
+};
+
+class Daemon {
+public:
+    explicit Daemon(DaemonOptions options) : m_options(std::move(options)) {}
+
+    int run() {
+        const sigset_t signals = control_signals();
+        // Blocked in every thread (civetweb's included, created later), taken by sigtimedwait.
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+        auto loaded = load_config_file(m_options.config_path);
+        if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
+            for (const auto& error : *errors) {
+                std::cerr << error.to_string() << "\n";
+            }
+            return 1;
+        }
+        m_config = std::move(std::get<Config>(loaded));
+        if (!start_services()) {
+            return 1;
+        }
+        const TimePoint now = wall_now();
+        if (!adopt_config(m_config, now, /*initial=*/true)) {
+            return 1;
+        }
+        m_metrics->set_config_reload(true, now);
+        spdlog::info("event=started identities={} state_db={} metrics=127.0.0.1:{} "
+                     "check_interval={} recheck_interval={}",
+                     m_tracked.size(), quoted(m_store->path().string()), m_metrics->port(),
+                     format_duration(m_config.daemon.check_interval),
+                     format_duration(m_config.daemon.recheck_interval));
+        m_notifier.ready(summary());
+        m_last_summary = summary();
+
+        auto next_tick = now;
+        auto next_watchdog = std::chrono::steady_clock::now();
+        for (;;) {
+            if (m_notifier.watchdog_ping_interval() &&
+                std::chrono::steady_clock::now() >= next_watchdog) {
+                m_notifier.watchdog();
+                next_watchdog = std::chrono::steady_clock::now() +
+                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    *m_notifier.watchdog_ping_interval());
+            }
+            TimePoint current = wall_now();
+            if (current >= next_tick) {
+                tick(current);
+                next_tick = current + tick_interval();
+            }
+            if (!check_due(current)) {
+                break; // a stop signal arrived during the batch
+            }
+            const std::string now_summary = summary();
+            if (now_summary != m_last_summary) {
+                m_notifier.status(now_summary);
+                m_last_summary = now_summary;
+            }
+
+            // Sleep until the next check, tick or watchdog ping, or until a signal.
+            current = wall_now();
+            TimePoint wake = next_tick;
+            if (auto due = m_schedule.next_due(); due && *due < wake) {
+                wake = *due;
+            }
+            Milliseconds sleep = wake > current ? wake - current : Milliseconds{0};
+            if (auto ping = m_notifier.watchdog_ping_interval()) {
+                const auto until_ping = std::chrono::duration_cast<Milliseconds>(
+                    next_watchdog - std::chrono::steady_clock::now());
+                sleep = std::min(sleep, std::max(until_ping, Milliseconds{0}));
+            }
+            const int signal = wait_for_signal(signals, sleep);
+            if (signal == SIGTERM || signal == SIGINT) {
+                break;
+            }
+            if (signal == SIGHUP) {
+                reload();
+            }
+        }
+        m_notifier.stopping();
+        spdlog::info("event=stopping identities={}", m_tracked.size());
+        return 0;
+    }
+
+private:
+    // The metrics endpoint, the state database and the resolver.
+    bool start_services() {
+        auto metrics = DaemonMetrics::start(m_config.daemon.metrics_listen, DKIMWATCH_VERSION);
+        if (!metrics) {
+            std::cerr << "dkimwatch: " << metrics.error() << "\n";
+            return false;
+        }
+        m_metrics = std::move(metrics).value();
+
+        std::error_code error;
+        std::filesystem::create_directories(m_config.daemon.state_dir, error);
+        if (error) {
+            std::cerr << "dkimwatch: state_dir " << m_config.daemon.state_dir
+                      << ": cannot create: " << error.message() << "\n";
+            return false;
+        }
+        auto store = StateStore::open(std::filesystem::path(m_config.daemon.state_dir) /
+                                          std::string(k_state_db_file_name),
+                                      StateStore::Mode::read_write);
+        if (!store) {
+            std::cerr << "dkimwatch: " << store.error() << "\n";
+            return false;
+        }
+        m_store = std::move(store).value();
+        return make_resolver(m_config.dns);
+    }
+
+    bool make_resolver(const DnsSettings& dns) {
+        auto settings = resolver_settings_for(dns);
+        if (!settings) {
+            std::cerr << "dkimwatch: " << settings.error() << "\n";
+            spdlog::error("event=resolver_setup_failed error={}", quoted(settings.error()));
+            return false;
+        }
+        m_resolver = std::make_unique<AsyncResolver>(std::move(settings).value());
+        m_resolver->set_record_latencies(true);
+        m_resolver->set_interrupt_check(stop_requested_pending);
+        m_last_stats = m_resolver->stats();
+        return true;
+    }
+
+    // Makes `config`'s identities the tracked set: stored statuses are resumed, changed
+    // fingerprints restart at pending, new identities start at pending, removed ones stop being
+    // reported. Everything is saved before it is acted on.
+    bool adopt_config(const Config& config, TimePoint now, bool initial) {
+        auto stored = m_store->load_statuses();
+        if (!stored) {
+            std::cerr << "dkimwatch: " << stored.error() << "\n";
+            spdlog::error("event=state_load_failed error={}", quoted(stored.error()));
+            return false;
+        }
+        std::map<IdentityKey, TrackedIdentity> next;
+        std::vector<CheckToSave> to_save;
+        std::vector<IdentityKey> keys;
+        std::map<IdentityKey, TimePoint> last_checks;
+        for (const auto& identity : config.identities) {
+            const IdentityKey key = identity.key();
+            TrackedIdentity tracked{identity, identity_fingerprint(identity), {}, {}};
+            auto kept = m_tracked.find(key);
+            if (kept != m_tracked.end()) {
+                tracked.status = kept->second.status;
+                tracked.records = kept->second.records;
+            } else if (auto found = stored->find(key); found != stored->end()) {
+                tracked.status = found->second;
+            } else {
+                tracked.status = initial_status(tracked.fingerprint, now);
+                to_save.push_back({key, tracked.status, {}, {}, now});
+            }
+            if (tracked.status.fingerprint != tracked.fingerprint) {
+                auto transition = on_config(tracked.status, tracked.fingerprint, now);
+                tracked.status = transition.status;
+                tracked.records.clear();
+                log_events(key, transition.events);
+                to_save.push_back({key, tracked.status, transition.events, {}, now});
+                m_schedule.remove(key); // check the new setup soon, spread like a new identity
+            } else if (tracked.status.last_check_at) {
+                last_checks.emplace(key, *tracked.status.last_check_at);
+            }
+            keys.push_back(key);
+            next.emplace(key, std::move(tracked));
+        }
+        if (auto saved = m_store->save(to_save); !saved) {
+            std::cerr << "dkimwatch: " << saved.error() << "\n";
+            spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+            return false;
+        }
+        if (auto active = m_store->set_active_identities(keys); !active) {
+            spdlog::error("event=state_save_failed error={}", quoted(active.error()));
+            return false;
+        }
+        for (const auto& [key, tracked] : m_tracked) {
+            if (!next.contains(key)) {
+                m_schedule.remove(key);
+                m_metrics->remove_identity(key);
+                spdlog::info("event=identity_removed identity={}", key.to_string());
+            }
+        }
+        if (initial) {
+            // After a restart, show the last known problems until the first check.
+            if (auto listed = m_store->list_identities()) {
+                for (const auto& stored_identity : *listed) {
+                    auto found = next.find(stored_identity.key);
+                    if (found != next.end() &&
+                        found->second.status.fingerprint == found->second.fingerprint) {
+                        for (const auto& record : stored_identity.records) {
+                            found->second.records.push_back(record.verdict);
+                        }
+                    }
+                }
+            }
+        }
+        m_tracked = std::move(next);
+        for (const auto& [key, tracked] : m_tracked) {
+            publish(key, tracked);
+        }
+        m_schedule.add(keys, now, config.daemon.check_interval, last_checks);
+        return true;
+    }
+
+    void reload() {
+        m_notifier.reloading();
+        const TimePoint now = wall_now();
+        auto loaded = load_config_file(m_options.config_path);
+        if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
+            for (const auto& error : *errors) {
+                spdlog::error("event=reload_failed error={}", quoted(error.to_string()));
+            }
+            m_metrics->set_config_reload(false, now);
+            m_notifier.ready(summary());
+            return;
+        }
+        Config config = std::move(std::get<Config>(loaded));
+        if (config.daemon.metrics_listen != m_config.daemon.metrics_listen) {
+            spdlog::warn("event=reload_partial note={}",
+                         quoted("metrics.listen changes take effect after a restart"));
+        }
+        if (config.daemon.state_dir != m_config.daemon.state_dir) {
+            spdlog::warn("event=reload_partial note={}",
+                         quoted("state_dir changes take effect after a restart"));
+        }
+        config.daemon.metrics_listen = m_config.daemon.metrics_listen;
+        config.daemon.state_dir = m_config.daemon.state_dir;
+        if (!adopt_config(config, now, /*initial=*/false)) {
+            m_metrics->set_config_reload(false, now);
+            m_notifier.ready(summary());
+            return;
+        }
+        if (config.dns.resolvers != m_config.dns.resolvers ||
+            config.dns.timeout != m_config.dns.timeout ||
+            config.dns.attempts != m_config.dns.attempts ||
+            config.dns.max_inflight != m_config.dns.max_inflight ||
+            config.dns.max_qps != m_config.dns.max_qps) {
+            make_resolver(config.dns);
+        }
+        m_config = std::move(config);
+        m_metrics->set_config_reload(true, now);
+        spdlog::info("event=reloaded identities={}", m_tracked.size());
+        m_notifier.ready(summary());
+    }
+
+    // Checks every identity that is due. Returns false when a stop signal interrupted it.
+    bool check_due(TimePoint now) {
+        const auto due = m_schedule.take_due(now, k_max_batch);
+        if (due.empty()) {
+            return true;
+        }
+        std::vector<Identity> batch;
+        batch.reserve(due.size());
+        for (const auto& key : due) {
+            batch.push_back(m_tracked.at(key).identity);
+        }
+        const auto started = std::chrono::steady_clock::now();
+        auto reports = run_sweep(batch, *m_resolver);
+        if (m_resolver->interrupted()) {
+            return false;
+        }
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+
+        std::vector<CheckToSave> to_save;
+        to_save.reserve(reports.size());
+        for (auto& report : reports) {
+            const IdentityKey key = report.identity->key();
+            TrackedIdentity& tracked = m_tracked.at(key);
+            auto transition = on_check(tracked.status, report.worst, now, m_config.policy);
+            tracked.status = transition.status;
+            tracked.records = report.records;
+            log_events(key, transition.events);
+            m_metrics->observe_check(report.worst);
+            const bool problem =
+                report.worst == Severity::error || report.worst == Severity::indeterminate;
+            m_schedule.reschedule(key, now,
+                                  problem ? m_config.daemon.recheck_interval
+                                          : m_config.daemon.check_interval);
+            to_save.push_back({key, tracked.status, std::move(transition.events),
+                               std::move(report.records), now});
+        }
+        if (auto saved = m_store->save(to_save); !saved) {
+            spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+        }
+        for (const auto& key : due) {
+            publish(key, m_tracked.at(key));
+        }
+        publish_dns_stats();
+        m_metrics->set_sweep_duration(elapsed);
+        spdlog::debug("event=batch_checked identities={} duration_ms={}", due.size(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+        return true;
+    }
+
+    // Time-based events: pending_overdue, monitoring_blind, reminders.
+    void tick(TimePoint now) {
+        for (auto& [key, tracked] : m_tracked) {
+            auto transition = on_tick(tracked.status, now, m_config.policy);
+            if (transition.events.empty() && transition.status == tracked.status) {
+                continue;
+            }
+            tracked.status = transition.status;
+            log_events(key, transition.events);
+            if (auto saved = m_store->save_status(key, tracked.status, transition.events); !saved) {
+                spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+            }
+            publish(key, tracked);
+        }
+    }
+
+    Milliseconds tick_interval() const {
+        return std::clamp(m_config.daemon.recheck_interval, k_min_tick, k_max_tick);
+    }
+
+    void publish(const IdentityKey& key, const TrackedIdentity& tracked) {
+        m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
+                                   tracked.status.last_check_at, tracked.records);
+    }
+
+    void publish_dns_stats() {
+        const ResolverStats& now = m_resolver->stats();
+        ResolverStats delta;
+        delta.queries_sent = now.queries_sent - m_last_stats.queries_sent;
+        delta.tcp_fallbacks = now.tcp_fallbacks - m_last_stats.tcp_fallbacks;
+        for (const auto& [rcode, count] : now.answers_by_rcode) {
+            const auto before = m_last_stats.answers_by_rcode.find(rcode);
+            delta.answers_by_rcode[rcode] =
+                count - (before == m_last_stats.answers_by_rcode.end() ? 0 : before->second);
+        }
+        delta.latencies = m_resolver->take_latencies();
+        m_metrics->add_dns_stats(delta);
+        m_last_stats = m_resolver->stats();
+    }
+
+    void log_events(const IdentityKey& key, const std::vector<StateEvent>& events) {
+        for (const auto& event : events) {
+            const auto severity = event_severity(event.kind);
+            const auto level = severity == EventSeverity::critical  ? spdlog::level::err
+                               : severity == EventSeverity::warning ? spdlog::level::warn
+                                                                    : spdlog::level::info;
+            spdlog::log(level, "event={} account={} region={} domain={} from={} to={}{} reason={}",
+                        state_event_kind_name(event.kind), key.account, key.region, key.domain,
+                        identity_state_name(event.from), identity_state_name(event.to),
+                        event.deadline ? " deadline=" + utc(*event.deadline) : std::string(),
+                        quoted(event.reason));
+        }
+    }
+
+    std::string summary() const {
+        std::map<std::string, int> counts;
+        for (const auto& [key, tracked] : m_tracked) {
+            ++counts[identity_state_name(tracked.status.state)];
+        }
+        return status_summary(counts, m_tracked.size());
+    }
+
+    // Waits up to `timeout` for one of `signals`; returns it, or 0 on timeout.
+    static int wait_for_signal(const sigset_t& signals, Milliseconds timeout) {
+        timespec wait{};
+        wait.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+        wait.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1'000'000);
+        const int signal = sigtimedwait(&signals, nullptr, &wait);
+        return signal < 0 ? 0 : signal;
+    }
+
+    DaemonOptions m_options;
+    Config m_config;
+    ServiceNotifier m_notifier;
+    std::unique_ptr<DaemonMetrics> m_metrics;
+    std::unique_ptr<StateStore> m_store;
+    std::unique_ptr<AsyncResolver> m_resolver;
+    ResolverStats m_last_stats;
+    CheckSchedule m_schedule;
+    std::map<IdentityKey, TrackedIdentity> m_tracked;
+    std::string m_last_summary;
+};
+
+} // namespace
+
+int run_daemon(const DaemonOptions& options) {
+    Daemon daemon(options);
+    return daemon.run();
+}
+
+} // namespace dkimwatch

@@ -1,0 +1,192 @@
+#include "app/state_commands.hpp"
+
+#include "app/check_report.hpp"
+#include "config/config_loader.hpp"
+#include "core/dns_name.hpp"
+#include "store/state_store.hpp"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace dkimwatch {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string utc(TimePoint time) {
+    return format_utc_timestamp(std::chrono::system_clock::time_point(time));
+}
+
+// "3h20m ago" or "in 4d21h", to the minute (seconds below one minute).
+std::string relative(TimePoint when, TimePoint now) {
+    const Milliseconds gap = when > now ? when - now : now - when;
+    const Milliseconds rounded = gap >= std::chrono::minutes{1}
+                                     ? std::chrono::duration_cast<Milliseconds>(
+                                           std::chrono::floor<std::chrono::minutes>(gap))
+                                     : std::chrono::duration_cast<Milliseconds>(
+                                           std::chrono::floor<std::chrono::seconds>(gap));
+    const std::string text = format_duration(rounded);
+    return when > now ? "in " + text : text + " ago";
+}
+
+Json optional_time(const std::optional<TimePoint>& time) {
+    return time ? Json(utc(*time)) : Json(nullptr);
+}
+
+// Opens the database named by the configuration's state_dir, read-only.
+Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_path) {
+    auto loaded = load_config_file(config_path);
+    if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
+        std::string text;
+        for (const auto& error : *errors) {
+            text += (text.empty() ? "" : "\n") + error.to_string();
+        }
+        return Error{text};
+    }
+    const Config& config = std::get<Config>(loaded);
+    return StateStore::open(std::filesystem::path(config.daemon.state_dir) /
+                                std::string(k_state_db_file_name),
+                            StateStore::Mode::read_only);
+}
+
+} // namespace
+
+int run_status_command(const StatusOptions& options) {
+    auto store = open_for_reading(options.config_path);
+    if (!store) {
+        std::cerr << "dkimwatch status: " << store.error() << "\n";
+        return 1;
+    }
+    auto identities = (*store)->list_identities();
+    if (!identities) {
+        std::cerr << "dkimwatch status: " << identities.error() << "\n";
+        return 1;
+    }
+    const TimePoint now = std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
+
+    if (options.format == "json") {
+        Json document;
+        document["generated_at"] = utc(now);
+        Json list = Json::array();
+        for (const auto& stored : *identities) {
+            const IdentityStatus& status = stored.status;
+            Json entry;
+            entry["account"] = stored.key.account;
+            entry["region"] = stored.key.region;
+            entry["domain"] = stored.key.domain;
+            entry["state"] = identity_state_name(status.state);
+            entry["since"] = utc(status.since);
+            entry["deadline"] = optional_time(status.deadline);
+            entry["seconds_left"] =
+                status.deadline
+                    ? Json(std::chrono::duration_cast<std::chrono::seconds>(*status.deadline - now)
+                               .count())
+                    : Json(nullptr);
+            entry["last_check"] = optional_time(status.last_check_at);
+            entry["last_result"] =
+                status.last_worst ? Json(severity_name(*status.last_worst)) : Json(nullptr);
+            Json records = Json::array();
+            for (const auto& record : stored.records) {
+                if (record.verdict.code == VerdictCode::ok) {
+                    continue;
+                }
+                records.push_back(
+                    {{"name", record.verdict.name},
+                     {"type", record.verdict.type},
+                     {"verdict", verdict_code_name(record.verdict.code)},
+                     {"severity", severity_name(record.verdict.severity)},
+                     {"expected", record.verdict.expected},
+                     {"observed",
+                      record.verdict.observed ? Json(*record.verdict.observed) : Json(nullptr)},
+                     {"message", record.verdict.message},
+                     {"checked_at", utc(record.checked_at)}});
+            }
+            entry["failing_records"] = std::move(records);
+            list.push_back(std::move(entry));
+        }
+        document["identities"] = std::move(list);
+        std::cout << document.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+        return 0;
+    }
+
+    std::cout << "dkimwatch status at " << utc(now) << ": " << identities->size()
+              << " identities\n";
+    for (const auto& stored : *identities) {
+        const IdentityStatus& status = stored.status;
+        std::cout << "\n"
+                  << stored.key.account << " " << stored.key.region << " " << stored.key.domain
+                  << "\n  state:      " << identity_state_name(status.state) << " since "
+                  << utc(status.since) << " (" << relative(status.since, now) << ")\n";
+        if (status.deadline) {
+            std::cout << "  deadline:   " << utc(*status.deadline) << " ("
+                      << relative(*status.deadline, now)
+                      << "): SES is expected to revoke DKIM then unless the records are back\n";
+        }
+        std::cout << "  last check: "
+                  << (status.last_check_at
+                          ? utc(*status.last_check_at) + " (" +
+                                relative(*status.last_check_at, now) + ")" +
+                                (status.last_worst
+                                     ? std::string(", ") + severity_name(*status.last_worst)
+                                     : std::string())
+                          : std::string("none yet"))
+                  << "\n";
+        for (const auto& record : stored.records) {
+            if (record.verdict.code == VerdictCode::ok) {
+                continue;
+            }
+            std::cout << "  " << verdict_code_name(record.verdict.code) << " "
+                      << record.verdict.type << " " << record.verdict.name << ": "
+                      << record.verdict.message << "\n";
+        }
+    }
+    return 0;
+}
+
+int run_history_command(const HistoryOptions& options) {
+    auto store = open_for_reading(options.config_path);
+    if (!store) {
+        std::cerr << "dkimwatch history: " << store.error() << "\n";
+        return 1;
+    }
+    std::optional<std::string> domain;
+    if (options.domain) {
+        domain = canonical_name(*options.domain);
+    }
+    auto entries = (*store)->history(domain, options.limit);
+    if (!entries) {
+        std::cerr << "dkimwatch history: " << entries.error() << "\n";
+        return 1;
+    }
+    if (options.format == "json") {
+        Json list = Json::array();
+        for (const auto& entry : *entries) {
+            list.push_back({{"at", utc(entry.at)},
+                            {"account", entry.key.account},
+                            {"region", entry.key.region},
+                            {"domain", entry.key.domain},
+                            {"event", entry.event},
+                            {"from", entry.from_state},
+                            {"to", entry.to_state},
+                            {"reason", entry.reason},
+                            {"deadline", optional_time(entry.deadline)}});
+        }
+        std::cout << Json{{"events", list}}.dump(2, ' ', false, Json::error_handler_t::replace)
+                  << "\n";
+        return 0;
+    }
+    if (entries->empty()) {
+        std::cout << "no events recorded" << (domain ? " for " + *domain : std::string()) << "\n";
+        return 0;
+    }
+    for (const auto& entry : *entries) {
+        std::cout << utc(entry.at) << "  " << entry.key.account << " " << entry.key.region << " "
+                  << entry.key.domain << "  " << entry.event << " (" << entry.from_state << " -> "
+                  << entry.to_state << ")"
+                  << (entry.deadline ? ", deadline " + utc(*entry.deadline) : std::string())
+                  << "\n    " << entry.reason << "\n";
+    }
+    return 0;
+}
+
+} // namespace dkimwatch

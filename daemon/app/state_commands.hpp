@@ -1,0 +1,31 @@
+#pragma once
+// `dkimwatch status` and `dkimwatch history`: read the daemon's state database (also while the
+// daemon runs: the database is in WAL mode and they open it read-only).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace dkimwatch {
+
+struct StatusOptions {
+    std::string config_path;
+    std::string format = "text"; // "text" or "json"
+};
+
+// For each configured identity: state, since when, the deadline with the time left, and the
+// failing records with their verdicts. Exit 0, or 1 when the configuration or database cannot
+// be read.
+int run_status_command(const StatusOptions& options);
+
+struct HistoryOptions {
+    std::string config_path;
+    std::optional<std::string> domain;
+    std::size_t limit = 200;
+    std::string format = "text";
+};
+
+// The timeline of transitions and events, oldest first (the newest `limit`).
+int run_history_command(const HistoryOptions& options);
+
+} // namespace dkimwatch
