@@ -36,6 +36,37 @@ struct DaemonSettings {
     std::string metrics_listen = "127.0.0.1:9797";
 };
 
+// One alert destination (config: alerts[]). Secrets (url, secret, routing_key) are loaded at
+// configuration time from url_file / url_env / url, secret_file, routing_key_file and never
+// appear in logs, metrics, status output or error messages: use `display` instead.
+struct AlertSinkConfig {
+    enum class Type { slack, webhook, alertmanager, pagerduty };
+    std::string name; // unique among sinks: [A-Za-z0-9_-]{1,64}
+    Type type = Type::webhook;
+    std::string url;         // full URL (a secret for slack and pagerduty); pagerduty default:
+                             // https://events.pagerduty.com/v2/enqueue
+    std::string display;     // "scheme://host[:port]", safe to print
+    std::string secret;      // webhook: HMAC-SHA256 key (from secret_file); empty = unsigned
+    std::string routing_key; // pagerduty: Events API v2 routing key (from routing_key_file)
+    // Events below this severity are not sent (info < warning < critical). A `resolved` event
+    // is sent to every sink that received the critical event it resolves.
+    EventSeverity min_severity = EventSeverity::info;
+    // alertmanager: firing alerts are re-sent this often (config: resend_interval, default 1m).
+    std::chrono::milliseconds resend_interval{std::chrono::minutes{1}};
+};
+
+// "slack", "webhook", "alertmanager", "pagerduty".
+const char* alert_sink_type_name(AlertSinkConfig::Type type);
+
+struct AlertSettings {
+    std::vector<AlertSinkConfig> sinks;
+    // More than this many identities changing state within one batch are grouped into one
+    // message for slack, webhook and pagerduty (config: group_threshold, default 10).
+    std::size_t group_threshold = 10;
+    // Give up on an alert this long after it was queued (config: max_retry_age, default 24h).
+    std::chrono::milliseconds max_retry_age{std::chrono::hours{24}};
+};
+
 struct Config {
     std::string source_path; // the file it was read from, as given
     DnsSettings dns;
@@ -44,6 +75,7 @@ struct Config {
     // confirmations (1..100, default 2), pending_timeout (72h), revocation_window (120h),
     // blind_after (1h), reminders ([48h, 24h, 6h, 1h]): top-level keys of the same names.
     StateMachinePolicy policy;
+    AlertSettings alerts;
 };
 
 } // namespace dkimwatch

@@ -6,13 +6,16 @@
 #include "core/region_table.hpp"
 #include "core/selector.hpp"
 #include "core/state_machine.hpp"
+#include "core/url_display.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -76,6 +79,15 @@ std::string quote(std::string_view text) {
            " characters)";
 }
 
+// A user-written text for a message, unless it looks like a URL: a Slack or PagerDuty URL is a
+// secret, and may be pasted where it does not belong.
+std::string shown(std::string_view text) {
+    if (text.find("://") != std::string_view::npos) {
+        return "a URL (not shown)";
+    }
+    return quote(text);
+}
+
 // What a node is, for "got ..." in messages.
 std::string describe(const YAML::Node& node) {
     if (!node.IsDefined() || node.IsNull()) {
@@ -90,7 +102,7 @@ std::string describe(const YAML::Node& node) {
     if (node.Scalar().empty()) {
         return "an empty string";
     }
-    return quote(node.Scalar());
+    return shown(node.Scalar());
 }
 
 bool is_plain_scalar(const YAML::Node& node) {
@@ -196,6 +208,14 @@ public:
     template <typename Visit>
     void visit_mapping(const YAML::Node& node, std::string_view where, Keys allowed,
                        const std::string& path_prefix, Visit&& visit) {
+        visit_mapping(node, where, allowed, allowed, path_prefix, std::forward<Visit>(visit));
+    }
+
+    // The same, where the message about an unknown key offers `listed` instead of `allowed`
+    // (the keys of a mapping whose other keys `visit` rejects itself, with a better reason).
+    template <typename Visit>
+    void visit_mapping(const YAML::Node& node, std::string_view where, Keys allowed, Keys listed,
+                       const std::string& path_prefix, Visit&& visit) {
         std::map<std::string, int, std::less<>> first_line;
         for (auto it = node.begin(); it != node.end(); ++it) {
             const YAML::Node key = it->first;
@@ -204,23 +224,23 @@ public:
                 where.empty() ? std::string(" at the top level") : " in " + std::string(where);
             if (!key.IsScalar()) {
                 error_at(key.Mark().is_null() ? value.Mark() : key.Mark(),
-                         "keys must be names" + in_where + " (allowed: " + join(allowed) +
+                         "keys must be names" + in_where + " (allowed: " + join(listed) +
                              "), got " + describe(key));
                 continue;
             }
             const std::string& name = key.Scalar();
             const int line = key.Mark().line + 1;
             if (auto seen = first_line.find(name); seen != first_line.end()) {
-                error_at(key, "duplicate key " + quote(name) + in_where +
+                error_at(key, "duplicate key " + shown(name) + in_where +
                                   "; first defined at line " + std::to_string(seen->second));
                 continue;
             }
             first_line.emplace(name, line);
             if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
                 error_at(key, (where.empty()
-                                   ? "unknown top-level key " + quote(name)
-                                   : "unknown key " + quote(name) + " in " + std::string(where)) +
-                                  " (allowed: " + join(allowed) + ")");
+                                   ? "unknown top-level key " + shown(name)
+                                   : "unknown key " + shown(name) + " in " + std::string(where)) +
+                                  " (allowed: " + join(listed) + ")");
                 continue;
             }
             visit(name, Field{path_prefix + name, key, value});
@@ -258,7 +278,7 @@ public:
         const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
         if (digits.empty() || end != digits.data() + digits.size() ||
             (ec != std::errc() && ec != std::errc::result_out_of_range)) {
-            error_at(field, message_start + quote(text));
+            error_at(field, message_start + shown(text));
             return std::nullopt;
         }
         if (ec == std::errc::result_out_of_range || value < min || value > max) {
@@ -271,6 +291,12 @@ public:
     // A duration such as 2s or 1h30m.
     std::optional<Milliseconds> read_duration(const Field& field) {
         if (!field.value.IsScalar()) {
+            error_at(field, field.path + " must be a duration such as 2s, 500ms or 1h30m, got " +
+                                describe(field.value));
+            return std::nullopt;
+        }
+        if (field.value.Scalar().find("://") != std::string::npos) {
+            // parse_duration() would repeat the text, which may be a secret URL.
             error_at(field, field.path + " must be a duration such as 2s, 500ms or 1h30m, got " +
                                 describe(field.value));
             return std::nullopt;
@@ -1011,6 +1037,542 @@ void check_across_keys(Reader& reader, const Document& document) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// alerts, group_threshold, max_retry_age. Secrets (URLs, HMAC keys, routing keys: file contents
+// and environment values) never reach a message: messages name the key, the file or the
+// environment variable, never what they hold.
+
+// A file holding a URL, an HMAC key or a routing key is a line; anything bigger is a mistake.
+constexpr std::size_t k_max_secret_file_bytes = 64 * 1024;
+constexpr std::size_t k_max_sink_name_length = 64;
+constexpr Milliseconds k_min_resend_interval = std::chrono::seconds{1};
+constexpr Milliseconds k_min_retry_age = std::chrono::seconds{1};
+constexpr const char* k_pagerduty_events_url = "https://events.pagerduty.com/v2/enqueue";
+
+using SinkType = AlertSinkConfig::Type;
+
+constexpr std::array<SinkType, 4> k_sink_types{SinkType::slack, SinkType::webhook,
+                                               SinkType::alertmanager, SinkType::pagerduty};
+
+// Every key of a sink, in the order messages list them.
+constexpr std::array<std::string_view, 11> k_sink_keys{"name",
+                                                       "type",
+                                                       "url",
+                                                       "url_file",
+                                                       "url_env",
+                                                       "secret_file",
+                                                       "secret_env",
+                                                       "routing_key_file",
+                                                       "routing_key_env",
+                                                       "min_severity",
+                                                       "resend_interval"};
+
+// The keys a sink of `type` accepts.
+Keys sink_keys(SinkType type) {
+    static constexpr std::array<std::string_view, 6> k_slack{"name",     "type",    "url",
+                                                             "url_file", "url_env", "min_severity"};
+    static constexpr std::array<std::string_view, 8> k_webhook{
+        "name", "type", "url", "url_file", "url_env", "secret_file", "secret_env", "min_severity"};
+    static constexpr std::array<std::string_view, 7> k_alertmanager{
+        "name", "type", "url", "url_file", "url_env", "min_severity", "resend_interval"};
+    static constexpr std::array<std::string_view, 6> k_pagerduty{
+        "name", "type", "url", "routing_key_file", "routing_key_env", "min_severity"};
+    switch (type) {
+    case SinkType::slack:
+        return k_slack;
+    case SinkType::webhook:
+        return k_webhook;
+    case SinkType::alertmanager:
+        return k_alertmanager;
+    case SinkType::pagerduty:
+        return k_pagerduty;
+    }
+    return k_sink_keys;
+}
+
+bool contains(Keys keys, std::string_view key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// "a", "a and b", "a, b and c".
+std::string join_and(const std::vector<std::string>& items) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) {
+            out += i + 1 == items.size() ? " and " : ", ";
+        }
+        out += items[i];
+    }
+    return out;
+}
+
+// "webhook", "slack, webhook and alertmanager": the types that accept `key`.
+std::string types_accepting(std::string_view key) {
+    std::vector<std::string> names;
+    for (SinkType type : k_sink_types) {
+        if (contains(sink_keys(type), key)) {
+            names.emplace_back(alert_sink_type_name(type));
+        }
+    }
+    return join_and(names);
+}
+
+std::optional<SinkType> parse_sink_type(std::string_view text) {
+    for (SinkType type : k_sink_types) {
+        if (text == alert_sink_type_name(type)) {
+            return type;
+        }
+    }
+    return std::nullopt;
+}
+
+// info, warning or critical; `resolved` is not a threshold.
+std::optional<EventSeverity> parse_min_severity(std::string_view text) {
+    for (EventSeverity severity :
+         {EventSeverity::info, EventSeverity::warning, EventSeverity::critical}) {
+        if (text == event_severity_name(severity)) {
+            return severity;
+        }
+    }
+    return std::nullopt;
+}
+
+bool is_ascii_letter_or_digit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// [A-Za-z0-9_-]{1,64}
+bool is_sink_name(std::string_view name) {
+    return !name.empty() && name.size() <= k_max_sink_name_length &&
+           std::all_of(name.begin(), name.end(),
+                       [](char c) { return is_ascii_letter_or_digit(c) || c == '_' || c == '-'; });
+}
+
+// [A-Za-z_][A-Za-z0-9_]*
+bool is_env_name(std::string_view name) {
+    return !name.empty() && !(name.front() >= '0' && name.front() <= '9') &&
+           std::all_of(name.begin(), name.end(),
+                       [](char c) { return is_ascii_letter_or_digit(c) || c == '_'; });
+}
+
+bool is_space_or_control(char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7f;
+}
+
+bool has_space_or_control(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), is_space_or_control);
+}
+
+// Drops trailing spaces, tabs and line ends (a file usually ends with a newline).
+void strip_trailing_space(std::string& text) {
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                             text.back() == '\r')) {
+        text.pop_back();
+    }
+}
+
+// Why `url` is not an http:// or https:// URL with a host; nullopt when it is one. The authority
+// is split as url_display() splits it, so that a valid URL always has a display form. The
+// reason never quotes any part of the URL.
+std::optional<std::string> invalid_url_reason(std::string_view url) {
+    if (has_space_or_control(url)) {
+        return "it contains a space or control character";
+    }
+    const std::size_t scheme_end = url.find("://");
+    std::string scheme(url.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    if (scheme != "http" && scheme != "https") {
+        return "it does not start with http:// or https://";
+    }
+    const std::size_t authority_start = scheme_end + 3;
+    const std::size_t authority_end =
+        std::min(url.find_first_of("/?#\\", authority_start), url.size());
+    std::string_view authority = url.substr(authority_start, authority_end - authority_start);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+        authority.remove_prefix(at + 1); // userinfo
+    }
+    std::string_view host = authority;
+    std::optional<std::string_view> port;
+    const std::size_t bracket = authority.rfind(']');
+    const std::size_t colon = authority.rfind(':');
+    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    }
+    if (host.empty()) {
+        return "the host is missing";
+    }
+    bool host_valid = false;
+    if (host.front() == '[') {
+        host_valid =
+            host.size() >= 3 && host.back() == ']' &&
+            std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
+                return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+            });
+    } else {
+        host_valid = std::all_of(host.begin(), host.end(), [](char c) {
+            return is_ascii_letter_or_digit(c) || c == '-' || c == '.' || c == '_';
+        });
+    }
+    if (!host_valid) {
+        return "the host is not a name, an IPv4 address or a bracketed IPv6 address";
+    }
+    if (port) {
+        constexpr unsigned long k_max_port = 65535;
+        unsigned long number = 0;
+        const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
+        if (port->empty() || end != port->data() + port->size() || ec != std::errc() ||
+            number == 0 || number > k_max_port) {
+            return "the port is not a number from 1 to 65535";
+        }
+    }
+    return std::nullopt;
+}
+
+// A secret as read, and how messages name where it came from: "alerts[0].url",
+// "alerts[0].url_file \"slack-url\" (/etc/dkimwatch/slack-url)", "alerts[0].url_env SLACK_URL".
+struct Secret {
+    std::string value;
+    std::string subject;
+    bool written_inline = false; // the value is in the configuration itself
+};
+
+// Reads the secret under `field`, whose key is `key`: the value itself (url), the content of the
+// file it names (a key ending in _file; relative paths against the configuration's directory),
+// or the value of the environment variable it names (a key ending in _env). Trailing whitespace
+// is stripped; an unreadable or empty source is an error. `what` names the secret ("the URL").
+std::optional<Secret> read_secret(Reader& reader, const Field& field, std::string_view key,
+                                  const std::string& what) {
+    if (key.ends_with("_file")) {
+        auto text = reader.read_string(field, "the path of a file holding " + what);
+        if (!text) {
+            return std::nullopt;
+        }
+        if (text->find("://") != std::string::npos) {
+            // A URL pasted here would otherwise be shown as the path of a missing file.
+            reader.error_at(field, field.path + " must be the path of a file holding " + what +
+                                       ", got a URL (not shown)");
+            return std::nullopt;
+        }
+        if (text->find('\0') != std::string::npos) {
+            reader.error_at(field, field.path + " must not contain a NUL character");
+            return std::nullopt;
+        }
+        const std::filesystem::path written(*text);
+        const std::filesystem::path resolved =
+            (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
+        std::string subject = field.path + " " + quote(*text);
+        if (!written.is_absolute()) {
+            subject += " (" + resolved.string() + ")";
+        }
+        auto content = read_file(resolved, k_max_secret_file_bytes);
+        if (!content) {
+            reader.error_at(field, subject + ": cannot read: " + content.error());
+            return std::nullopt;
+        }
+        std::string value = std::move(content).value();
+        const bool was_empty = value.empty();
+        strip_trailing_space(value);
+        if (value.empty()) {
+            reader.error_at(field, subject + (was_empty ? ": the file is empty"
+                                                        : ": the file holds only whitespace"));
+            return std::nullopt;
+        }
+        return Secret{std::move(value), std::move(subject), false};
+    }
+    if (key.ends_with("_env")) {
+        auto name =
+            reader.read_string(field, "the name of an environment variable holding " + what);
+        if (!name) {
+            return std::nullopt;
+        }
+        if (!is_env_name(*name)) {
+            reader.error_at(field, field.path +
+                                       " must be the name of an environment variable (letters, "
+                                       "digits and '_', not starting with a digit), got " +
+                                       shown(*name));
+            return std::nullopt;
+        }
+        std::string subject = field.path + " " + *name;
+        const char* value = std::getenv(name->c_str());
+        if (value == nullptr) {
+            reader.error_at(field, subject + ": the environment variable is not set");
+            return std::nullopt;
+        }
+        std::string content(value);
+        strip_trailing_space(content);
+        if (content.empty()) {
+            reader.error_at(field,
+                            subject + (*value == '\0' ? ": the environment variable is empty"
+                                                      : ": the environment variable holds only "
+                                                        "whitespace"));
+            return std::nullopt;
+        }
+        return Secret{std::move(content), std::move(subject), false};
+    }
+    auto text = reader.read_string(field, "an http:// or https:// URL with a host");
+    if (!text) {
+        return std::nullopt;
+    }
+    return Secret{std::move(*text), field.path, true};
+}
+
+// An http:// or https:// URL from url, url_file or url_env (`key`).
+std::optional<std::string> read_url(Reader& reader, const Field& field, std::string_view key) {
+    auto url = read_secret(reader, field, key, "the URL");
+    if (!url) {
+        return std::nullopt;
+    }
+    if (auto reason = invalid_url_reason(url->value)) {
+        reader.error_at(field, url->subject + (url->written_inline ? " must be" : " must hold") +
+                                   " an http:// or https:// URL with a host (" + *reason + ")");
+        return std::nullopt;
+    }
+    return std::move(url->value);
+}
+
+// What a sink mapping held. The lists of alternative keys keep file order.
+struct SinkFields {
+    std::optional<Field> name, type, min_severity, resend_interval;
+    std::vector<std::pair<std::string, Field>> urls;         // url, url_file, url_env
+    std::vector<std::pair<std::string, Field>> secrets;      // secret_file, secret_env
+    std::vector<std::pair<std::string, Field>> routing_keys; // routing_key_file, routing_key_env
+};
+
+// The type written in the sink mapping `node` if it is a valid one, read ahead so that the other
+// keys can be checked against it (the type's own errors come when it is read in turn).
+std::optional<SinkType> peek_sink_type(const YAML::Node& node) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == "type") {
+            return it->second.IsScalar() ? parse_sink_type(it->second.Scalar()) : std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+// The one key of `written` (alternatives out of `choices`), or null after reporting none (when
+// `required`) or more than one.
+const std::pair<std::string, Field>*
+one_of(Reader& reader, const Field& item, const std::string& sink_label,
+       const std::vector<std::pair<std::string, Field>>& written, Keys choices, bool required) {
+    const std::string message = sink_label +
+                                (required ? " needs exactly one of " : " takes at most one of ") +
+                                join(choices) + ", got ";
+    if (written.empty()) {
+        if (required) {
+            reader.error_at(item, message + "none");
+        }
+        return nullptr;
+    }
+    if (written.size() > 1) {
+        std::string names;
+        for (const auto& [name, field] : written) {
+            names += (names.empty() ? "" : " and ") + name;
+        }
+        reader.error_at_key(written[1].second, message + names);
+        return nullptr;
+    }
+    return &written.front();
+}
+
+// Reads the url, secret or routing key sources of a sink whose type is known.
+void read_sink_sources(Reader& reader, const Field& item, const std::string& sink_label,
+                       const SinkFields& fields, AlertSinkConfig& sink) {
+    static constexpr std::array<std::string_view, 3> k_url_keys{"url", "url_file", "url_env"};
+    static constexpr std::array<std::string_view, 2> k_secret_keys{"secret_file", "secret_env"};
+    static constexpr std::array<std::string_view, 2> k_routing_key_keys{"routing_key_file",
+                                                                        "routing_key_env"};
+    if (sink.type == SinkType::pagerduty) {
+        sink.url = k_pagerduty_events_url;
+        if (!fields.urls.empty()) { // only url: the others are not pagerduty keys
+            if (auto url =
+                    read_url(reader, fields.urls.front().second, fields.urls.front().first)) {
+                sink.url = std::move(*url);
+            }
+        }
+        if (const auto* source =
+                one_of(reader, item, sink_label, fields.routing_keys, k_routing_key_keys, true)) {
+            if (auto key = read_secret(reader, source->second, source->first, "the routing key")) {
+                if (has_space_or_control(key->value)) {
+                    reader.error_at(source->second, key->subject +
+                                                        " must hold the routing key on one line, "
+                                                        "without spaces or control characters");
+                } else {
+                    sink.routing_key = std::move(key->value);
+                }
+            }
+        }
+        return;
+    }
+    if (const auto* source = one_of(reader, item, sink_label, fields.urls, k_url_keys, true)) {
+        if (auto url = read_url(reader, source->second, source->first)) {
+            sink.url = std::move(*url);
+        }
+    }
+    if (sink.type == SinkType::webhook) {
+        if (const auto* source =
+                one_of(reader, item, sink_label, fields.secrets, k_secret_keys, false)) {
+            if (auto secret = read_secret(reader, source->second, source->first, "the HMAC key")) {
+                sink.secret = std::move(secret->value);
+            }
+        }
+    }
+}
+
+// One item of alerts. `name_lines` maps the names of the sinks read so far to their lines.
+std::optional<AlertSinkConfig> read_sink(Reader& reader, const Field& item,
+                                         std::map<std::string, int, std::less<>>& name_lines) {
+    if (!item.value.IsMap()) {
+        reader.error_at(item, item.path +
+                                  " must be a mapping with name, type and the keys of its type, "
+                                  "got " +
+                                  describe(item.value));
+        return std::nullopt;
+    }
+    const std::size_t errors_before = reader.error_count();
+    const std::optional<SinkType> peeked = peek_sink_type(item.value);
+    const Keys allowed = peeked ? sink_keys(*peeked) : Keys(k_sink_keys);
+    const std::string type_name = peeked ? alert_sink_type_name(*peeked) : "";
+    const std::string where = peeked ? type_name + " sink " + item.path : item.path;
+    SinkFields fields;
+    reader.visit_mapping(item.value, where, k_sink_keys, allowed, item.path + ".",
+                         [&](std::string_view key, const Field& field) {
+                             if (!contains(allowed, key)) {
+                                 reader.error_at_key(
+                                     field, field.path + " is not valid for type " + type_name +
+                                                ": " + std::string(key) + " is for " +
+                                                types_accepting(key) + " only (allowed for " +
+                                                type_name + ": " + join(allowed) + ")");
+                             } else if (key == "name") {
+                                 fields.name.emplace(field);
+                             } else if (key == "type") {
+                                 fields.type.emplace(field);
+                             } else if (key == "min_severity") {
+                                 fields.min_severity.emplace(field);
+                             } else if (key == "resend_interval") {
+                                 fields.resend_interval.emplace(field);
+                             } else if (key.starts_with("url")) {
+                                 fields.urls.emplace_back(std::string(key), field);
+                             } else if (key.starts_with("secret")) {
+                                 fields.secrets.emplace_back(std::string(key), field);
+                             } else {
+                                 fields.routing_keys.emplace_back(std::string(key), field);
+                             }
+                         });
+
+    AlertSinkConfig sink;
+    std::string sink_label = item.path; // "alert sink NAME" once the name is known
+    const std::string name_rule = "1 to 64 letters, digits, '-' or '_'";
+    if (!fields.name) {
+        reader.error_at(item,
+                        item.path + " is missing \"name\" (a unique name of " + name_rule + ")");
+    } else if (auto name = reader.read_string(*fields.name, "a name of " + name_rule)) {
+        if (!is_sink_name(*name)) {
+            reader.error_at(*fields.name, fields.name->path + " must be a name of " + name_rule +
+                                              ", got " + shown(*name));
+        } else {
+            const int line = fields.name->value.Mark().line + 1;
+            const auto [seen, inserted] = name_lines.emplace(*name, line);
+            if (!inserted) {
+                reader.error_at(*fields.name, "duplicate alert sink name " + quote(*name) +
+                                                  "; first defined at line " +
+                                                  std::to_string(seen->second));
+            }
+            sink.name = *name;
+            sink_label = "alert sink " + *name;
+        }
+    }
+
+    std::vector<std::string> type_names;
+    for (SinkType type : k_sink_types) {
+        type_names.emplace_back(alert_sink_type_name(type));
+    }
+    const std::string types_expected = "one of " + join_and(type_names);
+    std::optional<SinkType> type;
+    if (!fields.type) {
+        reader.error_at(item, sink_label + " is missing \"type\" (" + types_expected + ")");
+    } else if (auto text = reader.read_string(*fields.type, types_expected)) {
+        type = parse_sink_type(*text);
+        if (!type) {
+            reader.error_at(*fields.type, fields.type->path + " must be " + types_expected +
+                                              ", got " + shown(*text));
+        }
+    }
+
+    if (fields.min_severity) {
+        const std::string expected = "one of info, warning and critical";
+        if (auto text = reader.read_string(*fields.min_severity, expected)) {
+            if (auto severity = parse_min_severity(*text)) {
+                sink.min_severity = *severity;
+            } else {
+                reader.error_at(*fields.min_severity, fields.min_severity->path + " must be " +
+                                                          expected + ", got " + shown(*text));
+            }
+        }
+    }
+    if (fields.resend_interval) {
+        if (auto interval = reader.read_duration(*fields.resend_interval)) {
+            if (*interval < k_min_resend_interval) {
+                reader.error_at(*fields.resend_interval,
+                                fields.resend_interval->path + " must be at least " +
+                                    format_duration(k_min_resend_interval) + ", got " +
+                                    fields.resend_interval->value.Scalar());
+            } else {
+                sink.resend_interval = *interval;
+            }
+        }
+    }
+
+    if (type) {
+        sink.type = *type;
+        read_sink_sources(reader, item, sink_label, fields, sink);
+        sink.display = url_display(sink.url);
+    }
+    if (reader.error_count() != errors_before) {
+        return std::nullopt;
+    }
+    return sink;
+}
+
+void read_alerts_section(Reader& reader, const Field& section, Document& document) {
+    if (!section.value.IsSequence()) {
+        reader.error_at(section, "alerts must be a sequence of alert sinks (each a mapping with "
+                                 "name, type and the keys of its type; [] for none), got " +
+                                     describe(section.value));
+        return;
+    }
+    std::map<std::string, int, std::less<>> name_lines;
+    std::size_t index = 0;
+    for (auto it = section.value.begin(); it != section.value.end(); ++it, ++index) {
+        const Field item{"alerts[" + std::to_string(index) + "]", YAML::Node(), *it};
+        if (auto sink = read_sink(reader, item, name_lines)) {
+            document.config.alerts.sinks.push_back(std::move(*sink));
+        }
+    }
+}
+
+void read_group_threshold(Reader& reader, const Field& field, Document& document) {
+    if (auto value =
+            reader.read_int(field, 1, std::numeric_limits<int>::max(), "an integer >= 1")) {
+        document.config.alerts.group_threshold = static_cast<std::size_t>(*value);
+    }
+}
+
+void read_max_retry_age(Reader& reader, const Field& field, Document& document) {
+    if (auto value = reader.read_duration(field)) {
+        if (*value < k_min_retry_age) {
+            reader.error_at(field, field.path + " must be at least " +
+                                       format_duration(k_min_retry_age) + ", got " +
+                                       field.value.Scalar());
+            return;
+        }
+        document.config.alerts.max_retry_age = *value;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The top level. A new section is one reader function and one row here.
 
 using SectionReader = void (*)(Reader&, const Field&, Document&);
@@ -1020,7 +1582,7 @@ struct Section {
     SectionReader read;
 };
 
-constexpr std::array<Section, 11> k_sections{{
+constexpr std::array<Section, 14> k_sections{{
     {"dns", read_dns_section},
     {"identities", read_identities_section},
     {"check_interval", read_check_interval},
@@ -1032,6 +1594,9 @@ constexpr std::array<Section, 11> k_sections{{
     {"reminders", read_reminders},
     {"state_dir", read_state_dir},
     {"metrics", read_metrics_section},
+    {"alerts", read_alerts_section},
+    {"group_threshold", read_group_threshold},
+    {"max_retry_age", read_max_retry_age},
 }};
 
 constexpr std::array<std::string_view, k_sections.size()> k_section_keys = [] {

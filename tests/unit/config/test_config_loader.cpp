@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gmock/gmock.h>
@@ -125,6 +126,9 @@ TEST(LoadConfigFile, MinimalConfigGetsDefaults) {
     EXPECT_EQ(config.policy.blind_after, 1h);
     EXPECT_EQ(config.policy.reminders, (std::vector<std::chrono::milliseconds>{48h, 24h, 6h, 1h}));
     EXPECT_EQ(config.policy, StateMachinePolicy{});
+    EXPECT_TRUE(config.alerts.sinks.empty());
+    EXPECT_EQ(config.alerts.group_threshold, 10U);
+    EXPECT_EQ(config.alerts.max_retry_age, 24h);
 }
 
 TEST(LoadConfigFile, FullConfig) {
@@ -473,6 +477,253 @@ TEST(LoadConfigText, KeyMaterialNeverAppearsInErrors) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// alerts, group_threshold, max_retry_age
+
+// Sets an environment variable for the lifetime of the object.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : m_name(name) { ::setenv(name, value, 1); }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+    ~ScopedEnv() { ::unsetenv(m_name); }
+
+private:
+    const char* m_name;
+};
+
+TEST(AlertSinkTypeName, NamesEveryType) {
+    EXPECT_STREQ(alert_sink_type_name(AlertSinkConfig::Type::slack), "slack");
+    EXPECT_STREQ(alert_sink_type_name(AlertSinkConfig::Type::webhook), "webhook");
+    EXPECT_STREQ(alert_sink_type_name(AlertSinkConfig::Type::alertmanager), "alertmanager");
+    EXPECT_STREQ(alert_sink_type_name(AlertSinkConfig::Type::pagerduty), "pagerduty");
+}
+
+TEST(LoadConfigFile, AlertSinksOfEveryType) {
+    const ScopedEnv am_url("DKIMWATCH_TEST_AM_URL", "http://127.0.0.1:9093/\n");
+    const ScopedEnv pd_key("DKIMWATCH_TEST_PD_KEY", "s3cr3tpdenvkey");
+    const Config config = loaded(load_config_file(k_cases_dir / "good" / "alerts.yaml"));
+    EXPECT_EQ(config.alerts.group_threshold, 5U);
+    EXPECT_EQ(config.alerts.max_retry_age, 12h);
+    ASSERT_EQ(config.alerts.sinks.size(), 6U);
+    using Type = AlertSinkConfig::Type;
+
+    const AlertSinkConfig& slack = config.alerts.sinks[0];
+    EXPECT_EQ(slack.name, "ops-slack");
+    EXPECT_EQ(slack.type, Type::slack);
+    // The file's trailing newline is stripped.
+    EXPECT_EQ(slack.url, "https://hooks.slack.com/services/T0000/B0000/s3cr3t-slack-token");
+    EXPECT_EQ(slack.display, "https://hooks.slack.com");
+    EXPECT_EQ(slack.secret, "");
+    EXPECT_EQ(slack.routing_key, "");
+    EXPECT_EQ(slack.min_severity, EventSeverity::warning);
+    EXPECT_EQ(slack.resend_interval, 1min);
+
+    const AlertSinkConfig& hooks = config.alerts.sinks[1];
+    EXPECT_EQ(hooks.name, "hooks");
+    EXPECT_EQ(hooks.type, Type::webhook);
+    EXPECT_EQ(hooks.url, "http://127.0.0.1:8080/dkim");
+    EXPECT_EQ(hooks.display, "http://127.0.0.1:8080");
+    EXPECT_EQ(hooks.secret, "s3cr3t-hmac-key"); // "s3cr3t-hmac-key \n" in the file
+    EXPECT_EQ(hooks.min_severity, EventSeverity::info);
+
+    const AlertSinkConfig& am = config.alerts.sinks[2];
+    EXPECT_EQ(am.name, "am");
+    EXPECT_EQ(am.type, Type::alertmanager);
+    EXPECT_EQ(am.url, "http://127.0.0.1:9093/");
+    EXPECT_EQ(am.display, "http://127.0.0.1:9093");
+    EXPECT_EQ(am.min_severity, EventSeverity::critical);
+    EXPECT_EQ(am.resend_interval, 30s);
+
+    const AlertSinkConfig& pd = config.alerts.sinks[3];
+    EXPECT_EQ(pd.name, "pd");
+    EXPECT_EQ(pd.type, Type::pagerduty);
+    EXPECT_EQ(pd.url, "https://events.pagerduty.com/v2/enqueue");
+    EXPECT_EQ(pd.display, "https://events.pagerduty.com");
+    EXPECT_EQ(pd.routing_key, "s3cr3tpdroutingkey0123456789abcd");
+    EXPECT_EQ(pd.secret, "");
+
+    const AlertSinkConfig& pd_test = config.alerts.sinks[4];
+    EXPECT_EQ(pd_test.name, "PD_test-2");
+    EXPECT_EQ(pd_test.url, "HTTP://LocalHost:18080/v2/enqueue");
+    EXPECT_EQ(pd_test.display, "http://localhost:18080");
+    EXPECT_EQ(pd_test.routing_key, "s3cr3tpdenvkey");
+    EXPECT_EQ(pd_test.min_severity, EventSeverity::info);
+
+    const AlertSinkConfig& unsigned_hooks = config.alerts.sinks[5];
+    EXPECT_EQ(unsigned_hooks.url, "https://user:pass@[::1]:8443/hook?token=x");
+    EXPECT_EQ(unsigned_hooks.display, "https://[::1]:8443");
+    EXPECT_EQ(unsigned_hooks.secret, "");
+}
+
+TEST(LoadConfigText, AlertSettingsAtTheirBounds) {
+    const Config config = loaded(load_config_text("alerts: []\n"
+                                                  "group_threshold: 2147483647\n"
+                                                  "max_retry_age: 1s\n" +
+                                                      std::string(k_identity),
+                                                  "a.yaml", k_cases_dir));
+    EXPECT_TRUE(config.alerts.sinks.empty());
+    EXPECT_EQ(config.alerts.group_threshold, 2147483647U);
+    EXPECT_EQ(config.alerts.max_retry_age, 1s);
+
+    const Config low = loaded(load_config_text("group_threshold: 1\nmax_retry_age: 3650d\n"
+                                               "alerts:\n"
+                                               "  - {name: a, type: alertmanager, url: "
+                                               "\"http://127.0.0.1:9093\", resend_interval: 1s}\n" +
+                                                   std::string(k_identity),
+                                               "a.yaml", k_cases_dir));
+    EXPECT_EQ(low.alerts.group_threshold, 1U);
+    EXPECT_EQ(low.alerts.max_retry_age, 3650 * 24h);
+    ASSERT_EQ(low.alerts.sinks.size(), 1U);
+    EXPECT_EQ(low.alerts.sinks[0].resend_interval, 1s);
+}
+
+TEST(LoadConfigText, AlertUrlsInlineForEveryType) {
+    // url: with slack (a secret in the configuration) is discouraged but accepted silently.
+    const Config config = loaded(load_config_text(
+        "alerts:\n"
+        "  - {name: s, type: slack, url: \"https://hooks.slack.com/services/T/B/s3cr3t\"}\n"
+        "  - {name: w, type: webhook, url: \"http://[2001:db8::1]/x\"}\n"
+        "  - {name: a, type: alertmanager, url: \"https://am.example.com\"}\n"
+        "  - {name: p, type: pagerduty, url: \"http://127.0.0.1:1/e\", routing_key_file: "
+        "secrets/pd-key}\n" +
+            std::string(k_identity),
+        "a.yaml", k_cases_dir));
+    ASSERT_EQ(config.alerts.sinks.size(), 4U);
+    EXPECT_EQ(config.alerts.sinks[0].url, "https://hooks.slack.com/services/T/B/s3cr3t");
+    EXPECT_EQ(config.alerts.sinks[0].display, "https://hooks.slack.com");
+    EXPECT_EQ(config.alerts.sinks[1].display, "http://[2001:db8::1]");
+    EXPECT_EQ(config.alerts.sinks[2].display, "https://am.example.com");
+    EXPECT_EQ(config.alerts.sinks[3].url, "http://127.0.0.1:1/e");
+    EXPECT_EQ(config.alerts.sinks[3].display, "http://127.0.0.1:1");
+    EXPECT_EQ(config.alerts.sinks[3].routing_key, "s3cr3tpdroutingkey0123456789abcd");
+}
+
+TEST(LoadConfigText, AlertUrlReasons) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"\"mailto:ops@example.com\"", "it does not start with http:// or https://"},
+        {"\"file:///etc/passwd\"", "it does not start with http:// or https://"},
+        {"\"//example.com/x\"", "it does not start with http:// or https://"},
+        {"\"http//example.com\"", "it does not start with http:// or https://"},
+        {"\"http://user@/x\"", "the host is missing"},
+        {"\"https://?q=1\"", "the host is missing"},
+        {"\"http://[]/\"", "the host is not a name, an IPv4 address or a bracketed IPv6 address"},
+        {"\"http://ex!ample.com/\"",
+         "the host is not a name, an IPv4 address or a bracketed IPv6 address"},
+        {"\"http://example.com:http/\"", "the port is not a number from 1 to 65535"},
+        {"\"http://example.com:0/\"", "the port is not a number from 1 to 65535"},
+        {"\"http://example.com:65536/\"", "the port is not a number from 1 to 65535"},
+        {"\"http://example.com:-1/\"", "the port is not a number from 1 to 65535"},
+        {"\"http://example.com/\\tx\"", "it contains a space or control character"},
+    };
+    for (const auto& [url, reason] : cases) {
+        EXPECT_THAT(text_errors("alerts:\n  - {name: w, type: webhook, url: " + url + "}\n" +
+                                std::string(k_identity)),
+                    ElementsAre("dkimwatch.yaml:2:35: alerts[0].url must be an http:// or "
+                                "https:// URL with a host (" +
+                                reason + ")"))
+            << url;
+    }
+    // At the bounds.
+    const Config config = loaded(
+        load_config_text("alerts:\n  - {name: w, type: webhook, url: \"HTTPS://a:65535\"}\n" +
+                             std::string(k_identity),
+                         "a.yaml", k_cases_dir));
+    ASSERT_EQ(config.alerts.sinks.size(), 1U);
+    EXPECT_EQ(config.alerts.sinks[0].display, "https://a:65535");
+}
+
+TEST(LoadConfigText, AlertSecretsNeverAppearInErrors) {
+    // Every secret below contains "s3cr3t": URLs, file contents, environment values, keys. Each
+    // sink has an error, in the secret or next to it.
+    const ScopedEnv url("DKIMWATCH_TEST_SECRET_URL",
+                        "https://hooks.slack.com/services/T1/B1/s3cr3t-env-url");
+    const ScopedEnv not_url("DKIMWATCH_TEST_SECRET_NOT_URL", "s3cr3t-env-not-a-url");
+    const ScopedEnv key("DKIMWATCH_TEST_SECRET_KEY", "s3cr3t env key");
+    const ScopedEnv hmac("DKIMWATCH_TEST_SECRET_HMAC", "s3cr3t-env-hmac");
+    const std::string slack = "https://hooks.slack.com/services/T0/B0/s3cr3t-inline-url";
+    const std::string yaml =
+        "alerts:\n"
+        // a valid secret URL with a second source
+        "  - {name: a, type: slack, url: \"" +
+        slack +
+        "\", url_env: DKIMWATCH_TEST_SECRET_URL}\n"
+        // a secret URL with a bad port, in the configuration and in the environment
+        "  - {name: b, type: slack, url: \"https://hooks.slack.com:0/s3cr3t-bad-port\"}\n"
+        "  - {name: c, type: webhook, url_env: DKIMWATCH_TEST_SECRET_NOT_URL}\n"
+        // secret URLs pasted under keys that are shown in messages
+        "  - {name: \"" +
+        slack +
+        "\", type: slack, url_env: DKIMWATCH_TEST_SECRET_URL}\n"
+        "  - {name: e, type: \"" +
+        slack +
+        "\"}\n"
+        "  - {name: f, type: slack, url_file: \"" +
+        slack +
+        "\"}\n"
+        "  - {name: g, type: slack, url_env: \"" +
+        slack +
+        "\"}\n"
+        "  - {name: h, type: webhook, url: \"http://127.0.0.1/\", secret_file: \"" +
+        slack +
+        "\"}\n"
+        "  - {name: i, type: pagerduty, routing_key_file: \"" +
+        slack +
+        "\"}\n"
+        "  - {name: j, type: slack, min_severity: \"" +
+        slack + "\", url: \"" + slack +
+        "\"}\n"
+        "  - {name: k, type: slack, \"" +
+        slack +
+        "\": 1, url_file: secrets/slack-url}\n"
+        "  - \"" +
+        slack +
+        "\"\n"
+        "  - [\"" +
+        slack +
+        "\"]\n"
+        // secret file contents that are not valid
+        "  - {name: l, type: slack, url_file: secrets/not-a-url}\n"
+        "  - {name: m, type: slack, url_file: secrets/url-no-host}\n"
+        "  - {name: n, type: pagerduty, routing_key_file: secrets/routing-key-with-space}\n"
+        "  - {name: o, type: pagerduty, routing_key_env: DKIMWATCH_TEST_SECRET_KEY}\n"
+        // valid secrets in the wrong place or with a second source
+        "  - {name: p, type: slack, url_file: secrets/slack-url, secret_file: "
+        "secrets/hmac-secret}\n"
+        "  - {name: q, type: webhook, url_file: secrets/slack-url, secret_file: "
+        "secrets/hmac-secret, secret_env: DKIMWATCH_TEST_SECRET_HMAC}\n"
+        "  - {name: r, type: pagerduty, routing_key_file: secrets/pd-key, routing_key_env: "
+        "DKIMWATCH_TEST_SECRET_KEY}\n"
+        "max_retry_age: \"" +
+        slack + "\"\n" + std::string(k_identity);
+    const auto errors = text_errors(yaml);
+    EXPECT_EQ(errors.size(), 21U);
+    for (const std::string& error : errors) {
+        EXPECT_EQ(error.find("s3cr3t"), std::string::npos) << error;
+    }
+    // The messages still say where to look: the key, the file or the variable.
+    const std::string all = [&] {
+        std::string out;
+        for (const std::string& error : errors) {
+            out += error + "\n";
+        }
+        return out;
+    }();
+    for (const std::string& expected : std::vector<std::string>{
+             "alerts[2].url_env DKIMWATCH_TEST_SECRET_NOT_URL must hold an http:// or https:// URL "
+             "with a host (it does not start with http:// or https://)",
+             "alerts[13].url_file \"secrets/not-a-url\" (" +
+                 (k_cases_dir / "secrets" / "not-a-url").lexically_normal().string() +
+                 ") must hold an http:// or https:// URL with a host (it does not start with "
+                 "http:// or https://)",
+             "alerts[5].url_file must be the path of a file holding the URL, got a URL (not "
+             "shown)",
+             "alerts[1].url must be an http:// or https:// URL with a host (the port is not a "
+             "number from 1 to 65535)"}) {
+        EXPECT_NE(all.find(expected), std::string::npos) << expected << "\nin:\n" << all;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The table: each file in config_cases/bad and the exact errors it must produce. Placeholders:
 // {cases} is the config_cases directory, {forms} and {units} the hints that end the messages of
 // parse_server_address and parse_duration, {top_keys} the allowed top-level keys.
@@ -488,6 +739,179 @@ void PrintTo(const BadCase& bad, std::ostream* out) {
 }
 
 const std::vector<BadCase> k_bad_cases = {
+    {"alert_env.yaml",
+     {"alert_env.yaml:7:14: alerts[0].url_env DKIMWATCH_TEST_UNSET: the environment variable is "
+      "not set",
+      "alert_env.yaml:10:14: alerts[1].url_env DKIMWATCH_TEST_EMPTY: the environment variable is "
+      "empty",
+      "alert_env.yaml:13:14: alerts[2].url_env DKIMWATCH_TEST_BLANK: the environment variable "
+      "holds only whitespace",
+      "alert_env.yaml:16:14: alerts[3].url_env DKIMWATCH_TEST_NOT_URL must hold an http:// or "
+      "https:// URL with a host (it does not start with http:// or https://)",
+      "alert_env.yaml:19:14: alerts[4].url_env must be the name of an environment variable "
+      "(letters, digits and '_', not starting with a digit), got \"SLACK-URL\"",
+      "alert_env.yaml:22:14: alerts[5].url_env must be the name of an environment variable "
+      "(letters, digits and '_', not starting with a digit), got \"1URL\"",
+      "alert_env.yaml:25:14: alerts[6].url_env must be the name of an environment variable "
+      "(letters, digits and '_', not starting with a digit), got a URL (not shown)",
+      "alert_env.yaml:29:17: alerts[7].secret_env DKIMWATCH_TEST_UNSET: the environment variable "
+      "is not set",
+      "alert_env.yaml:32:22: alerts[8].routing_key_env DKIMWATCH_TEST_UNSET: the environment "
+      "variable is not set",
+      "alert_env.yaml:35:22: alerts[9].routing_key_env DKIMWATCH_TEST_SPACE_KEY must hold the "
+      "routing key on one line, without spaces or control characters"}},
+    {"alert_files.yaml",
+     {"alert_files.yaml:4:15: alerts[0].url_file \"../secrets/does-not-exist\" "
+      "({cases}/secrets/does-not-exist): cannot read: No such file or directory",
+      "alert_files.yaml:7:15: alerts[1].url_file \"/nonexistent/dkimwatch/slack-url\": cannot "
+      "read: No such file or directory",
+      "alert_files.yaml:10:15: alerts[2].url_file \"../secrets/empty\" ({cases}/secrets/empty): "
+      "the file is empty",
+      "alert_files.yaml:13:15: alerts[3].url_file \"../secrets/blank\" ({cases}/secrets/blank): "
+      "the file holds only whitespace",
+      "alert_files.yaml:16:15: alerts[4].url_file \"../secrets\" ({cases}/secrets): cannot read: "
+      "Is a directory",
+      "alert_files.yaml:19:15: alerts[5].url_file \"../secrets/not-a-url\" "
+      "({cases}/secrets/not-a-url) must hold an http:// or https:// URL with a host (it does not "
+      "start with http:// or https://)",
+      "alert_files.yaml:22:15: alerts[6].url_file \"../secrets/url-no-host\" "
+      "({cases}/secrets/url-no-host) must hold an http:// or https:// URL with a host (the host is "
+      "missing)",
+      "alert_files.yaml:25:15: alerts[7].url_file must be the path of a file holding the URL, got "
+      "a URL (not shown)",
+      "alert_files.yaml:29:18: alerts[8].secret_file \"../secrets/empty\" ({cases}/secrets/empty): "
+      "the file is empty",
+      "alert_files.yaml:32:23: alerts[9].routing_key_file \"../secrets/routing-key-with-space\" "
+      "({cases}/secrets/routing-key-with-space) must hold the routing key on one line, without "
+      "spaces or control characters",
+      "alert_files.yaml:35:23: alerts[10].routing_key_file must be the path of a file holding the "
+      "routing key, got an empty string"}},
+    {"alert_item_shapes.yaml",
+     {"alert_item_shapes.yaml:2:5: alerts[0] must be a mapping with name, type and the keys of its "
+      "type, got a URL (not shown)",
+      "alert_item_shapes.yaml:3:5: alerts[1] must be a mapping with name, type and the keys of its "
+      "type, got a sequence",
+      "alert_item_shapes.yaml:4:5: alerts[2] must be a mapping with name, type and the keys of its "
+      "type, got \"ops-slack\"",
+      "alert_item_shapes.yaml:6:1: alerts[3] must be a mapping with name, type and the keys of its "
+      "type, got nothing"}},
+    {"alert_keys_for_type.yaml",
+     {"alert_keys_for_type.yaml:5:5: alerts[0].secret_file is not valid for type slack: "
+      "secret_file is for webhook only (allowed for slack: name, type, url, url_file, url_env, "
+      "min_severity)",
+      "alert_keys_for_type.yaml:6:5: alerts[0].resend_interval is not valid for type slack: "
+      "resend_interval is for alertmanager only (allowed for slack: name, type, url, url_file, "
+      "url_env, min_severity)",
+      "alert_keys_for_type.yaml:10:5: alerts[1].routing_key_file is not valid for type webhook: "
+      "routing_key_file is for pagerduty only (allowed for webhook: name, type, url, url_file, "
+      "url_env, secret_file, secret_env, min_severity)",
+      "alert_keys_for_type.yaml:11:5: unknown key \"urll\" in webhook sink alerts[1] (allowed: "
+      "name, type, url, url_file, url_env, secret_file, secret_env, min_severity)",
+      "alert_keys_for_type.yaml:14:5: alerts[2].url_file is not valid for type pagerduty: url_file "
+      "is for slack, webhook and alertmanager only (allowed for pagerduty: name, type, url, "
+      "routing_key_file, routing_key_env, min_severity)",
+      "alert_keys_for_type.yaml:16:5: duplicate key \"routing_key_file\" in pagerduty sink "
+      "alerts[2]; first defined at line 15",
+      "alert_keys_for_type.yaml:20:5: alerts[3].secret_env is not valid for type alertmanager: "
+      "secret_env is for webhook only (allowed for alertmanager: name, type, url, url_file, "
+      "url_env, min_severity, resend_interval)",
+      "alert_keys_for_type.yaml:22:11: alerts[4].type must be one of slack, webhook, alertmanager "
+      "and pagerduty, got \"teams\"",
+      "alert_keys_for_type.yaml:23:5: unknown key \"urll\" in alerts[4] (allowed: name, type, url, "
+      "url_file, url_env, secret_file, secret_env, routing_key_file, routing_key_env, "
+      "min_severity, resend_interval)",
+      "alert_keys_for_type.yaml:26:5: unknown key a URL (not shown) in slack sink alerts[5] "
+      "(allowed: name, type, url, url_file, url_env, min_severity)"}},
+    {"alert_name_rules.yaml",
+     {"alert_name_rules.yaml:2:5: alerts[0] is missing \"name\" (a unique name of 1 to 64 letters, "
+      "digits, '-' or '_')",
+      "alert_name_rules.yaml:4:11: alerts[1].name must be a name of 1 to 64 letters, digits, '-' "
+      "or '_', got an empty string",
+      "alert_name_rules.yaml:7:11: alerts[2].name must be a name of 1 to 64 letters, digits, '-' "
+      "or '_', got \"ops slack\"",
+      "alert_name_rules.yaml:10:11: alerts[3].name must be a name of 1 to 64 letters, digits, '-' "
+      "or '_', got \"aaaaaaaaaaaaaaaaaaaaaaaa...\" (65 characters)",
+      "alert_name_rules.yaml:13:11: alerts[4].name must be a name of 1 to 64 letters, digits, '-' "
+      "or '_', got a sequence",
+      "alert_name_rules.yaml:19:11: duplicate alert sink name \"hooks\"; first defined at line "
+      "16"}},
+    {"alert_pagerduty.yaml",
+     {"alert_pagerduty.yaml:2:5: alert sink no-key needs exactly one of routing_key_file, "
+      "routing_key_env, got none",
+      "alert_pagerduty.yaml:7:5: alert sink two-keys needs exactly one of routing_key_file, "
+      "routing_key_env, got routing_key_file and routing_key_env",
+      "alert_pagerduty.yaml:10:10: alerts[2].url must be an http:// or https:// URL with a host "
+      "(it does not start with http:// or https://)",
+      "alert_pagerduty.yaml:14:10: alerts[3].url must be an http:// or https:// URL with a host, "
+      "got an empty string"}},
+    {"alert_settings_ranges.yaml",
+     {"alert_settings_ranges.yaml:1:18: group_threshold must be an integer >= 1, got 0",
+      "alert_settings_ranges.yaml:2:16: max_retry_age must be at least 1s, got 999ms"}},
+    {"alert_settings_wrong_types.yaml",
+     {"alert_settings_wrong_types.yaml:1:1: alerts must be a sequence of alert sinks (each a "
+      "mapping with name, type and the keys of its type; [] for none), got nothing",
+      "alert_settings_wrong_types.yaml:2:18: group_threshold must be an integer >= 1, got \"10\" "
+      "(a quoted string)",
+      "alert_settings_wrong_types.yaml:3:16: max_retry_age must be a duration such as 2s, 500ms or "
+      "1h30m, got a sequence"}},
+    {"alert_severity_resend.yaml",
+     {"alert_severity_resend.yaml:5:19: alerts[0].min_severity must be one of info, warning and "
+      "critical, got \"resolved\"",
+      "alert_severity_resend.yaml:6:22: alerts[0].resend_interval must be at least 1s, got 999ms",
+      "alert_severity_resend.yaml:10:19: alerts[1].min_severity must be one of info, warning and "
+      "critical, got \"Warning\"",
+      "alert_severity_resend.yaml:11:22: alerts[1].resend_interval: \"1x\" is not a duration: "
+      "unknown unit \"x\" (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)",
+      "alert_severity_resend.yaml:15:19: alerts[2].min_severity must be one of info, warning and "
+      "critical, got a sequence",
+      "alert_severity_resend.yaml:16:22: alerts[2].resend_interval must be at least 1s, got 0s"}},
+    {"alert_type_rules.yaml",
+     {"alert_type_rules.yaml:2:5: alert sink no-type is missing \"type\" (one of slack, webhook, "
+      "alertmanager and pagerduty)",
+      "alert_type_rules.yaml:5:11: alerts[1].type must be one of slack, webhook, alertmanager and "
+      "pagerduty, got \"teams\"",
+      "alert_type_rules.yaml:9:11: alerts[2].type must be one of slack, webhook, alertmanager and "
+      "pagerduty, got \"Slack\"",
+      "alert_type_rules.yaml:12:11: alerts[3].type must be one of slack, webhook, alertmanager and "
+      "pagerduty, got a sequence",
+      "alert_type_rules.yaml:14:5: alerts[4].type must be one of slack, webhook, alertmanager and "
+      "pagerduty, got nothing"}},
+    {"alert_url_invalid.yaml",
+     {"alert_url_invalid.yaml:4:10: alerts[0].url must be an http:// or https:// URL with a host "
+      "(it does not start with http:// or https://)",
+      "alert_url_invalid.yaml:7:10: alerts[1].url must be an http:// or https:// URL with a host "
+      "(it does not start with http:// or https://)",
+      "alert_url_invalid.yaml:10:10: alerts[2].url must be an http:// or https:// URL with a host "
+      "(the host is missing)",
+      "alert_url_invalid.yaml:13:10: alerts[3].url must be an http:// or https:// URL with a host "
+      "(the host is missing)",
+      "alert_url_invalid.yaml:16:10: alerts[4].url must be an http:// or https:// URL with a host "
+      "(the port is not a number from 1 to 65535)",
+      "alert_url_invalid.yaml:19:10: alerts[5].url must be an http:// or https:// URL with a host "
+      "(the port is not a number from 1 to 65535)",
+      "alert_url_invalid.yaml:22:10: alerts[6].url must be an http:// or https:// URL with a host "
+      "(it contains a space or control character)",
+      "alert_url_invalid.yaml:25:10: alerts[7].url must be an http:// or https:// URL with a host "
+      "(the host is not a name, an IPv4 address or a bracketed IPv6 address)",
+      "alert_url_invalid.yaml:28:10: alerts[8].url must be an http:// or https:// URL with a host "
+      "(the host is not a name, an IPv4 address or a bracketed IPv6 address)",
+      "alert_url_invalid.yaml:31:10: alerts[9].url must be an http:// or https:// URL with a host "
+      "(the port is not a number from 1 to 65535)"}},
+    {"alert_url_sources.yaml",
+     {"alert_url_sources.yaml:2:5: alert sink ops-slack needs exactly one of url, url_file, "
+      "url_env, got none",
+      "alert_url_sources.yaml:8:5: alert sink hooks needs exactly one of url, url_file, url_env, "
+      "got url and url_file",
+      "alert_url_sources.yaml:12:5: alert sink am needs exactly one of url, url_file, url_env, got "
+      "url_env and url and url_file",
+      "alert_url_sources.yaml:18:5: alert sink signed takes at most one of secret_file, "
+      "secret_env, got secret_file and secret_env"}},
+    {"alerts_not_sequence.yaml",
+     {"alerts_not_sequence.yaml:2:3: alerts must be a sequence of alert sinks (each a mapping with "
+      "name, type and the keys of its type; [] for none), got a mapping"}},
+    {"alerts_url_instead_of_sequence.yaml",
+     {"alerts_url_instead_of_sequence.yaml:1:9: alerts must be a sequence of alert sinks (each a "
+      "mapping with name, type and the keys of its type; [] for none), got a URL (not shown)"}},
     {"bad_duration.yaml",
      {"bad_duration.yaml:2:12: dns.timeout: \"2x\" is not a duration: unknown unit \"x\"{units}"}},
     {"both_methods.yaml",
@@ -781,7 +1205,7 @@ std::string expand(std::string text) {
         {"{units}", " (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)"},
         {"{top_keys}", "dns, identities, check_interval, recheck_interval, confirmations, "
                        "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
-                       "metrics"},
+                       "metrics, alerts, group_threshold, max_retry_age"},
     };
     for (const auto& [from, to] : placeholders) {
         for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
@@ -792,7 +1216,28 @@ std::string expand(std::string text) {
     return text;
 }
 
-class BadConfig : public ::testing::TestWithParam<BadCase> {};
+class BadConfig : public ::testing::TestWithParam<BadCase> {
+public:
+    // The environment bad/alert_env.yaml describes.
+    static void SetUpTestSuite() {
+        ::setenv("DKIMWATCH_TEST_EMPTY", "", 1);
+        ::setenv("DKIMWATCH_TEST_BLANK", " \n", 1);
+        ::setenv("DKIMWATCH_TEST_NOT_URL", "hooks.slack.com/services/s3cr3t-env", 1);
+        ::setenv("DKIMWATCH_TEST_SPACE_KEY", "s3cr3t env key", 1);
+        ::setenv("DKIMWATCH_TEST_AM_URL", "http://127.0.0.1:9093", 1);
+        ::setenv("DKIMWATCH_TEST_PD_KEY", "s3cr3tpdenvkey", 1);
+        ::setenv("DKIMWATCH_TEST_HMAC", "s3cr3t-env-hmac", 1);
+        ::unsetenv("DKIMWATCH_TEST_UNSET");
+    }
+    static void TearDownTestSuite() {
+        for (const char* name :
+             {"DKIMWATCH_TEST_EMPTY", "DKIMWATCH_TEST_BLANK", "DKIMWATCH_TEST_NOT_URL",
+              "DKIMWATCH_TEST_SPACE_KEY", "DKIMWATCH_TEST_AM_URL", "DKIMWATCH_TEST_PD_KEY",
+              "DKIMWATCH_TEST_HMAC"}) {
+            ::unsetenv(name);
+        }
+    }
+};
 
 TEST_P(BadConfig, ReportsExactlyTheseErrors) {
     const BadCase& bad = GetParam();
@@ -808,6 +1253,10 @@ TEST_P(BadConfig, ReportsExactlyTheseErrors) {
         expected.push_back(expand(line));
     }
     EXPECT_EQ(actual, expected);
+    // Every secret in the test data (files, environment, URLs) contains this marker.
+    for (const std::string& line : actual) {
+        EXPECT_EQ(line.find("s3cr3t"), std::string::npos) << line;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, BadConfig, ::testing::ValuesIn(k_bad_cases),
