@@ -5,6 +5,8 @@
 #include "metrics/metrics_http_server.hpp"
 
 #include <array>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -12,6 +14,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -78,6 +81,56 @@ struct DaemonMetrics::Impl {
             .Name("dkimwatch_build_info")
             .Help("Always 1; the version label identifies the running build.")
             .Register(registry);
+
+    prometheus::Family<prometheus::Counter>& alerts_sent_family =
+        prometheus::BuildCounter()
+            .Name("dkimwatch_alerts_sent_total")
+            .Help("Alert messages delivered, by sink.")
+            .Register(registry);
+    prometheus::Family<prometheus::Counter>& alert_failures_family =
+        prometheus::BuildCounter()
+            .Name("dkimwatch_alert_failures_total")
+            .Help("Failed alert delivery attempts (each attempt counts), by sink.")
+            .Register(registry);
+    prometheus::Family<prometheus::Counter>& alerts_dropped_family =
+        prometheus::BuildCounter()
+            .Name("dkimwatch_alerts_dropped_total")
+            .Help("Alert messages given up on (rejected by the sink, or older than "
+                  "max_retry_age), by sink.")
+            .Register(registry);
+    prometheus::Family<prometheus::Gauge>& alert_queue_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_alert_queue_depth")
+            .Help("Alert messages waiting in the outbox, by sink.")
+            .Register(registry);
+    prometheus::Family<prometheus::Gauge>& alert_oldest_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_alert_oldest_queued_timestamp_seconds")
+            .Help("Unix time the oldest alert message waiting in the outbox was queued, by sink; "
+                  "absent when none waits.")
+            .Register(registry);
+
+    // The series of one configured sink; `oldest` is null while its queue is empty.
+    struct SinkSeries {
+        prometheus::Counter* sent = nullptr;
+        prometheus::Counter* failures = nullptr;
+        prometheus::Counter* dropped = nullptr;
+        prometheus::Gauge* queue = nullptr;
+        prometheus::Gauge* oldest = nullptr;
+    };
+    // Guards `sinks` (prometheus-cpp guards each family and metric itself).
+    std::mutex sinks_mutex;
+    std::map<std::string, SinkSeries, std::less<>> sinks;
+
+    void remove_sink(SinkSeries& series) {
+        alerts_sent_family.Remove(series.sent);
+        alert_failures_family.Remove(series.failures);
+        alerts_dropped_family.Remove(series.dropped);
+        alert_queue_family.Remove(series.queue);
+        if (series.oldest != nullptr) {
+            alert_oldest_family.Remove(series.oldest);
+        }
+    }
 
     // Guards the lazily created gauges below (absent until their first value is known).
     std::mutex lazy_mutex;
@@ -180,6 +233,72 @@ void DaemonMetrics::set_config_reload(bool ok, TimePoint when) {
             m_impl->reload_time = &m_impl->reload_time_family.Add({});
         }
         m_impl->reload_time->Set(std::chrono::duration<double>(when.time_since_epoch()).count());
+    }
+}
+
+void DaemonMetrics::set_alert_sinks(const std::vector<std::string>& sinks) {
+    const std::set<std::string, std::less<>> wanted(sinks.begin(), sinks.end());
+    const std::lock_guard lock{m_impl->sinks_mutex};
+    for (auto it = m_impl->sinks.begin(); it != m_impl->sinks.end();) {
+        if (wanted.contains(it->first)) {
+            ++it;
+        } else {
+            m_impl->remove_sink(it->second);
+            it = m_impl->sinks.erase(it);
+        }
+    }
+    for (const std::string& sink : wanted) {
+        if (m_impl->sinks.contains(sink)) {
+            continue;
+        }
+        const prometheus::Labels labels{{"sink", sink}};
+        Impl::SinkSeries series;
+        series.sent = &m_impl->alerts_sent_family.Add(labels);
+        series.failures = &m_impl->alert_failures_family.Add(labels);
+        series.dropped = &m_impl->alerts_dropped_family.Add(labels);
+        series.queue = &m_impl->alert_queue_family.Add(labels);
+        m_impl->sinks.emplace(sink, series);
+    }
+}
+
+void DaemonMetrics::count_alert_sent(const std::string& sink) {
+    const std::lock_guard lock{m_impl->sinks_mutex};
+    if (const auto it = m_impl->sinks.find(sink); it != m_impl->sinks.end()) {
+        it->second.sent->Increment();
+    }
+}
+
+void DaemonMetrics::count_alert_failure(const std::string& sink) {
+    const std::lock_guard lock{m_impl->sinks_mutex};
+    if (const auto it = m_impl->sinks.find(sink); it != m_impl->sinks.end()) {
+        it->second.failures->Increment();
+    }
+}
+
+void DaemonMetrics::count_alert_dropped(const std::string& sink) {
+    const std::lock_guard lock{m_impl->sinks_mutex};
+    if (const auto it = m_impl->sinks.find(sink); it != m_impl->sinks.end()) {
+        it->second.dropped->Increment();
+    }
+}
+
+void DaemonMetrics::set_alert_queue(const std::string& sink, std::size_t depth,
+                                    std::optional<TimePoint> oldest) {
+    const std::lock_guard lock{m_impl->sinks_mutex};
+    const auto it = m_impl->sinks.find(sink);
+    if (it == m_impl->sinks.end()) {
+        return;
+    }
+    Impl::SinkSeries& series = it->second;
+    series.queue->Set(static_cast<double>(depth));
+    if (oldest) {
+        if (series.oldest == nullptr) {
+            series.oldest = &m_impl->alert_oldest_family.Add({{"sink", sink}});
+        }
+        series.oldest->Set(std::chrono::duration<double>(oldest->time_since_epoch()).count());
+    } else if (series.oldest != nullptr) {
+        m_impl->alert_oldest_family.Remove(series.oldest);
+        series.oldest = nullptr;
     }
 }
 

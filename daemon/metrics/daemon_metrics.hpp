@@ -21,6 +21,16 @@
 //   dkimwatch_config_last_reload_success_timestamp_seconds
 //                                           gauge; absent until the first successful load
 //   dkimwatch_build_info{version}           gauge, 1
+//   dkimwatch_alerts_sent_total{sink}       counter: alert messages delivered
+//   dkimwatch_alert_failures_total{sink}    counter: failed delivery attempts (each attempt,
+//                                           outbox messages and alertmanager re-sends)
+//   dkimwatch_alerts_dropped_total{sink}    counter: messages given up on (rejected by the
+//                                           sink, or older than max_retry_age)
+//   dkimwatch_alert_queue_depth{sink}       gauge: messages waiting in the outbox
+//   dkimwatch_alert_oldest_queued_timestamp_seconds{sink}
+//                                           gauge: when the oldest waiting message was queued;
+//                                           absent while the sink's queue is empty
+//   The alert families have one series per configured sink (set_alert_sinks), 0 from the start.
 // No sample carries a timestamp. Series vanish when their condition ends: an identity removed,
 // a record back to ok, a warning over.
 //
@@ -37,6 +47,7 @@
 #include "core/verdict.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -86,6 +97,21 @@ public:
     // The outcome of a configuration (re)load at `when`; the success timestamp moves only when
     // `ok`.
     void set_config_reload(bool ok, TimePoint when);
+
+    // Alert delivery. `sinks` are the configured sink names (AlertSinkConfig::name): each gets
+    // its counters and queue depth at 0 unless it already had them; every series of a sink not
+    // in `sinks` is removed (its counters restart from 0 if it comes back). Called at start and
+    // on each reload.
+    void set_alert_sinks(const std::vector<std::string>& sinks);
+    // The updates below ignore a sink not declared by set_alert_sinks (a worker of a sink that
+    // was just removed), so the label set stays the configured one.
+    void count_alert_sent(const std::string& sink);
+    void count_alert_failure(const std::string& sink);
+    void count_alert_dropped(const std::string& sink);
+    // The sink's queue: `depth` waiting messages, the oldest queued at `oldest` (nullopt when
+    // the queue is empty, which removes the oldest-queued series).
+    void set_alert_queue(const std::string& sink, std::size_t depth,
+                         std::optional<TimePoint> oldest);
 
     // The exposition text exactly as served on /metrics (uncompressed).
     std::string render() const;

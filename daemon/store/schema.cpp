@@ -75,9 +75,38 @@ CREATE TABLE history (
 CREATE INDEX history_by_identity ON history (identity_id, id);
 )sql";
 
+// Version 2: the alert outbox. One row per message for one sink, inserted in the same
+// transaction as the state change that caused it and delivered by that sink's worker in id
+// order. Rows are never deleted: a delivered row becomes 'sent', one given up on 'dropped'
+// (its event stays in `history` either way). The identity is plain text rather than a
+// reference to `identities`, because a grouped message has none (all three columns empty).
+constexpr std::string_view k_migration_2 = R"sql(
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink TEXT NOT NULL CHECK (sink <> ''),
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    -- The AlertMessage as JSON (alert_message_to_json), rendered for the sink when sent.
+    message_json TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    -- 'queued' (to deliver), 'sent' or 'dropped'.
+    status TEXT NOT NULL,
+    -- Failed delivery attempts so far, and when the next one may start.
+    attempts INTEGER NOT NULL,
+    next_attempt_at_ms INTEGER NOT NULL,
+    -- The last failure (no secrets), or why the row was dropped.
+    last_error TEXT,
+    -- When it was sent or dropped.
+    done_at_ms INTEGER
+) STRICT;
+CREATE INDEX outbox_queued_by_sink ON outbox (sink, id) WHERE status = 'queued';
+)sql";
+
 // One entry per version; a new migration is one more line here.
-constexpr std::array<std::string_view, 1> k_migrations{
+constexpr std::array<std::string_view, 2> k_migrations{
     k_migration_1,
+    k_migration_2,
 };
 
 constexpr const char* k_create_version_table =

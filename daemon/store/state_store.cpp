@@ -237,7 +237,54 @@ std::string history_sql(bool by_domain) {
            (by_domain ? "WHERE i.domain = ?2 " : "") + "ORDER BY h.id DESC LIMIT ?1";
 }
 
+// The outbox columns in the order read_outbox_row() uses.
+const std::string k_outbox_columns =
+    "id, sink, account, region, domain, message_json, created_at_ms, status, attempts, "
+    "next_attempt_at_ms, last_error, done_at_ms";
+
+std::optional<OutboxStatus> parse_outbox_status(std::string_view text) {
+    for (const auto status : {OutboxStatus::queued, OutboxStatus::sent, OutboxStatus::dropped}) {
+        if (text == outbox_status_name(status)) {
+            return status;
+        }
+    }
+    return std::nullopt;
+}
+
+Result<OutboxRow> read_outbox_row(const sqlite::Statement& row) {
+    OutboxRow outbox;
+    outbox.id = row.int64(0);
+    outbox.sink = row.text(1);
+    outbox.key = read_key(row, 2);
+    outbox.message_json = row.text(5);
+    outbox.created_at = from_ms(row.int64(6));
+    const std::string status = row.text(7);
+    if (auto parsed = parse_outbox_status(status)) {
+        outbox.status = *parsed;
+    } else {
+        return Error{"outbox row " + std::to_string(outbox.id) + " has unknown status \"" + status +
+                     "\""};
+    }
+    outbox.attempts = static_cast<int>(row.int64(8));
+    outbox.next_attempt_at = from_ms(row.int64(9));
+    outbox.last_error = row.optional_text(10);
+    outbox.done_at = optional_time(row, 11);
+    return outbox;
+}
+
 } // namespace
+
+const char* outbox_status_name(OutboxStatus status) {
+    switch (status) {
+    case OutboxStatus::queued:
+        return "queued";
+    case OutboxStatus::sent:
+        return "sent";
+    case OutboxStatus::dropped:
+        return "dropped";
+    }
+    return "unknown";
+}
 
 struct StateStore::Impl {
     std::filesystem::path path;
@@ -259,6 +306,13 @@ struct StateStore::Impl {
     sqlite::Statement update_activity;
     sqlite::Statement select_history;
     sqlite::Statement select_domain_history;
+    sqlite::Statement insert_outbox;
+    sqlite::Statement select_outbox_head;
+    sqlite::Statement select_outbox_rows;
+    sqlite::Statement update_outbox_sent;
+    sqlite::Statement update_outbox_retry;
+    sqlite::Statement update_outbox_dropped;
+    sqlite::Statement select_outbox_depth;
 
     Error error(std::string_view what) const { return Error{label + ": " + std::string(what)}; }
 
@@ -270,6 +324,13 @@ struct StateStore::Impl {
     Result<sqlite::Done> replace_records(std::int64_t identity_id,
                                          std::span<const RecordVerdict> records,
                                          TimePoint checked_at);
+    // Queues the rows, inside the caller's transaction.
+    Result<sqlite::Done> insert_outbox_rows(std::span<const OutboxRowInsert> alerts);
+    // Runs an UPDATE of one queued outbox row (the statement's ?1 is the id) and fails unless
+    // exactly that row changed.
+    Result<StoreOk> update_queued_row(sqlite::Statement& statement, std::int64_t id);
+    // Reads every row `statement` yields (k_outbox_columns order).
+    Result<std::vector<OutboxRow>> read_outbox_rows(sqlite::Statement& statement);
 };
 
 Result<sqlite::Done> StateStore::Impl::prepare_all() {
@@ -299,6 +360,22 @@ Result<sqlite::Done> StateStore::Impl::prepare_all() {
         {&update_activity, "UPDATE identities SET active = ?2 WHERE id = ?1"},
         {&select_history, history_sql(false)},
         {&select_domain_history, history_sql(true)},
+        {&insert_outbox,
+         "INSERT INTO outbox (sink, account, region, domain, message_json, created_at_ms, "
+         "status, attempts, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?6)"},
+        {&select_outbox_head, "SELECT " + k_outbox_columns +
+                                  " FROM outbox WHERE sink = ?1 AND status = 'queued' "
+                                  "ORDER BY id LIMIT 1"},
+        {&select_outbox_rows,
+         "SELECT " + k_outbox_columns + " FROM outbox WHERE sink = ?1 ORDER BY id"},
+        {&update_outbox_sent, "UPDATE outbox SET status = 'sent', done_at_ms = ?2 "
+                              "WHERE id = ?1 AND status = 'queued'"},
+        {&update_outbox_retry, "UPDATE outbox SET attempts = ?2, next_attempt_at_ms = ?3, "
+                               "last_error = ?4 WHERE id = ?1 AND status = 'queued'"},
+        {&update_outbox_dropped, "UPDATE outbox SET status = 'dropped', done_at_ms = ?2, "
+                                 "last_error = ?3 WHERE id = ?1 AND status = 'queued'"},
+        {&select_outbox_depth, "SELECT count(*), min(created_at_ms) FROM outbox "
+                               "WHERE sink = ?1 AND status = 'queued'"},
     };
     for (const auto& [statement, sql] : statements) {
         auto prepared = sqlite::Statement::prepare(handle, sql);
@@ -386,6 +463,54 @@ Result<sqlite::Done> StateStore::Impl::replace_records(std::int64_t identity_id,
         }
     }
     return sqlite::Done{};
+}
+
+Result<sqlite::Done> StateStore::Impl::insert_outbox_rows(std::span<const OutboxRowInsert> alerts) {
+    for (const OutboxRowInsert& alert : alerts) {
+        auto use = insert_outbox.use();
+        insert_outbox.bind(1, std::string_view(alert.sink));
+        insert_outbox.bind(2, std::string_view(alert.key.account));
+        insert_outbox.bind(3, std::string_view(alert.key.region));
+        insert_outbox.bind(4, std::string_view(alert.key.domain));
+        insert_outbox.bind(5, std::string_view(alert.message_json));
+        insert_outbox.bind(6, to_ms(alert.created_at));
+        if (auto done = insert_outbox.run(); !done) {
+            return Error{"queueing an alert for sink " + alert.sink + ": " + done.error()};
+        }
+    }
+    return sqlite::Done{};
+}
+
+Result<StoreOk> StateStore::Impl::update_queued_row(sqlite::Statement& statement, std::int64_t id) {
+    if (auto writable = require_writable(); !writable) {
+        return Error{writable.error()};
+    }
+    if (auto done = statement.run(); !done) {
+        return error(done.error());
+    }
+    if (sqlite3_changes(db.get()) != 1) {
+        return error("outbox row " + std::to_string(id) + " is not queued");
+    }
+    return StoreOk{};
+}
+
+Result<std::vector<OutboxRow>> StateStore::Impl::read_outbox_rows(sqlite::Statement& statement) {
+    std::vector<OutboxRow> rows;
+    for (;;) {
+        auto row = statement.step();
+        if (!row) {
+            return error(row.error());
+        }
+        if (!*row) {
+            break;
+        }
+        auto outbox = read_outbox_row(statement);
+        if (!outbox) {
+            return error(outbox.error());
+        }
+        rows.push_back(std::move(outbox).value());
+    }
+    return rows;
 }
 
 StateStore::StateStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -509,7 +634,8 @@ Result<std::map<IdentityKey, IdentityStatus>> StateStore::load_statuses() {
     return statuses;
 }
 
-Result<StoreOk> StateStore::save(std::span<const CheckToSave> batch) {
+Result<StoreOk> StateStore::save(std::span<const CheckToSave> batch,
+                                 std::span<const OutboxRowInsert> alerts) {
     if (auto writable = m_impl->require_writable(); !writable) {
         return Error{writable.error()};
     }
@@ -528,6 +654,9 @@ Result<StoreOk> StateStore::save(std::span<const CheckToSave> batch) {
             return m_impl->error("saving " + item.key.to_string() + ": " + replaced.error());
         }
     }
+    if (auto queued = m_impl->insert_outbox_rows(alerts); !queued) {
+        return m_impl->error(queued.error());
+    }
     if (auto committed = transaction.value().commit(); !committed) {
         return m_impl->error(committed.error());
     }
@@ -535,7 +664,8 @@ Result<StoreOk> StateStore::save(std::span<const CheckToSave> batch) {
 }
 
 Result<StoreOk> StateStore::save_status(const IdentityKey& key, const IdentityStatus& status,
-                                        std::span<const StateEvent> events) {
+                                        std::span<const StateEvent> events,
+                                        std::span<const OutboxRowInsert> alerts) {
     if (auto writable = m_impl->require_writable(); !writable) {
         return Error{writable.error()};
     }
@@ -546,6 +676,9 @@ Result<StoreOk> StateStore::save_status(const IdentityKey& key, const IdentitySt
     }
     if (auto identity_id = m_impl->write_status(key, status, events); !identity_id) {
         return m_impl->error("saving " + key.to_string() + ": " + identity_id.error());
+    }
+    if (auto queued = m_impl->insert_outbox_rows(alerts); !queued) {
+        return m_impl->error(queued.error());
     }
     if (auto committed = transaction.value().commit(); !committed) {
         return m_impl->error(committed.error());
@@ -677,6 +810,89 @@ Result<std::vector<HistoryEntry>> StateStore::history(const std::optional<std::s
     // Selected newest first so that LIMIT keeps the latest; returned oldest first.
     std::reverse(entries.begin(), entries.end());
     return entries;
+}
+
+Result<StoreOk> StateStore::outbox_insert(std::span<const OutboxRowInsert> alerts) {
+    if (auto writable = m_impl->require_writable(); !writable) {
+        return Error{writable.error()};
+    }
+    auto transaction =
+        sqlite::WriteTransaction::begin(m_impl->begin, m_impl->commit, m_impl->rollback);
+    if (!transaction) {
+        return m_impl->error(transaction.error());
+    }
+    if (auto queued = m_impl->insert_outbox_rows(alerts); !queued) {
+        return m_impl->error(queued.error());
+    }
+    if (auto committed = transaction.value().commit(); !committed) {
+        return m_impl->error(committed.error());
+    }
+    return StoreOk{};
+}
+
+Result<std::optional<OutboxRow>> StateStore::next_outbox(const std::string& sink) {
+    auto& statement = m_impl->select_outbox_head;
+    auto use = statement.use();
+    statement.bind(1, std::string_view(sink));
+    auto rows = m_impl->read_outbox_rows(statement);
+    if (!rows) {
+        return Error{rows.error()};
+    }
+    if (rows->empty()) {
+        return std::optional<OutboxRow>{};
+    }
+    return std::optional<OutboxRow>{std::move(rows).value().front()};
+}
+
+Result<StoreOk> StateStore::outbox_mark_sent(std::int64_t id, TimePoint at) {
+    auto& statement = m_impl->update_outbox_sent;
+    auto use = statement.use();
+    statement.bind(1, id);
+    statement.bind(2, to_ms(at));
+    return m_impl->update_queued_row(statement, id);
+}
+
+Result<StoreOk> StateStore::outbox_retry(std::int64_t id, int attempts, TimePoint next_attempt_at,
+                                         const std::string& last_error) {
+    auto& statement = m_impl->update_outbox_retry;
+    auto use = statement.use();
+    statement.bind(1, id);
+    statement.bind(2, std::int64_t{attempts});
+    statement.bind(3, to_ms(next_attempt_at));
+    statement.bind(4, std::string_view(last_error));
+    return m_impl->update_queued_row(statement, id);
+}
+
+Result<StoreOk> StateStore::outbox_drop(std::int64_t id, TimePoint at, const std::string& reason) {
+    auto& statement = m_impl->update_outbox_dropped;
+    auto use = statement.use();
+    statement.bind(1, id);
+    statement.bind(2, to_ms(at));
+    statement.bind(3, std::string_view(reason));
+    return m_impl->update_queued_row(statement, id);
+}
+
+Result<OutboxDepth> StateStore::outbox_depth(const std::string& sink) {
+    auto& statement = m_impl->select_outbox_depth;
+    auto use = statement.use();
+    statement.bind(1, std::string_view(sink));
+    auto row = statement.step();
+    if (!row) {
+        return m_impl->error(row.error());
+    }
+    OutboxDepth depth;
+    if (*row) {
+        depth.count = static_cast<std::size_t>(statement.int64(0));
+        depth.oldest = optional_time(statement, 1);
+    }
+    return depth;
+}
+
+Result<std::vector<OutboxRow>> StateStore::outbox_rows(const std::string& sink) {
+    auto& statement = m_impl->select_outbox_rows;
+    auto use = statement.use();
+    statement.bind(1, std::string_view(sink));
+    return m_impl->read_outbox_rows(statement);
 }
 
 } // namespace dkimwatch

@@ -1,8 +1,9 @@
 #pragma once
 // The durable state store: one SQLite database file holding, per identity (account, region,
-// domain), its complete IdentityStatus, the last observation of each of its records, and the
-// history of every state-machine event with its reason. The daemon (`dkimwatch run`) writes it;
-// `dkimwatch status` and `history` read it while the daemon runs.
+// domain), its complete IdentityStatus, the last observation of each of its records, the
+// history of every state-machine event with its reason, and the alert outbox (the messages
+// each alert sink is owed, queued with the transitions that caused them). The daemon
+// (`dkimwatch run`) writes it; `dkimwatch status` and `history` read it while the daemon runs.
 //
 // Durability: every write call is one transaction, all or nothing. The database is in WAL mode
 // with synchronous=NORMAL: a committed transaction survives the death of the process at any
@@ -89,6 +90,48 @@ struct CheckToSave {
     TimePoint checked_at{};
 };
 
+// One alert message to queue for one sink (see alert/outbox_plan.hpp, whose OutboxInsert the
+// daemon converts to this: the store knows the message only as its JSON text).
+struct OutboxRowInsert {
+    std::string sink;         // AlertSinkConfig::name, not empty
+    IdentityKey key;          // the identity, or all empty for a grouped message
+    std::string message_json; // alert_message_to_json() of the message
+    TimePoint created_at{};   // also its first next_attempt_at: deliver at once
+};
+
+enum class OutboxStatus {
+    queued,  // waiting for (another) delivery attempt
+    sent,    // delivered
+    dropped, // given up on: rejected by the sink, or older than max_retry_age
+};
+
+// "queued", "sent", "dropped": stored as such.
+const char* outbox_status_name(OutboxStatus status);
+
+// One row of the alert outbox.
+struct OutboxRow {
+    std::int64_t id = 0; // increases in the order rows were queued; never reused
+    std::string sink;
+    IdentityKey key;
+    std::string message_json;
+    TimePoint created_at{};
+    OutboxStatus status = OutboxStatus::queued;
+    int attempts = 0;                      // failed delivery attempts so far
+    TimePoint next_attempt_at{};           // queued: not before this time
+    std::optional<std::string> last_error; // the last failure, or why it was dropped
+    std::optional<TimePoint> done_at;      // when it was sent or dropped
+
+    bool operator==(const OutboxRow&) const = default;
+};
+
+// The queued rows of one sink.
+struct OutboxDepth {
+    std::size_t count = 0;
+    std::optional<TimePoint> oldest; // created_at of the oldest; nullopt when count == 0
+
+    bool operator==(const OutboxDepth&) const = default;
+};
+
 class StateStore {
 public:
     enum class Mode { read_write, read_only };
@@ -117,12 +160,40 @@ public:
     // history, and the identity's records are replaced by `records`. On any error nothing of
     // the batch is kept. Errors name the identity:
     //   "state database PATH: saving acct/us-east-1/example.com: <SQLite message>".
-    Result<StoreOk> save(std::span<const CheckToSave> batch);
+    // `alerts` are queued in the outbox in the same transaction: the transitions and the
+    // alerts they cause are kept or lost together.
+    Result<StoreOk> save(std::span<const CheckToSave> batch,
+                         std::span<const OutboxRowInsert> alerts = {});
 
     // Like save() of one item, for on_tick()/on_config() results: upserts the status and
-    // appends the events, leaving the identity's records as they are.
+    // appends the events, leaving the identity's records as they are; queues `alerts` in the
+    // same transaction.
     Result<StoreOk> save_status(const IdentityKey& key, const IdentityStatus& status,
-                                std::span<const StateEvent> events);
+                                std::span<const StateEvent> events,
+                                std::span<const OutboxRowInsert> alerts = {});
+
+    // The alert outbox. Each sink's rows are delivered in id order by one worker, which holds
+    // its own StateStore. Errors name the file like the others; marking a row that is not
+    // queued (unknown id, already sent or dropped) fails with
+    //   "state database PATH: outbox row 42 is not queued".
+
+    // Queues `alerts` (one transaction) without any state change.
+    Result<StoreOk> outbox_insert(std::span<const OutboxRowInsert> alerts);
+    // The queued row of `sink` with the smallest id (the head of its queue, whether or not its
+    // next_attempt_at has come), or nullopt when the sink has none.
+    Result<std::optional<OutboxRow>> next_outbox(const std::string& sink);
+    // Delivered at `at`: status sent.
+    Result<StoreOk> outbox_mark_sent(std::int64_t id, TimePoint at);
+    // A failed attempt to retry: `attempts` failed attempts so far, next one at
+    // `next_attempt_at`; the row stays queued.
+    Result<StoreOk> outbox_retry(std::int64_t id, int attempts, TimePoint next_attempt_at,
+                                 const std::string& last_error);
+    // Given up at `at` because of `reason`: status dropped (the row is kept).
+    Result<StoreOk> outbox_drop(std::int64_t id, TimePoint at, const std::string& reason);
+    // How many rows of `sink` are queued, and since when.
+    Result<OutboxDepth> outbox_depth(const std::string& sink);
+    // Every row of `sink` (all statuses), oldest first: for `status` displays and tests.
+    Result<std::vector<OutboxRow>> outbox_rows(const std::string& sink);
 
     // Marks exactly the stored identities among `active` active and every other one inactive.
     // Keys not stored yet are ignored (save() inserts them active). Inactive identities keep

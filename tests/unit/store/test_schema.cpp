@@ -51,9 +51,9 @@ TEST_F(Schema, AnEmptyDatabaseIsAtVersionZero) {
 TEST_F(Schema, TheRealMigrationsCreateTheTables) {
     auto reached = migrate_state_schema(db(), state_schema_migrations(), k_now);
     ASSERT_TRUE(reached.ok()) << reached.error();
-    EXPECT_EQ(*reached, 1);
-    EXPECT_EQ(version(), 1);
-    for (const char* table : {"identities", "records", "history", "schema_migrations"}) {
+    EXPECT_EQ(*reached, 2);
+    EXPECT_EQ(version(), 2);
+    for (const char* table : {"identities", "records", "history", "outbox", "schema_migrations"}) {
         EXPECT_TRUE(has_table(table)) << table;
     }
     auto applied = sqlite::Statement::prepare(
@@ -66,7 +66,7 @@ TEST_F(Schema, TheRealMigrationsCreateTheTables) {
     // Idempotent.
     reached = migrate_state_schema(db(), state_schema_migrations(), k_now);
     ASSERT_TRUE(reached.ok()) << reached.error();
-    EXPECT_EQ(*reached, 1);
+    EXPECT_EQ(*reached, 2);
 }
 
 TEST_F(Schema, AnOlderDatabaseGetsOnlyTheMissingSteps) {

@@ -1,0 +1,132 @@
+#include "alert/alert_dispatcher.hpp"
+
+#include "alert/http_client.hpp"
+#include "metrics/daemon_metrics.hpp"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dkimwatch {
+namespace {
+
+bool same_sink(const AlertSinkConfig& a, const AlertSinkConfig& b) {
+    return a.name == b.name && a.type == b.type && a.url == b.url && a.display == b.display &&
+           a.secret == b.secret && a.routing_key == b.routing_key &&
+           a.min_severity == b.min_severity && a.resend_interval == b.resend_interval;
+}
+
+std::vector<std::string> sink_names(const AlertSettings& settings) {
+    std::vector<std::string> names;
+    for (const auto& sink : settings.sinks) {
+        names.push_back(sink.name);
+    }
+    return names;
+}
+
+} // namespace
+
+struct AlertDispatcher::Impl {
+    DeliveryContext context;
+    AlertSettings settings;
+    bool started = false;
+    // Guards `workers` (notify() comes from any thread).
+    std::mutex mutex;
+    std::map<std::string, std::unique_ptr<SinkWorker>> workers;
+
+    Impl(AlertSettings settings_, std::filesystem::path state_db, DaemonMetrics& metrics,
+         FiringSnapshot firing_snapshot, AlertRendering rendering)
+        : context{std::move(state_db), metrics, std::move(firing_snapshot), std::move(rendering),
+                  settings_.max_retry_age.count()},
+          settings(std::move(settings_)) {}
+
+    // Stops every worker at once, then joins them: about a second in all, not one per worker.
+    static void stop_all(std::vector<std::unique_ptr<SinkWorker>>& stopping) {
+        for (auto& worker : stopping) {
+            worker->request_stop();
+        }
+        stopping.clear();
+    }
+};
+
+AlertDispatcher::AlertDispatcher(AlertSettings settings, std::filesystem::path state_db,
+                                 DaemonMetrics& metrics, FiringSnapshot firing_snapshot,
+                                 AlertRendering rendering)
+    : m_impl(std::make_unique<Impl>(std::move(settings), std::move(state_db), metrics,
+                                    std::move(firing_snapshot), std::move(rendering))) {}
+
+AlertDispatcher::~AlertDispatcher() {
+    std::vector<std::unique_ptr<SinkWorker>> stopping;
+    {
+        const std::lock_guard lock(m_impl->mutex);
+        for (auto& [name, worker] : m_impl->workers) {
+            stopping.push_back(std::move(worker));
+        }
+        m_impl->workers.clear();
+    }
+    Impl::stop_all(stopping);
+}
+
+void AlertDispatcher::start() {
+    if (m_impl->started) {
+        return;
+    }
+    m_impl->started = true;
+    m_impl->context.metrics.set_alert_sinks(sink_names(m_impl->settings));
+    const std::lock_guard lock(m_impl->mutex);
+    for (const auto& sink : m_impl->settings.sinks) {
+        m_impl->workers.emplace(sink.name, std::make_unique<SinkWorker>(sink, m_impl->context));
+    }
+}
+
+void AlertDispatcher::notify() {
+    const std::lock_guard lock(m_impl->mutex);
+    for (auto& [name, worker] : m_impl->workers) {
+        worker->wake();
+    }
+}
+
+void AlertDispatcher::reconfigure(AlertSettings settings) {
+    m_impl->context.max_retry_age_ms.store(settings.max_retry_age.count(),
+                                           std::memory_order_relaxed);
+    m_impl->settings = std::move(settings);
+    if (!m_impl->started) {
+        return;
+    }
+    std::vector<std::unique_ptr<SinkWorker>> stopping;
+    {
+        const std::lock_guard lock(m_impl->mutex);
+        std::map<std::string, std::unique_ptr<SinkWorker>> kept;
+        for (const auto& sink : m_impl->settings.sinks) {
+            auto old = m_impl->workers.find(sink.name);
+            if (old != m_impl->workers.end() && same_sink(old->second->sink(), sink)) {
+                kept.emplace(sink.name, std::move(old->second));
+                m_impl->workers.erase(old);
+            }
+        }
+        for (auto& [name, worker] : m_impl->workers) {
+            stopping.push_back(std::move(worker));
+        }
+        m_impl->workers = std::move(kept);
+    }
+    // The old workers of changed sinks finish before their replacements start, so that one
+    // sink never has two workers sending its rows.
+    Impl::stop_all(stopping);
+    m_impl->context.metrics.set_alert_sinks(sink_names(m_impl->settings));
+    const std::lock_guard lock(m_impl->mutex);
+    for (const auto& sink : m_impl->settings.sinks) {
+        if (!m_impl->workers.contains(sink.name)) {
+            m_impl->workers.emplace(sink.name, std::make_unique<SinkWorker>(sink, m_impl->context));
+        }
+    }
+}
+
+HttpResponse AlertDispatcher::send_once(const AlertSinkConfig& sink, const AlertMessage& message,
+                                        TimePoint now) {
+    HttpClient client;
+    return client.send(render_alert_request(sink, message, now), k_http_request_timeout);
+}
+
+} // namespace dkimwatch

@@ -1,0 +1,78 @@
+#pragma once
+// Alert delivery that loses nothing. The daemon queues alert messages in the state database's
+// outbox in the same transaction as the transitions that caused them
+// (StateStore::save(batch, alerts)) and then calls notify(); the dispatcher delivers them.
+//
+// - One worker thread per sink (sink_worker.hpp), each with its own StateStore connection and
+//   HTTP client: a slow or dead sink never delays the checks or another sink.
+// - At least once, in order per sink (and so per identity and sink): a worker sends its sink's
+//   rows in id order and marks one sent only after the sink accepted it; a row that keeps
+//   failing holds back the ones after it (head-of-line waiting).
+// - Retries (retry_policy.hpp): connection errors, timeouts, 408, 429 and 5xx, with
+//   exponential backoff and jitter from 1 s to 5 min, or the server's Retry-After. Other
+//   statuses are not retried: the row is dropped and the response body logged (200 bytes).
+//   After max_retry_age a row is dropped too. Dropped rows stay in the outbox, and their events
+//   in the history.
+// - Rate limits per sink (min_send_interval): Slack 1 message/s, PagerDuty 2/s.
+// - Alertmanager sinks also get the currently firing alerts again every resend_interval
+//   (the firing snapshot rendered by render_alertmanager_firing), so that Alertmanager never
+//   resolves a still-firing alert by timeout; resolutions come through the outbox.
+// - Metrics (DaemonMetrics): dkimwatch_alerts_sent_total, dkimwatch_alert_failures_total,
+//   dkimwatch_alerts_dropped_total, dkimwatch_alert_queue_depth and
+//   dkimwatch_alert_oldest_queued_timestamp_seconds, per sink.
+// - Secrets never appear in logs or metrics: sinks are named by name and display only.
+//
+// Rows of a sink that is no longer configured stay queued; if the sink comes back, the ones
+// older than max_retry_age are dropped and the rest delivered.
+//
+// Thread-safety: notify() may be called from any thread at any time. start(), reconfigure()
+// and the destructor are for the daemon's thread. The firing snapshot is called from worker
+// threads. `metrics` must outlive the dispatcher.
+
+#include "alert/alert_event.hpp"
+#include "alert/alert_message.hpp"
+#include "alert/http_exchange.hpp"
+#include "alert/sink_worker.hpp"
+#include "config/config.hpp"
+
+#include <filesystem>
+#include <memory>
+
+namespace dkimwatch {
+
+class DaemonMetrics;
+
+class AlertDispatcher {
+public:
+    // `state_db`: the state database file (its outbox). `firing_snapshot`: the identities
+    // currently in an alerting condition (may be empty: no re-sends). `rendering`: how messages
+    // become requests, the real renderers unless a test substitutes its own.
+    AlertDispatcher(AlertSettings settings, std::filesystem::path state_db, DaemonMetrics& metrics,
+                    FiringSnapshot firing_snapshot,
+                    AlertRendering rendering = default_alert_rendering());
+    // Stops and joins the workers, within about a second.
+    ~AlertDispatcher();
+    AlertDispatcher(const AlertDispatcher&) = delete;
+    AlertDispatcher& operator=(const AlertDispatcher&) = delete;
+
+    // Declares the sinks to the metrics and starts one worker per sink; each looks at its
+    // queue at once (rows left by an earlier run are delivered). Calling it again does nothing.
+    void start();
+    // Rows were committed to the outbox: wake the workers. Cheap; never blocks on I/O.
+    void notify();
+    // The configuration was reloaded: workers of removed sinks stop, those of new sinks start,
+    // a sink whose settings changed gets a new worker (a request in flight is cut short and
+    // its row sent again); max_retry_age applies to every worker from now on.
+    void reconfigure(AlertSettings settings);
+
+    // For `dkimwatch test-alert`: renders `message` for `sink` at `now` and sends it once (no
+    // outbox, no retry), waiting at most k_http_request_timeout; returns the response.
+    static HttpResponse send_once(const AlertSinkConfig& sink, const AlertMessage& message,
+                                  TimePoint now);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace dkimwatch

@@ -1,0 +1,278 @@
+#include "alert/alert_text.hpp"
+
+#include "alert/alert_severity.hpp"
+#include "alert/alert_time.hpp"
+#include "alert/text_truncation.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace dkimwatch {
+
+namespace {
+
+constexpr std::string_view k_test_prefix = "TEST: ";
+constexpr std::size_t k_description_field_limit = 500;
+constexpr const char* k_revoked_sentence =
+    "SES has most likely revoked DKIM; the setup must be started again with new tokens.";
+
+std::string kind_title(const std::string& kind) {
+    if (kind == "revocation_warning") {
+        return "DKIM revocation warning";
+    }
+    if (kind == "reminder") {
+        return "DKIM revocation reminder";
+    }
+    if (kind == "revoked") {
+        return "DKIM revoked";
+    }
+    if (kind == "recovered") {
+        return "DKIM recovered";
+    }
+    if (kind == "verified") {
+        return "DKIM verified";
+    }
+    if (kind == "pending_overdue") {
+        return "DKIM verification overdue";
+    }
+    if (kind == "monitoring_blind") {
+        return "DKIM monitoring blind";
+    }
+    if (kind == "still_revoked_records_back") {
+        return "DKIM records back, still revoked";
+    }
+    if (kind == "config_changed") {
+        return "DKIM configuration changed";
+    }
+    if (kind == "test") {
+        return "dkimwatch test alert";
+    }
+    std::string words = kind;
+    std::replace(words.begin(), words.end(), '_', ' ');
+    return "DKIM " + words;
+}
+
+// "SES revokes DKIM in 4d21h" / "revocation deadline passed 2h ago"; "" without a deadline.
+std::string revocation_countdown(const AlertEvent& event, TimePoint now) {
+    if (!event.deadline) {
+        return "";
+    }
+    const Milliseconds left = *event.deadline - now;
+    if (left >= std::chrono::seconds{1}) {
+        return "SES revokes DKIM in " + format_span(left);
+    }
+    if (left <= -std::chrono::seconds{1}) {
+        return "revocation deadline passed " + format_span(left) + " ago";
+    }
+    return "revocation deadline now";
+}
+
+std::string join_nonempty(const std::vector<std::string>& parts, std::string_view separator) {
+    std::string out;
+    for (const std::string& part : parts) {
+        if (part.empty()) {
+            continue;
+        }
+        if (!out.empty()) {
+            out += separator;
+        }
+        out += part;
+    }
+    return out;
+}
+
+std::string summary_detail(const AlertEvent& event, TimePoint now) {
+    const std::string& kind = event.kind;
+    if (kind == "revocation_warning" || kind == "reminder") {
+        return join_nonempty(
+            {failing_records_phrase(event.records), revocation_countdown(event, now)}, "; ");
+    }
+    if (kind == "revoked") {
+        std::string sentence = k_revoked_sentence;
+        sentence.pop_back(); // the summary line carries no final period
+        return sentence;
+    }
+    if (kind == "recovered") {
+        return "all records correct again";
+    }
+    if (kind == "verified") {
+        return "all records in place";
+    }
+    if (kind == "pending_overdue") {
+        return join_nonempty({"pending for " + format_span(now - event.state_since),
+                              failing_records_phrase(event.records)},
+                             "; ");
+    }
+    if (kind == "monitoring_blind") {
+        return std::string("no conclusive DNS answers; state stays ") +
+               identity_state_name(event.state);
+    }
+    if (kind == "still_revoked_records_back") {
+        return "records correct again, but DKIM stays revoked: redo the SES DKIM setup with new "
+               "tokens";
+    }
+    if (kind == "config_changed") {
+        return std::string("expected records changed; monitoring restarts at ") +
+               identity_state_name(event.state);
+    }
+    if (kind == "test") {
+        return "a sample alert, no action needed";
+    }
+    return event.reason;
+}
+
+std::string record_line(const AlertRecord& record) {
+    std::string line = "- " + record.name + " " + record.type + " " + record.verdict +
+                       ": expected " + truncate_utf8(record.expected, k_description_field_limit) +
+                       "; observed " +
+                       (record.observed ? truncate_utf8(*record.observed, k_description_field_limit)
+                                        : std::string("nothing")) +
+                       ". " + truncate_utf8(record.message, k_description_field_limit);
+    return line;
+}
+
+} // namespace
+
+bool is_test_alert(const AlertEvent& event) {
+    return event.test || event.kind == "test";
+}
+
+std::string alert_title(const AlertEvent& event) {
+    std::string title = kind_title(event.kind);
+    return is_test_alert(event) ? std::string(k_test_prefix) + title : title;
+}
+
+std::string alert_group_title(const AlertGroup& group) {
+    const bool any_test = std::any_of(group.events.begin(), group.events.end(),
+                                      [](const AlertEvent& event) { return is_test_alert(event); });
+    std::string title =
+        std::to_string(group.total) + (group.total == 1 ? " DKIM alert" : " DKIM alerts");
+    return any_test ? std::string(k_test_prefix) + title : title;
+}
+
+std::string identity_phrase(const IdentityKey& key) {
+    return key.domain + " (" + key.account + ", " + key.region + ")";
+}
+
+std::string failing_records_phrase(const std::vector<AlertRecord>& records) {
+    if (records.empty()) {
+        return "";
+    }
+    const std::string count =
+        std::to_string(records.size()) + (records.size() == 1 ? " record" : " records");
+    std::vector<std::string> verdicts;
+    for (const AlertRecord& record : records) {
+        if (std::find(verdicts.begin(), verdicts.end(), record.verdict) == verdicts.end()) {
+            verdicts.push_back(record.verdict);
+        }
+    }
+    if (verdicts.size() == 1 && verdicts.front() == "missing") {
+        return count + " missing";
+    }
+    return count + " failing (" + join_nonempty(verdicts, ", ") + ")";
+}
+
+std::string state_phrase(const AlertEvent& event, TimePoint now) {
+    return std::string(identity_state_name(event.state)) + " since " +
+           format_utc(event.state_since) + " (" + format_relative(event.state_since, now) + ")";
+}
+
+std::string deadline_phrase(const AlertEvent& event, TimePoint now) {
+    if (!event.deadline) {
+        return "none";
+    }
+    return format_utc(*event.deadline) + " (" + format_relative(*event.deadline, now) + ")";
+}
+
+std::string alert_event_summary(const AlertEvent& event, TimePoint now) {
+    return join_nonempty(
+        {alert_title(event), identity_phrase(event.key), summary_detail(event, now)}, ": ");
+}
+
+std::string alert_group_summary(const AlertGroup& group) {
+    std::string out = alert_group_title(group);
+    if (group.events.empty()) {
+        return out;
+    }
+    EventSeverity worst = group.events.front().severity;
+    for (const AlertEvent& event : group.events) {
+        if (attention_rank(event.severity) > attention_rank(worst)) {
+            worst = event.severity;
+        }
+    }
+    out += std::string(", most severe ") + event_severity_name(worst) + ": ";
+    constexpr std::size_t k_listed = 3;
+    const std::size_t listed = std::min(k_listed, group.events.size());
+    for (std::size_t i = 0; i < listed; ++i) {
+        out += (i == 0 ? "" : ", ") + group.events[i].key.domain;
+    }
+    if (group.total > listed) {
+        out += " and " + std::to_string(group.total - listed) + " more";
+    }
+    return out;
+}
+
+std::string alert_explanation(const AlertEvent& event, TimePoint now) {
+    const std::string& kind = event.kind;
+    const std::string& domain = event.key.domain;
+    std::string text;
+    if (kind == "revocation_warning" || kind == "reminder") {
+        const std::string stopped =
+            "SES may already have stopped DKIM-signing mail for " + domain + ".";
+        const std::string expected = event.deadline ? "Revocation is expected at " +
+                                                          deadline_phrase(event, now) +
+                                                          " unless the records are restored."
+                                                    : "Restore the records to avoid revocation.";
+        text = kind == "revocation_warning" ? stopped + " " + expected : expected + " " + stopped;
+    } else if (kind == "revoked") {
+        text = k_revoked_sentence;
+    } else if (kind == "recovered") {
+        text = "All DKIM records are correct again.";
+    } else if (kind == "verified") {
+        text = "All DKIM records are in place.";
+    } else if (kind == "pending_overdue") {
+        text = "The records are still not all in place. SES stops looking for them after 72 "
+               "hours and marks DKIM verification FAILED; publish the records, then restart DKIM "
+               "verification in SES.";
+    } else if (kind == "monitoring_blind") {
+        text = "dkimwatch gets no conclusive DNS answers and cannot tell whether the records are "
+               "in place; check the resolvers.";
+    } else if (kind == "still_revoked_records_back") {
+        text = "The records are correct again, but SES has most likely revoked DKIM already; the "
+               "setup must be started again with new tokens.";
+    } else if (kind == "config_changed") {
+        text = std::string("The records SES expects changed in the configuration; monitoring "
+                           "restarts at ") +
+               identity_state_name(event.state) + ".";
+    } else if (kind == "test") {
+        text = "This is a TEST alert sent by dkimwatch to check the delivery; no action is needed.";
+    }
+    if (event.test && kind != "test") {
+        text = "TEST sample, no action is needed. " + text;
+    }
+    return text;
+}
+
+std::string alert_description(const AlertEvent& event, TimePoint now) {
+    std::string out = alert_explanation(event, now);
+    out += "\nIdentity: " + event.key.domain + " (account " + event.key.account + ", region " +
+           event.key.region + ")";
+    out += "\nState: " + state_phrase(event, now);
+    out += "\nDeadline: " + deadline_phrase(event, now);
+    if (!event.reason.empty()) {
+        out += "\nReason: " + event.reason;
+    }
+    if (!event.records.empty()) {
+        out += "\nFailing records:";
+        const std::size_t shown = std::min(k_description_record_cap, event.records.size());
+        for (std::size_t i = 0; i < shown; ++i) {
+            out += "\n" + record_line(event.records[i]);
+        }
+        if (event.records.size() > shown) {
+            out += "\nand " + std::to_string(event.records.size() - shown) + " more";
+        }
+    }
+    return out;
+}
+
+} // namespace dkimwatch

@@ -1,0 +1,163 @@
+#include "alert/alertmanager_payload.hpp"
+
+#include "alert/alert_json.hpp"
+#include "alert/alert_text.hpp"
+#include "alert/alert_time.hpp"
+#include "alert/json_request.hpp"
+
+#include <chrono>
+
+namespace dkimwatch {
+
+namespace {
+
+constexpr const char* k_revocation_warning = "DKIMRevocationWarning";
+constexpr const char* k_revoked = "DKIMRevoked";
+constexpr const char* k_pending_overdue = "DKIMPendingOverdue";
+constexpr const char* k_monitoring_blind = "DKIMMonitoringBlind";
+constexpr const char* k_test = "DKIMTest";
+constexpr const char* k_unknown = "DKIMEvent";
+
+// How long a test alert (or one of an unknown kind) fires before Alertmanager resolves it by
+// itself: nothing would ever resolve it otherwise.
+constexpr std::chrono::minutes k_self_expiring_lifetime{5};
+
+bool self_expiring(const AlertEvent& event) {
+    return is_test_alert(event) || !parse_state_event_kind(event.kind);
+}
+
+// The severity label: fixed per alertname so that a resolve matches what fired.
+std::string severity_label(const std::string& alertname, const AlertEvent& event) {
+    if (alertname == k_revocation_warning || alertname == k_revoked) {
+        return "critical";
+    }
+    if (alertname == k_pending_overdue || alertname == k_monitoring_blind) {
+        return "warning";
+    }
+    return event_severity_name(event.severity);
+}
+
+Json alert_json(const std::string& alertname, const AlertEvent& event, TimePoint now,
+                std::optional<TimePoint> ends_at) {
+    Json alert;
+    alert["labels"] = {{"alertname", alertname},
+                       {"account", event.key.account},
+                       {"region", event.key.region},
+                       {"domain", event.key.domain},
+                       {"severity", severity_label(alertname, event)}};
+    alert["annotations"] = {
+        {"summary", alert_event_summary(event, now)},
+        {"description", alert_description(event, now)},
+        {"deadline", event.deadline ? format_utc(*event.deadline) : std::string()}};
+    alert["startsAt"] = format_utc(event.at);
+    if (ends_at) {
+        alert["endsAt"] = format_utc(*ends_at);
+    }
+    return alert;
+}
+
+void append_alerts(Json& alerts, const AlertEvent& event, TimePoint now) {
+    if (self_expiring(event)) {
+        alerts.push_back(
+            alert_json(alertmanager_alertname(event), event, now, now + k_self_expiring_lifetime));
+        return;
+    }
+    if (alertmanager_fires(event)) {
+        alerts.push_back(alert_json(alertmanager_alertname(event), event, now, std::nullopt));
+    }
+    for (const std::string& name : alertmanager_resolved_alertnames(event)) {
+        alerts.push_back(alert_json(name, event, now, now));
+    }
+}
+
+HttpRequest alerts_request(const AlertSinkConfig& sink, const Json& alerts) {
+    return json_post_request(alertmanager_alerts_url(sink.url), dump_json(alerts), {200});
+}
+
+} // namespace
+
+std::string alertmanager_alertname(const AlertEvent& event) {
+    const std::string& kind = event.kind;
+    if (is_test_alert(event)) {
+        return k_test;
+    }
+    if (kind == "revocation_warning" || kind == "reminder" || kind == "recovered" ||
+        kind == "config_changed") {
+        return k_revocation_warning;
+    }
+    if (kind == "revoked" || kind == "still_revoked_records_back") {
+        return k_revoked;
+    }
+    if (kind == "pending_overdue" || kind == "verified") {
+        return k_pending_overdue;
+    }
+    if (kind == "monitoring_blind") {
+        return k_monitoring_blind;
+    }
+    return k_unknown;
+}
+
+bool alertmanager_fires(const AlertEvent& event) {
+    if (self_expiring(event)) {
+        return false;
+    }
+    const std::string& kind = event.kind;
+    return kind != "recovered" && kind != "verified" && kind != "config_changed";
+}
+
+std::vector<std::string> alertmanager_resolved_alertnames(const AlertEvent& event) {
+    if (is_test_alert(event)) {
+        return {};
+    }
+    const std::string& kind = event.kind;
+    if (kind == "revocation_warning" || kind == "still_revoked_records_back") {
+        return {k_monitoring_blind};
+    }
+    if (kind == "revoked") {
+        return {k_revocation_warning, k_monitoring_blind};
+    }
+    if (kind == "recovered") {
+        return {k_revocation_warning, k_monitoring_blind};
+    }
+    if (kind == "verified") {
+        return {k_pending_overdue, k_monitoring_blind};
+    }
+    if (kind == "config_changed") {
+        return {k_revocation_warning, k_revoked, k_pending_overdue, k_monitoring_blind};
+    }
+    return {};
+}
+
+std::string alertmanager_alerts_url(const std::string& url) {
+    std::string base = url;
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    return base + "/api/v2/alerts";
+}
+
+HttpRequest render_alertmanager_request(const AlertSinkConfig& sink, const AlertMessage& message,
+                                        TimePoint now) {
+    Json alerts = Json::array();
+    if (const auto* event = std::get_if<AlertEvent>(&message)) {
+        append_alerts(alerts, *event, now);
+    } else {
+        for (const AlertEvent& member : std::get<AlertGroup>(message).events) {
+            append_alerts(alerts, member, now);
+        }
+    }
+    return alerts_request(sink, alerts);
+}
+
+HttpRequest render_alertmanager_firing(const AlertSinkConfig& sink,
+                                       const std::vector<AlertEvent>& firing, TimePoint now) {
+    Json alerts = Json::array();
+    for (const AlertEvent& event : firing) {
+        if (alertmanager_fires(event)) {
+            alerts.push_back(alert_json(alertmanager_alertname(event), event, now, std::nullopt));
+        }
+    }
+    return alerts_request(sink, alerts);
+}
+
+} // namespace dkimwatch

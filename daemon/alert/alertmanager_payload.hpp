@@ -1,0 +1,69 @@
+#pragma once
+// Alertmanager API v2: POST <url>/api/v2/alerts with a JSON array of alerts. Pure.
+//
+// Each alert has labels {alertname, account, region, domain, severity}, annotations {summary,
+// description, deadline (UTC, "" when none)} and startsAt (the event time). Alertmanager
+// identifies an alert by its label set, so the severity label is fixed per alertname (a resolve
+// must carry the same labels as the alert it ends):
+//
+//   event kind                  alertname              severity  what the request does
+//   revocation_warning          DKIMRevocationWarning  critical  fires it; resolves
+//   DKIMMonitoringBlind reminder                    DKIMRevocationWarning  critical  fires it (same
+//   alert, fresh annotations) revoked                     DKIMRevoked            critical  fires
+//   it; resolves DKIMRevocationWarning
+//                                                                and DKIMMonitoringBlind
+//   still_revoked_records_back  DKIMRevoked            critical  fires it (still revoked: SES needs
+//   the
+//                                                                setup redone; the annotations say
+//                                                                the records are back); resolves
+//                                                                DKIMMonitoringBlind
+//   recovered                   DKIMRevocationWarning  critical  resolves it and
+//   DKIMMonitoringBlind pending_overdue             DKIMPendingOverdue     warning   fires it
+//   verified                    DKIMPendingOverdue     warning   resolves it and
+//   DKIMMonitoringBlind monitoring_blind            DKIMMonitoringBlind    warning   fires it
+//   config_changed              DKIMRevocationWarning  critical  resolves every DKIM* alert of the
+//                                                                identity (its old configuration is
+//                                                                gone)
+//   test (or any event.test)    DKIMTest               event's   fires it with endsAt = now + 5m
+//   (an unknown kind)           DKIMEvent              event's   fires it with endsAt = now + 5m
+//
+// A firing alert is sent without endsAt: Alertmanager resolves it resolve_timeout after the last
+// time it was received, so the dispatcher re-sends the firing ones every resend_interval with
+// render_alertmanager_firing(). A resolve is sent with endsAt = now. Resolving an alert that is
+// not firing is harmless (Alertmanager notifies nothing). DKIMMonitoringBlind has no event of its
+// own that ends it: it is resolved by the next determinate event above, or by the dispatcher no
+// longer re-sending it.
+
+#include "alert/alert_message.hpp"
+
+#include <string>
+#include <vector>
+
+namespace dkimwatch {
+
+// The alert the event is about (the table above); "DKIMEvent" for an unknown kind.
+std::string alertmanager_alertname(const AlertEvent& event);
+
+// Whether the event leaves alertmanager_alertname(event) firing, so that the dispatcher must keep
+// re-sending it until a later event of the identity resolves it (false for tests and unknown
+// kinds: they expire by themselves).
+bool alertmanager_fires(const AlertEvent& event);
+
+// The alertnames the event ends (sent with endsAt = now), in the table's order.
+std::vector<std::string> alertmanager_resolved_alertnames(const AlertEvent& event);
+
+// "<url without trailing slashes>/api/v2/alerts".
+std::string alertmanager_alerts_url(const std::string& url);
+
+// The event's (or every event of a group's) firing and resolving alerts, in one request;
+// success status 200.
+HttpRequest render_alertmanager_request(const AlertSinkConfig& sink, const AlertMessage& message,
+                                        TimePoint now);
+
+// The re-send: the firing alert of each event in `firing` for which alertmanager_fires(), with
+// annotations rendered at `now` and startsAt the event's time (unchanged, so Alertmanager keeps
+// one alert). Other events are skipped; an empty list gives the body "[]".
+HttpRequest render_alertmanager_firing(const AlertSinkConfig& sink,
+                                       const std::vector<AlertEvent>& firing, TimePoint now);
+
+} // namespace dkimwatch

@@ -1,0 +1,59 @@
+#include "alert/outbox_plan.hpp"
+
+#include "alert/alert_severity.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace dkimwatch {
+
+namespace {
+
+bool groupable(AlertSinkConfig::Type type) {
+    return type != AlertSinkConfig::Type::alertmanager;
+}
+
+AlertGroup make_group(const std::vector<const AlertEvent*>& events, TimePoint now) {
+    std::vector<const AlertEvent*> ordered = events;
+    std::stable_sort(ordered.begin(), ordered.end(), [](const AlertEvent* a, const AlertEvent* b) {
+        return attention_rank(a->severity) > attention_rank(b->severity);
+    });
+    AlertGroup group;
+    group.total = ordered.size();
+    group.at = now;
+    const std::size_t kept = std::min(ordered.size(), k_alert_group_cap);
+    for (std::size_t i = 0; i < kept; ++i) {
+        group.events.push_back(*ordered[i]);
+    }
+    return group;
+}
+
+} // namespace
+
+std::vector<OutboxInsert> plan_outbox(const AlertSettings& settings,
+                                      const std::vector<AlertEvent>& events, TimePoint now) {
+    std::vector<OutboxInsert> out;
+    for (const AlertSinkConfig& sink : settings.sinks) {
+        std::vector<const AlertEvent*> passing;
+        std::set<IdentityKey> identities;
+        for (const AlertEvent& event : events) {
+            if (passes_min_severity(event.severity, sink.min_severity)) {
+                passing.push_back(&event);
+                identities.insert(event.key);
+            }
+        }
+        if (passing.empty()) {
+            continue;
+        }
+        if (groupable(sink.type) && identities.size() > settings.group_threshold) {
+            out.push_back(OutboxInsert{sink.name, IdentityKey{}, make_group(passing, now), now});
+            continue;
+        }
+        for (const AlertEvent* event : passing) {
+            out.push_back(OutboxInsert{sink.name, event->key, *event, now});
+        }
+    }
+    return out;
+}
+
+} // namespace dkimwatch

@@ -1,0 +1,28 @@
+#pragma once
+// Which messages a batch of state machine events becomes, per sink: severity filtering and storm
+// control. Pure; the daemon inserts the result into the outbox in the same transaction as the
+// transitions.
+
+#include "alert/alert_message.hpp"
+
+#include <vector>
+
+namespace dkimwatch {
+
+struct OutboxInsert {
+    std::string sink; // AlertSinkConfig::name
+    IdentityKey key;  // the identity, or empty for a grouped message
+    AlertMessage message;
+    TimePoint created_at{};
+};
+
+// For each sink: the events at or above its min_severity (resolved events always pass). When
+// more than settings.group_threshold distinct identities have events that pass the sink's
+// filter, slack, webhook and pagerduty sinks get one AlertGroup (capped at k_alert_group_cap
+// events, most severe first, total = all of them) instead of one message each; alertmanager
+// sinks always get individual events. Output order: sinks in configuration order, events in
+// input order.
+std::vector<OutboxInsert> plan_outbox(const AlertSettings& settings,
+                                      const std::vector<AlertEvent>& events, TimePoint now);
+
+} // namespace dkimwatch

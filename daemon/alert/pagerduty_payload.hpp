@@ -1,0 +1,42 @@
+#pragma once
+// PagerDuty Events API v2: POST sink.url (default https://events.pagerduty.com/v2/enqueue),
+// success status 202. Pure.
+//
+// A trigger:
+//   {"routing_key", "event_action": "trigger", "dedup_key",
+//    "payload": {"summary" (<= 1024 chars), "source": "dkimwatch",
+//                "severity": "critical"|"warning"|"info", "timestamp": <UTC of the event>,
+//                "component": <domain>, "group": "<account>/<region>", "class": <event kind>,
+//                "custom_details": {explanation, state, state_since, deadline, reason, records}}}
+// A resolve carries only routing_key, event_action "resolve" and dedup_key.
+//
+// dedup_key is stable per identity and event family, so that one incident follows one problem:
+//   "dkimwatch:<account>:<region>:<domain>:revocation"  revocation_warning, reminder, revoked and
+//       still_revoked_records_back trigger it; recovered and config_changed (the setup was
+//       redone or changed: the old problem is gone) resolve it
+//   "...:pending"  pending_overdue triggers it, verified resolves it
+//   "...:blind"    monitoring_blind triggers it (resolve it by hand: no event ends blindness)
+//   "...:test"     test alerts (kind "test" or event.test), always a trigger
+// A key longer than PagerDuty's 255 characters becomes
+// "dkimwatch:sha256:<hex SHA-256 of account NUL region NUL domain>:<family>".
+// A group is always one trigger with dedup_key "dkimwatch:group:<UTC of the group>", listing
+// its events in custom_details (resolves inside a group are not sent separately).
+
+#include "alert/alert_message.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace dkimwatch {
+
+inline constexpr std::size_t k_pagerduty_summary_limit = 1024;
+
+std::string pagerduty_dedup_key(const AlertEvent& event);
+
+// "trigger" or "resolve".
+const char* pagerduty_event_action(const AlertEvent& event);
+
+HttpRequest render_pagerduty_request(const AlertSinkConfig& sink, const AlertMessage& message,
+                                     TimePoint now);
+
+} // namespace dkimwatch

@@ -1,0 +1,325 @@
+#include "alert/sink_worker.hpp"
+
+#include "alert/alert_message.hpp"
+#include "alert/alertmanager_payload.hpp"
+#include "alert/http_client.hpp"
+#include "alert/retry_policy.hpp"
+#include "metrics/daemon_metrics.hpp"
+#include "store/state_store.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <spdlog/spdlog.h>
+
+namespace dkimwatch {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// After a store error (cannot open, locked for too long), try again this much later.
+constexpr Milliseconds k_store_retry_delay = std::chrono::seconds{5};
+// The longest single wait; the loop simply looks again after it.
+constexpr Milliseconds k_max_wait = std::chrono::minutes{10};
+
+TimePoint wall_now() {
+    return std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
+}
+
+// Log fields are key=value; free text is quoted.
+std::string quoted(const std::string& text) {
+    std::string out = "\"";
+    for (const char ch : text) {
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+        }
+        out += ch;
+    }
+    return out + "\"";
+}
+
+// The failure of one attempt, for logs and last_error: no URL beyond its display.
+std::string describe_failure(const HttpRequest& request, const HttpResponse& response) {
+    if (response.status == 0) {
+        return response.error.empty() ? "no response" : response.error;
+    }
+    std::string text = "HTTP " + std::to_string(response.status);
+    if (!request.display.empty()) {
+        text += " from " + request.display;
+    }
+    return text;
+}
+
+std::string identity_label(const IdentityKey& key) {
+    return key.domain.empty() ? std::string("(group)") : key.to_string();
+}
+
+// One worker thread's state: its own store connection and HTTP client.
+class Delivery {
+public:
+    Delivery(const AlertSinkConfig& sink, const DeliveryContext& context, std::stop_token stop)
+        : m_sink(sink), m_context(context), m_stop(std::move(stop)),
+          m_random(std::random_device{}()), m_send_interval(min_send_interval(sink.type)) {
+        if (resends()) {
+            m_next_resend = SteadyClock::now() + sink.resend_interval;
+        }
+    }
+
+    // Does what is due now and returns when to look again (nullopt: at once).
+    std::optional<SteadyClock::time_point> step() {
+        const auto steady_now = SteadyClock::now();
+        if (m_store == nullptr && !open_store(steady_now)) {
+            return m_store_retry_at;
+        }
+        auto deadline = steady_now + k_max_wait;
+        if (resends()) {
+            if (steady_now >= m_next_resend) {
+                resend();
+                m_next_resend = SteadyClock::now() + m_sink.resend_interval;
+                return std::nullopt;
+            }
+            deadline = std::min(deadline, m_next_resend);
+        }
+        auto head = m_store->next_outbox(m_sink.name);
+        if (!head) {
+            return store_failed(head.error());
+        }
+        publish_depth();
+        if (!head->has_value()) {
+            return deadline;
+        }
+        const OutboxRow& row = **head;
+        const TimePoint now = wall_now();
+        const Milliseconds max_age = max_retry_age();
+        if (now - row.created_at > max_age) {
+            drop(row, now,
+                 "expired: queued " + format_duration(now - row.created_at) +
+                     " ago, longer than max_retry_age " + format_duration(max_age) +
+                     (row.last_error ? "; last error: " + *row.last_error : std::string()));
+            return std::nullopt;
+        }
+        auto ready = steady_now + std::max(Milliseconds{0}, row.next_attempt_at - now);
+        if (m_last_send) {
+            ready = std::max(ready, *m_last_send + m_send_interval);
+        }
+        if (ready <= steady_now) {
+            attempt(row);
+            return std::nullopt;
+        }
+        // Also wake when the row expires (it may be waiting for a Retry-After).
+        const auto expiry = steady_now + (row.created_at + max_age - now) + Milliseconds{1};
+        return std::min({deadline, ready, expiry});
+    }
+
+private:
+    bool resends() const {
+        return m_sink.type == AlertSinkConfig::Type::alertmanager && m_context.firing_snapshot &&
+               m_sink.resend_interval > Milliseconds{0};
+    }
+
+    Milliseconds max_retry_age() const {
+        return Milliseconds{m_context.max_retry_age_ms.load(std::memory_order_relaxed)};
+    }
+
+    bool open_store(SteadyClock::time_point now) {
+        if (now < m_store_retry_at) {
+            return false;
+        }
+        auto opened = StateStore::open(m_context.state_db, StateStore::Mode::read_write);
+        if (!opened) {
+            spdlog::error("event=alert_store_failed sink={} error={}", m_sink.name,
+                          quoted(opened.error()));
+            m_store_retry_at = now + k_store_retry_delay;
+            return false;
+        }
+        m_store = std::move(opened).value();
+        return true;
+    }
+
+    // Logs, closes the connection and asks to come back after k_store_retry_delay.
+    SteadyClock::time_point store_failed(const std::string& error) {
+        spdlog::error("event=alert_store_failed sink={} error={}", m_sink.name, quoted(error));
+        m_store.reset();
+        m_store_retry_at = SteadyClock::now() + k_store_retry_delay;
+        return m_store_retry_at;
+    }
+
+    void publish_depth() {
+        auto depth = m_store->outbox_depth(m_sink.name);
+        if (depth) {
+            m_context.metrics.set_alert_queue(m_sink.name, depth->count, depth->oldest);
+        }
+    }
+
+    void attempt(const OutboxRow& row) {
+        const TimePoint now = wall_now();
+        auto request = m_context.rendering.message(m_sink, row.message_json, now);
+        if (!request) {
+            drop(row, now, "cannot render the message: " + request.error());
+            return;
+        }
+        m_last_send = SteadyClock::now();
+        const HttpResponse response = m_client.send(*request, k_http_request_timeout, m_stop);
+        if (response.status == 0 && m_stop.stop_requested()) {
+            return; // shutting down: the row stays queued and is sent again later
+        }
+        const TimePoint done = wall_now();
+        const int attempts = row.attempts + 1;
+        switch (classify_delivery(*request, response)) {
+        case DeliveryOutcome::delivered: {
+            if (auto marked = m_store->outbox_mark_sent(row.id, done); !marked) {
+                store_failed(marked.error()); // delivered but not marked: sent again later
+                return;
+            }
+            m_context.metrics.count_alert_sent(m_sink.name);
+            spdlog::info("event=alert_sent sink={} to={} id={} identity={} attempts={}",
+                         m_sink.name, request->display, row.id, identity_label(row.key), attempts);
+            return;
+        }
+        case DeliveryOutcome::retry: {
+            m_context.metrics.count_alert_failure(m_sink.name);
+            const std::string failure = describe_failure(*request, response);
+            std::uniform_real_distribution<double> jitter(0.0, 1.0);
+            const Milliseconds delay =
+                retry_delay(attempts, jitter(m_random), response.retry_after);
+            const TimePoint next = done + delay;
+            if (next - row.created_at > max_retry_age()) {
+                drop(row, done,
+                     "gave up after " + std::to_string(attempts) + " attempts in " +
+                         format_duration(done - row.created_at) + " (max_retry_age " +
+                         format_duration(max_retry_age()) + "): " + failure);
+                return;
+            }
+            if (auto retried = m_store->outbox_retry(row.id, attempts, next, failure); !retried) {
+                store_failed(retried.error());
+                return;
+            }
+            spdlog::warn("event=alert_retry sink={} to={} id={} attempt={} error={} "
+                         "retry_in_ms={}",
+                         m_sink.name, request->display, row.id, attempts, quoted(failure),
+                         delay.count());
+            return;
+        }
+        case DeliveryOutcome::rejected: {
+            m_context.metrics.count_alert_failure(m_sink.name);
+            const std::string excerpt = log_excerpt(response.body);
+            spdlog::error("event=alert_rejected sink={} to={} id={} status={} body={}", m_sink.name,
+                          request->display, row.id, response.status, quoted(excerpt));
+            drop(row, done,
+                 "rejected: " + describe_failure(*request, response) +
+                     (excerpt.empty() ? std::string() : ": " + excerpt));
+            return;
+        }
+        }
+    }
+
+    // Marks the row dropped (its event stays in the history), counts and logs it.
+    void drop(const OutboxRow& row, TimePoint at, const std::string& reason) {
+        if (auto dropped = m_store->outbox_drop(row.id, at, reason); !dropped) {
+            store_failed(dropped.error());
+            return;
+        }
+        m_context.metrics.count_alert_dropped(m_sink.name);
+        spdlog::error("event=alert_dropped sink={} to={} id={} identity={} reason={}", m_sink.name,
+                      m_sink.display, row.id, identity_label(row.key), quoted(reason));
+    }
+
+    // Alertmanager: the firing alerts again, so that none resolves by timeout while it lasts.
+    void resend() {
+        std::vector<AlertEvent> firing = m_context.firing_snapshot();
+        std::erase_if(firing, [this](const AlertEvent& event) {
+            return event.severity == EventSeverity::resolved ||
+                   event.severity < m_sink.min_severity;
+        });
+        if (firing.empty()) {
+            return;
+        }
+        const HttpRequest request = m_context.rendering.firing(m_sink, firing, wall_now());
+        m_last_send = SteadyClock::now();
+        const HttpResponse response = m_client.send(request, k_http_request_timeout, m_stop);
+        if (response.status == 0 && m_stop.stop_requested()) {
+            return;
+        }
+        if (classify_delivery(request, response) == DeliveryOutcome::delivered) {
+            spdlog::debug("event=alert_resent sink={} to={} alerts={}", m_sink.name,
+                          request.display, firing.size());
+            return;
+        }
+        m_context.metrics.count_alert_failure(m_sink.name);
+        spdlog::warn("event=alert_resend_failed sink={} to={} alerts={} error={}", m_sink.name,
+                     request.display, firing.size(), quoted(describe_failure(request, response)));
+    }
+
+    const AlertSinkConfig& m_sink;
+    const DeliveryContext& m_context;
+    std::stop_token m_stop;
+    HttpClient m_client;
+    std::unique_ptr<StateStore> m_store;
+    SteadyClock::time_point m_store_retry_at{};
+    std::mt19937_64 m_random;
+    const Milliseconds m_send_interval;
+    std::optional<SteadyClock::time_point> m_last_send; // start of the last request
+    SteadyClock::time_point m_next_resend{};
+};
+
+} // namespace
+
+AlertRendering default_alert_rendering() {
+    AlertRendering rendering;
+    rendering.message = [](const AlertSinkConfig& sink, const std::string& message_json,
+                           TimePoint now) -> Result<HttpRequest> {
+        auto message = alert_message_from_json(message_json);
+        if (!message) {
+            return Error{message.error()};
+        }
+        return render_alert_request(sink, *message, now);
+    };
+    rendering.firing = [](const AlertSinkConfig& sink, const std::vector<AlertEvent>& firing,
+                          TimePoint now) { return render_alertmanager_firing(sink, firing, now); };
+    return rendering;
+}
+
+SinkWorker::SinkWorker(AlertSinkConfig sink, const DeliveryContext& context)
+    : m_sink(std::move(sink)), m_context(context),
+      m_thread([this](std::stop_token stop) { run(std::move(stop)); }) {}
+
+SinkWorker::~SinkWorker() {
+    m_thread.request_stop();
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+}
+
+void SinkWorker::wake() {
+    {
+        const std::lock_guard lock(m_mutex);
+        ++m_wakeups;
+    }
+    m_wakeup.notify_all();
+}
+
+void SinkWorker::request_stop() {
+    m_thread.request_stop(); // also wakes a wait on m_wakeup (it waits with the stop token)
+}
+
+void SinkWorker::run(std::stop_token stop) {
+    spdlog::info("event=alert_sink_started sink={} type={} to={}", m_sink.name,
+                 alert_sink_type_name(m_sink.type), m_sink.display);
+    Delivery delivery(m_sink, m_context, stop);
+    while (!stop.stop_requested()) {
+        std::uint64_t seen = 0;
+        {
+            // Read before looking at the queue: a wake() after the look is then not missed.
+            const std::lock_guard lock(m_mutex);
+            seen = m_wakeups;
+        }
+        const auto next = delivery.step();
+        if (!next) {
+            continue;
+        }
+        std::unique_lock lock(m_mutex);
+        m_wakeup.wait_until(lock, stop, *next, [&] { return m_wakeups != seen; });
+    }
+}
+
+} // namespace dkimwatch

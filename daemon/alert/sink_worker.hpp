@@ -1,0 +1,96 @@
+#pragma once
+// One alert sink's delivery thread: it delivers the sink's outbox rows in id order (at least
+// once: a row is marked sent only after the sink accepted it), retries failures with backoff
+// (retry_policy.hpp), waits at the head of the queue while its row fails, gives up after
+// max_retry_age, keeps the sink's rate limit, and for alertmanager re-sends the firing alerts
+// every resend_interval. It has its own StateStore connection and HttpClient, so a slow or dead
+// sink delays nothing else. Internal to the AlertDispatcher.
+//
+// Log lines (key=value, no secrets: the sink is named by its name and display only):
+//   event=alert_sent sink=S to=D id=N identity=I attempts=K
+//   event=alert_retry sink=S to=D id=N attempt=K error="..." retry_in_ms=M
+//   event=alert_rejected sink=S to=D id=N status=400 body="<first 200 bytes>"
+//   event=alert_dropped sink=S to=D id=N reason="..."
+//   event=alert_resend_failed sink=S to=D alerts=N error="..."
+
+#include "alert/alert_event.hpp"
+#include "alert/http_exchange.hpp"
+#include "config/config.hpp"
+#include "core/duration.hpp"
+#include "core/result.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dkimwatch {
+
+class DaemonMetrics;
+
+// The identities currently in an alerting condition, one event each (the event that raised the
+// condition, as it would be sent now). Called from the alertmanager workers' threads: it must be
+// thread-safe.
+using FiringSnapshot = std::function<std::vector<AlertEvent>()>;
+
+// How messages become requests. default_alert_rendering() is the real path
+// (alert_message_from_json + render_alert_request, render_alertmanager_firing); tests may
+// substitute their own.
+struct AlertRendering {
+    // An outbox row's message (its JSON) for `sink` at `now`. An error means the row can never
+    // be sent: it is dropped.
+    std::function<Result<HttpRequest>(const AlertSinkConfig& sink, const std::string& message_json,
+                                      TimePoint now)>
+        message;
+    // The alertmanager re-send of the firing alerts.
+    std::function<HttpRequest(const AlertSinkConfig& sink, const std::vector<AlertEvent>& firing,
+                              TimePoint now)>
+        firing;
+};
+
+AlertRendering default_alert_rendering();
+
+// What every worker of a dispatcher shares. Immutable once workers run, except max_retry_age.
+struct DeliveryContext {
+    std::filesystem::path state_db;
+    DaemonMetrics& metrics;
+    FiringSnapshot firing_snapshot; // may be empty: no re-sends
+    AlertRendering rendering;
+    std::atomic<Milliseconds::rep> max_retry_age_ms;
+};
+
+class SinkWorker {
+public:
+    // Starts the thread. `context` must outlive the worker.
+    SinkWorker(AlertSinkConfig sink, const DeliveryContext& context);
+    // Stops and joins: within about a second (an HTTP request in flight is aborted and its row
+    // stays queued, to be sent again).
+    ~SinkWorker();
+    SinkWorker(const SinkWorker&) = delete;
+    SinkWorker& operator=(const SinkWorker&) = delete;
+
+    // New rows may be queued: look at the queue now. Thread-safe.
+    void wake();
+    // Asks the thread to stop without waiting for it (the destructor waits). Thread-safe.
+    void request_stop();
+
+    const AlertSinkConfig& sink() const { return m_sink; }
+
+private:
+    void run(std::stop_token stop);
+
+    const AlertSinkConfig m_sink;
+    const DeliveryContext& m_context;
+    std::mutex m_mutex;
+    std::condition_variable_any m_wakeup;
+    std::uint64_t m_wakeups = 0; // guarded by m_mutex; wake() increments it
+    std::jthread m_thread;       // last: started once everything above exists
+};
+
+} // namespace dkimwatch

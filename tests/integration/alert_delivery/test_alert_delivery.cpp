@@ -1,0 +1,484 @@
+// Alert delivery end to end: the outbox in a real state database, the dispatcher's workers, the
+// libcurl client and a real HTTP receiver (receiver.py) on a free loopback port. Times are real;
+// the bounds are loose enough for a loaded machine and a sanitizer build.
+
+#include "alert/alert_dispatcher.hpp"
+#include "alert/alert_message.hpp"
+#include "alert/http_client.hpp"
+#include "delivery_test_support.hpp"
+#include "metrics/daemon_metrics.hpp"
+#include "store_test_support.hpp"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+namespace dkimwatch {
+namespace {
+
+using namespace std::chrono_literals;
+using delivery_test::LogCapture;
+using delivery_test::passthrough_rendering;
+using delivery_test::ReceivedRequest;
+using delivery_test::Receiver;
+using delivery_test::rows_for;
+using delivery_test::sample;
+using delivery_test::sink_config;
+using delivery_test::wait_until;
+using delivery_test::wall_now;
+using store_test::open_store;
+using store_test::TempDir;
+using testing::ElementsAre;
+using testing::HasSubstr;
+using testing::Not;
+using testing::StartsWith;
+using Type = AlertSinkConfig::Type;
+
+std::vector<std::string> bodies_of(const std::vector<ReceivedRequest>& requests) {
+    std::vector<std::string> bodies;
+    for (const auto& request : requests) {
+        bodies.push_back(request.body);
+    }
+    return bodies;
+}
+
+std::vector<OutboxStatus> statuses_of(const std::vector<OutboxRow>& rows) {
+    std::vector<OutboxStatus> statuses;
+    for (const auto& row : rows) {
+        statuses.push_back(row.status);
+    }
+    return statuses;
+}
+
+// A loopback port nobody listens on (bound, then closed again).
+std::uint16_t closed_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+AlertEvent sample_event(std::string domain, std::string kind, EventSeverity severity) {
+    AlertEvent event;
+    event.kind = std::move(kind);
+    event.severity = severity;
+    event.key = IdentityKey{"111122223333", "us-east-1", std::move(domain)};
+    event.state = IdentityState::revocation_warning;
+    event.state_since = wall_now() - 1h;
+    event.deadline = wall_now() + 119h;
+    event.at = wall_now() - 1h;
+    event.reason = "1 record missing";
+    event.records.push_back(AlertRecord{"tok1._domainkey." + event.key.domain, "CNAME", "missing",
+                                        "tok1.dkim.amazonses.com", std::nullopt,
+                                        "the CNAME is missing: add it"});
+    return event;
+}
+
+class AlertDelivery : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto started = DaemonMetrics::start("127.0.0.1:0", "test");
+        ASSERT_TRUE(started.ok()) << started.error();
+        m_metrics = std::move(started).value();
+        m_store = open_store(m_dir.db());
+        ASSERT_NE(m_store, nullptr);
+    }
+
+    static AlertSettings settings(std::vector<AlertSinkConfig> sinks,
+                                  Milliseconds max_retry_age = 24h) {
+        AlertSettings settings;
+        settings.sinks = std::move(sinks);
+        settings.max_retry_age = max_retry_age;
+        return settings;
+    }
+
+    std::unique_ptr<AlertDispatcher> start(AlertSettings settings,
+                                           AlertRendering rendering = passthrough_rendering(),
+                                           FiringSnapshot firing = {}) {
+        auto dispatcher = std::make_unique<AlertDispatcher>(
+            std::move(settings), m_dir.db(), *m_metrics, std::move(firing), std::move(rendering));
+        dispatcher->start();
+        return dispatcher;
+    }
+
+    void queue(const std::string& sink, const std::vector<std::string>& bodies,
+               TimePoint created_at = wall_now()) {
+        auto queued = m_store->outbox_insert(rows_for(sink, bodies, created_at));
+        ASSERT_TRUE(queued.ok()) << queued.error();
+    }
+
+    std::vector<OutboxRow> rows(const std::string& sink) {
+        auto rows = m_store->outbox_rows(sink);
+        EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error());
+        return rows.ok() ? std::move(rows).value() : std::vector<OutboxRow>{};
+    }
+
+    bool all_done(const std::string& sink, std::size_t count) {
+        const auto current = rows(sink);
+        return current.size() == count &&
+               std::all_of(current.begin(), current.end(),
+                           [](const OutboxRow& row) { return row.status != OutboxStatus::queued; });
+    }
+
+    std::optional<double> metric(const std::string& name, const std::string& sink) {
+        return sample(m_metrics->render(), name, sink);
+    }
+
+    TempDir m_dir;
+    std::unique_ptr<DaemonMetrics> m_metrics;
+    std::unique_ptr<StateStore> m_store;
+};
+
+TEST_F(AlertDelivery, RetryAfterThenServerErrorThenDeliveredExactlyOnce) {
+    LogCapture logs;
+    Receiver receiver(m_dir.path(), "429:2,500,200");
+    queue("hook", {"message-1"});
+    auto dispatcher = start(settings({sink_config("hook", Type::webhook, receiver)}));
+    dispatcher->notify();
+
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 1); }, 15s));
+    std::this_thread::sleep_for(500ms); // nothing more may arrive
+    const auto requests = receiver.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(bodies_of(requests), (std::vector<std::string>(3, "message-1")));
+    EXPECT_EQ(requests[0].path, "/hook/SECRET-TOKEN");
+    EXPECT_EQ(requests[0].method, "POST");
+    // Retry-After: 2 wins over the first backoff (1-2 s) ...
+    const double first_wait = requests[1].time - requests[0].time;
+    EXPECT_GE(first_wait, 1.95);
+    EXPECT_LE(first_wait, 3.5);
+    // ... then the backoff after the second failure (2-4 s).
+    const double second_wait = requests[2].time - requests[1].time;
+    EXPECT_GE(second_wait, 1.95);
+    EXPECT_LE(second_wait, 5.0);
+
+    const auto row = rows("hook").at(0);
+    EXPECT_EQ(row.status, OutboxStatus::sent);
+    EXPECT_EQ(row.attempts, 2);
+    EXPECT_EQ(row.last_error, "HTTP 500 from " + receiver.display());
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "hook"), 1);
+    EXPECT_EQ(metric("dkimwatch_alert_failures_total", "hook"), 2);
+    EXPECT_EQ(metric("dkimwatch_alerts_dropped_total", "hook"), 0);
+    ASSERT_TRUE(wait_until([&] { return metric("dkimwatch_alert_queue_depth", "hook") == 0; }, 2s));
+    EXPECT_EQ(metric("dkimwatch_alert_oldest_queued_timestamp_seconds", "hook"), std::nullopt);
+
+    const auto retries = logs.lines_with("event=alert_retry");
+    ASSERT_EQ(retries.size(), 2u);
+    EXPECT_THAT(retries[0], HasSubstr("sink=hook to=" + receiver.display() +
+                                      " id=1 attempt=1 "
+                                      "error=\"HTTP 429 from " +
+                                      receiver.display() + "\" retry_in_ms=2000"));
+    EXPECT_THAT(logs.lines_with("event=alert_sent"),
+                ElementsAre(HasSubstr("sink=hook to=" + receiver.display() +
+                                      " id=1 identity=111122223333/us-east-1/a.example "
+                                      "attempts=3")));
+    EXPECT_THAT(logs.text(), Not(HasSubstr("SECRET")));
+    EXPECT_THAT(m_metrics->render(), Not(HasSubstr("SECRET")));
+}
+
+TEST_F(AlertDelivery, MessagesQueuedWhileTheReceiverIsDownAreAllDeliveredInOrder) {
+    LogCapture logs;
+    const std::uint16_t port = closed_port();
+    AlertSinkConfig sink;
+    sink.name = "hook";
+    sink.type = Type::webhook;
+    sink.display = "http://127.0.0.1:" + std::to_string(port);
+    sink.url = sink.display + "/hook/SECRET-TOKEN";
+    const TimePoint first = wall_now();
+    queue("hook", {"m1", "m2", "m3"}, first);
+    auto dispatcher = start(settings({sink}));
+
+    // Refused: the head row is retried, the others wait behind it.
+    ASSERT_TRUE(wait_until(
+        [&] { return metric("dkimwatch_alert_failures_total", "hook").value_or(0) >= 1; }, 5s));
+    queue("hook", {"m4", "m5"});
+    dispatcher->notify();
+    ASSERT_TRUE(wait_until([&] { return metric("dkimwatch_alert_queue_depth", "hook") == 5; }, 2s));
+    EXPECT_EQ(metric("dkimwatch_alert_oldest_queued_timestamp_seconds", "hook"),
+              std::chrono::duration<double>(first.time_since_epoch()).count());
+    const auto head = rows("hook").at(0);
+    EXPECT_EQ(head.status, OutboxStatus::queued);
+    EXPECT_GE(head.attempts, 1);
+    EXPECT_EQ(head.last_error, "connection refused to " + sink.display);
+    EXPECT_EQ(rows("hook").at(1).attempts, 0);
+
+    Receiver receiver(m_dir.path(), "200", port);
+    ASSERT_EQ(receiver.port(), port);
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 5); }, 20s));
+    EXPECT_EQ(bodies_of(receiver.requests()),
+              (std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"}));
+    EXPECT_EQ(statuses_of(rows("hook")), std::vector<OutboxStatus>(5, OutboxStatus::sent));
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "hook"), 5);
+    EXPECT_EQ(metric("dkimwatch_alerts_dropped_total", "hook"), 0);
+    ASSERT_TRUE(wait_until([&] { return metric("dkimwatch_alert_queue_depth", "hook") == 0; }, 2s));
+    EXPECT_EQ(metric("dkimwatch_alert_oldest_queued_timestamp_seconds", "hook"), std::nullopt);
+    EXPECT_THAT(logs.text(), Not(HasSubstr("SECRET")));
+}
+
+TEST_F(AlertDelivery, AClientErrorIsNotRetriedButDroppedAndCounted) {
+    LogCapture logs;
+    const std::string error_body = "invalid_payload: " + std::string(300, 'x');
+    Receiver receiver(m_dir.path(), "400,200", 0, error_body);
+    queue("hook", {"bad", "good"});
+    auto dispatcher = start(settings({sink_config("hook", Type::webhook, receiver)}));
+
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 2); }, 10s));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(bodies_of(receiver.requests()), (std::vector<std::string>{"bad", "good"}));
+    const auto outbox = rows("hook");
+    EXPECT_EQ(statuses_of(outbox),
+              (std::vector<OutboxStatus>{OutboxStatus::dropped, OutboxStatus::sent}));
+    const std::string excerpt = error_body.substr(0, 197) + "\xE2\x80\xA6";
+    EXPECT_EQ(outbox[0].last_error,
+              "rejected: HTTP 400 from " + receiver.display() + ": " + excerpt);
+    EXPECT_TRUE(outbox[0].done_at.has_value());
+    EXPECT_EQ(metric("dkimwatch_alerts_dropped_total", "hook"), 1);
+    EXPECT_EQ(metric("dkimwatch_alert_failures_total", "hook"), 1);
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "hook"), 1);
+    EXPECT_THAT(logs.lines_with("event=alert_rejected"),
+                ElementsAre(HasSubstr("sink=hook to=" + receiver.display() +
+                                      " id=1 status=400 body=\"" + excerpt + "\"")));
+    EXPECT_THAT(logs.lines_with("event=alert_dropped"),
+                ElementsAre(StartsWith("level=error event=alert_dropped sink=hook")));
+}
+
+TEST_F(AlertDelivery, AnUnrenderableMessageIsDropped) {
+    Receiver receiver(m_dir.path(), "200");
+    queue("hook", {"unrenderable", "fine"});
+    auto dispatcher = start(settings({sink_config("hook", Type::webhook, receiver)}));
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 2); }, 10s));
+    EXPECT_EQ(bodies_of(receiver.requests()), (std::vector<std::string>{"fine"}));
+    EXPECT_EQ(rows("hook").at(0).last_error, "cannot render the message: not a message");
+    EXPECT_EQ(metric("dkimwatch_alerts_dropped_total", "hook"), 1);
+    EXPECT_EQ(metric("dkimwatch_alert_failures_total", "hook"), 0);
+}
+
+TEST_F(AlertDelivery, GivesUpAfterMaxRetryAge) {
+    LogCapture logs;
+    Receiver receiver(m_dir.path(), "503");
+    // Already too old when the dispatcher starts: dropped without an attempt.
+    queue("hook", {"stale"}, wall_now() - 10s);
+    queue("hook", {"doomed"});
+    auto dispatcher = start(settings({sink_config("hook", Type::webhook, receiver)}, 2500ms));
+
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 2); }, 10s));
+    const auto outbox = rows("hook");
+    EXPECT_EQ(statuses_of(outbox), std::vector<OutboxStatus>(2, OutboxStatus::dropped));
+    EXPECT_THAT(outbox[0].last_error.value_or(""),
+                testing::MatchesRegex("expired: queued 10s[0-9]*m?s? ago, longer than "
+                                      "max_retry_age 2s500ms"));
+    EXPECT_THAT(outbox[1].last_error.value_or(""),
+                testing::MatchesRegex("gave up after [0-9]+ attempts in [0-9ms]+ \\(max_retry_age "
+                                      "2s500ms\\): HTTP 503 from http://127.0.0.1:[0-9]+"));
+    const auto requests = receiver.requests();
+    EXPECT_GE(requests.size(), 1u);
+    EXPECT_EQ(bodies_of(requests), std::vector<std::string>(requests.size(), "doomed"));
+    EXPECT_EQ(metric("dkimwatch_alerts_dropped_total", "hook"), 2);
+    EXPECT_EQ(metric("dkimwatch_alert_failures_total", "hook"),
+              static_cast<double>(requests.size()));
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "hook"), 0);
+    EXPECT_EQ(logs.lines_with("event=alert_dropped").size(), 2u);
+    // Nothing more is tried.
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(receiver.requests().size(), requests.size());
+}
+
+TEST_F(AlertDelivery, ASlowSinkDelaysNoOtherAndShutdownInterruptsIt) {
+    Receiver slow(m_dir.path(), "200@8");
+    Receiver fast(m_dir.path(), "200");
+    auto dispatcher = start(settings(
+        {sink_config("slow", Type::webhook, slow), sink_config("fast", Type::webhook, fast)}));
+    queue("slow", {"s1"});
+    dispatcher->notify();
+    ASSERT_EQ(slow.wait_for(1, 5s).size(), 1u); // the slow sink is now stuck in its request
+
+    const auto queued_at = delivery_test::SteadyClock::now();
+    queue("fast", {"f1", "f2"});
+    dispatcher->notify();
+    ASSERT_TRUE(wait_until([&] { return all_done("fast", 2); }, 5s));
+    EXPECT_LT(delivery_test::SteadyClock::now() - queued_at, 2s);
+    EXPECT_EQ(bodies_of(fast.requests()), (std::vector<std::string>{"f1", "f2"}));
+
+    // Stopping does not wait for the slow request; its row stays queued for the next run.
+    const auto stopping = delivery_test::SteadyClock::now();
+    dispatcher.reset();
+    EXPECT_LT(delivery_test::SteadyClock::now() - stopping, 2s);
+    EXPECT_EQ(rows("slow").at(0).status, OutboxStatus::queued);
+    EXPECT_EQ(rows("slow").at(0).attempts, 0);
+    EXPECT_EQ(metric("dkimwatch_alert_failures_total", "slow"), 0);
+}
+
+TEST_F(AlertDelivery, SlackGetsAtMostOneMessagePerSecond) {
+    Receiver receiver(m_dir.path(), "200");
+    std::vector<OutboxRowInsert> alerts;
+    for (int n = 1; n <= 5; ++n) {
+        const AlertMessage message = sample_event("d" + std::to_string(n) + ".example",
+                                                  "revocation_warning", EventSeverity::critical);
+        alerts.push_back(OutboxRowInsert{"slack", std::get<AlertEvent>(message).key,
+                                         alert_message_to_json(message), wall_now()});
+    }
+    ASSERT_TRUE(m_store->outbox_insert(alerts).ok());
+    // The real rendering: Slack Block Kit, success status 200.
+    auto dispatcher =
+        start(settings({sink_config("slack", Type::slack, receiver)}), default_alert_rendering());
+    ASSERT_TRUE(wait_until([&] { return all_done("slack", 5); }, 15s));
+    const auto requests = receiver.requests();
+    ASSERT_EQ(requests.size(), 5u);
+    EXPECT_GE(requests[4].time - requests[0].time, 3.9);
+    for (std::size_t i = 1; i < requests.size(); ++i) {
+        EXPECT_GE(requests[i].time - requests[i - 1].time, 0.95) << i;
+        EXPECT_THAT(requests[i].body, HasSubstr("d" + std::to_string(i + 1) + ".example"));
+    }
+    EXPECT_EQ(requests[0].headers.value("Content-Type", ""), "application/json");
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "slack"), 5);
+}
+
+TEST_F(AlertDelivery, AlertmanagerGetsTheFiringAlertsAgainEveryResendInterval) {
+    Receiver receiver(m_dir.path(), "200");
+    AlertSinkConfig sink = sink_config("am", Type::alertmanager, receiver);
+    sink.url = receiver.display();
+    sink.resend_interval = 400ms;
+    sink.min_severity = EventSeverity::critical;
+    std::atomic<int> snapshots{0};
+    FiringSnapshot firing = [&snapshots] {
+        ++snapshots;
+        return std::vector<AlertEvent>{
+            sample_event("firing.example", "revocation_warning", EventSeverity::critical),
+            // Below the sink's min_severity: never sent to it.
+            sample_event("blind.example", "monitoring_blind", EventSeverity::warning)};
+    };
+    // The outbox message goes out at once, through the real rendering.
+    const AlertMessage resolved =
+        sample_event("resolved.example", "recovered", EventSeverity::resolved);
+    ASSERT_TRUE(m_store
+                    ->outbox_insert(
+                        std::vector{OutboxRowInsert{"am", std::get<AlertEvent>(resolved).key,
+                                                    alert_message_to_json(resolved), wall_now()}})
+                    .ok());
+    const auto started = delivery_test::SteadyClock::now();
+    auto dispatcher = start(settings({sink}), default_alert_rendering(), firing);
+
+    const auto requests = receiver.wait_for(3, 5s);
+    ASSERT_GE(requests.size(), 3u);
+    EXPECT_LT(delivery_test::SteadyClock::now() - started, 3s);
+    for (const auto& request : requests) {
+        EXPECT_EQ(request.path, "/api/v2/alerts");
+    }
+    EXPECT_THAT(requests[0].body, HasSubstr("resolved.example"));
+    EXPECT_THAT(requests[0].body, HasSubstr("endsAt"));
+    for (std::size_t i = 1; i < requests.size(); ++i) {
+        EXPECT_THAT(requests[i].body, HasSubstr("firing.example"));
+        EXPECT_THAT(requests[i].body, HasSubstr("DKIMRevocationWarning"));
+        EXPECT_THAT(requests[i].body, Not(HasSubstr("blind.example")));
+        EXPECT_THAT(requests[i].body, Not(HasSubstr("endsAt")));
+    }
+    // About one resend_interval apart.
+    const double gap = requests[2].time - requests[1].time;
+    EXPECT_GE(gap, 0.35);
+    EXPECT_LE(gap, 1.5);
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "am"), 1); // re-sends are not messages
+    EXPECT_GE(snapshots.load(), 2);
+}
+
+TEST_F(AlertDelivery, ReconfigureStartsAndStopsWorkersAndTheirSeries) {
+    Receiver first(m_dir.path(), "200");
+    Receiver second(m_dir.path(), "200");
+    auto dispatcher = start(settings({sink_config("one", Type::webhook, first)}));
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "one"), 0);
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "two"), std::nullopt);
+
+    dispatcher->reconfigure(settings({sink_config("two", Type::webhook, second)}));
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "one"), std::nullopt);
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "two"), 0);
+    queue("one", {"for-one"});
+    queue("two", {"for-two"});
+    dispatcher->notify();
+    ASSERT_TRUE(wait_until([&] { return all_done("two", 1); }, 5s));
+    EXPECT_EQ(bodies_of(second.requests()), (std::vector<std::string>{"for-two"}));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(first.requests().empty()); // "one" is no longer configured
+    EXPECT_EQ(rows("one").at(0).status, OutboxStatus::queued);
+
+    // The sink comes back under a new URL: its queued row goes there.
+    dispatcher->reconfigure(settings(
+        {sink_config("two", Type::webhook, second), sink_config("one", Type::webhook, second)}));
+    ASSERT_TRUE(wait_until([&] { return all_done("one", 1); }, 5s));
+    EXPECT_EQ(bodies_of(second.requests()), (std::vector<std::string>{"for-two", "for-one"}));
+}
+
+TEST_F(AlertDelivery, SendOnceUsesTheRealPathAndReportsTheResponse) {
+    Receiver receiver(m_dir.path(), "200,404");
+    const AlertSinkConfig sink = sink_config("slack", Type::slack, receiver);
+    AlertEvent event = sample_event("test.example", "test", EventSeverity::info);
+    event.test = true;
+    const HttpResponse ok = AlertDispatcher::send_once(sink, event, wall_now());
+    EXPECT_EQ(ok.status, 200);
+    EXPECT_EQ(ok.body, "ok");
+    EXPECT_EQ(ok.error, "");
+    const HttpResponse missing = AlertDispatcher::send_once(sink, event, wall_now());
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body, "error 404");
+    const auto requests = receiver.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0].path, "/hook/SECRET-TOKEN");
+    EXPECT_THAT(requests[0].body, HasSubstr("test.example"));
+    EXPECT_THAT(requests[0].headers.value("User-Agent", ""), StartsWith("dkimwatch/"));
+}
+
+TEST_F(AlertDelivery, TheClientTimesOutAndIsCancelledQuickly) {
+    Receiver receiver(m_dir.path(), "200@5");
+    HttpRequest request;
+    request.url = receiver.url();
+    request.display = receiver.display();
+    request.body = "{}";
+    HttpClient client;
+    auto begun = delivery_test::SteadyClock::now();
+    const HttpResponse timed_out = client.send(request, 700ms);
+    EXPECT_EQ(timed_out.status, 0);
+    EXPECT_EQ(timed_out.error, "timeout after 700 ms to " + receiver.display());
+    EXPECT_LT(delivery_test::SteadyClock::now() - begun, 2s);
+
+    std::stop_source stop;
+    std::thread stopper([&stop] {
+        std::this_thread::sleep_for(300ms);
+        stop.request_stop();
+    });
+    begun = delivery_test::SteadyClock::now();
+    const HttpResponse cancelled = client.send(request, 10s, stop.get_token());
+    const auto took = delivery_test::SteadyClock::now() - begun;
+    stopper.join();
+    EXPECT_EQ(cancelled.status, 0);
+    EXPECT_EQ(cancelled.error, "cancelled to " + receiver.display());
+    EXPECT_LT(took, 2s);
+}
+
+TEST_F(AlertDelivery, TheClientReadsRetryAfterAndCapsTheBody) {
+    Receiver receiver(m_dir.path(), "429:7", 0, std::string(100 * 1024, 'b'));
+    HttpRequest request;
+    request.url = receiver.url();
+    request.display = receiver.display();
+    request.headers = {{"Content-Type", "application/json"}, {"X-Extra", "1"}};
+    request.body = std::string(5000, 'a'); // larger than curl's Expect: 100-continue threshold
+    HttpClient client;
+    const HttpResponse limited = client.send(request);
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(limited.retry_after, 7s);
+    EXPECT_EQ(limited.body.size(), k_http_max_body);
+    EXPECT_EQ(limited.error, "");
+    const auto requests = receiver.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].body, request.body);
+    EXPECT_EQ(requests[0].headers.value("X-Extra", ""), "1");
+    EXPECT_EQ(requests[0].headers.value("Content-Type", ""), "application/json");
+    EXPECT_FALSE(requests[0].headers.contains("Expect"));
+}
+
+} // namespace
+} // namespace dkimwatch
