@@ -6,6 +6,7 @@
 #include "app/keycheck_command.hpp"
 #include "app/logging.hpp"
 #include "app/state_commands.hpp"
+#include "app/test_alert_command.hpp"
 #include "app/validate_command.hpp"
 #include "app/version_info.hpp"
 
@@ -25,6 +26,7 @@ constexpr const char* k_main_footer = R"(
 Examples:
   dkimwatch run --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch status --config /etc/dkimwatch/dkimwatch.yaml
+  dkimwatch test-alert --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch check --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch check --config dkimwatch.yaml --format json | jq '.identities[].status'
   dkimwatch validate --config dkimwatch.yaml
@@ -77,6 +79,18 @@ their history.
 Examples:
   dkimwatch history --config /etc/dkimwatch/dkimwatch.yaml --domain example.com
   dkimwatch history --config /etc/dkimwatch/dkimwatch.yaml --limit 20 --format json)";
+
+constexpr const char* k_test_alert_footer = R"(
+Sends a clearly marked sample alert (a made-up revocation warning, labelled TEST) through the
+real rendering and HTTP path to every sink in the configuration's alerts section, or to the one
+named with --sink, and prints the HTTP status per sink. Secrets (webhook URLs, routing keys) are
+never printed: only the scheme and host.
+
+Examples:
+  dkimwatch test-alert --config /etc/dkimwatch/dkimwatch.yaml
+  dkimwatch test-alert --config /etc/dkimwatch/dkimwatch.yaml --sink ops-slack
+
+Exit codes: 0 every sink accepted it, 1 a sink failed, 3 configuration or usage error.)";
 
 constexpr const char* k_validate_footer = R"(
 Parses the configuration strictly (unknown keys, bad values, duplicates and unreadable key files
@@ -155,6 +169,17 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
 
+    dkimwatch::TestAlertOptions test_alert_options;
+    std::string test_alert_sink;
+    auto* test_alert =
+        app.add_subcommand("test-alert", "Send a sample alert to the configured sinks");
+    test_alert->footer(k_test_alert_footer);
+    test_alert
+        ->add_option("--config,-c", test_alert_options.config_path, "Configuration file (YAML)")
+        ->required();
+    auto* sink_option =
+        test_alert->add_option("--sink", test_alert_sink, "Only the sink with this name");
+
     std::string validate_config;
     auto* validate = app.add_subcommand("validate", "Validate a configuration file and exit");
     validate->footer(k_validate_footer);
@@ -215,6 +240,12 @@ int main(int argc, char** argv) {
     }
     if (check->parsed()) {
         return dkimwatch::run_check_command(check_options);
+    }
+    if (test_alert->parsed()) {
+        if (sink_option->count() > 0) {
+            test_alert_options.sink = test_alert_sink;
+        }
+        return dkimwatch::run_test_alert_command(test_alert_options);
     }
     if (validate->parsed()) {
         return dkimwatch::run_validate_command(validate_config);

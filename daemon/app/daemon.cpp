@@ -1,5 +1,9 @@
 #include "app/daemon.hpp"
 
+#include "alert/alert_dispatcher.hpp"
+#include "alert/alert_message.hpp"
+#include "alert/event_builder.hpp"
+#include "alert/outbox_plan.hpp"
 #include "app/resolver_setup.hpp"
 #include "app/service_notifier.hpp"
 #include "config/config_loader.hpp"
@@ -99,6 +103,9 @@ public:
             return 1;
         }
         m_metrics->set_config_reload(true, now);
+        m_dispatcher = std::make_unique<AlertDispatcher>(
+            m_config.alerts, m_store->path(), *m_metrics, [this] { return firing_snapshot(); });
+        m_dispatcher->start();
         spdlog::info("event=started identities={} state_db={} metrics=127.0.0.1:{} "
                      "check_interval={} recheck_interval={}",
                      m_tracked.size(), quoted(m_store->path().string()), m_metrics->port(),
@@ -153,6 +160,7 @@ public:
         }
         m_notifier.stopping();
         spdlog::info("event=stopping identities={}", m_tracked.size());
+        m_dispatcher.reset(); // stops the delivery workers; queued alerts stay in the outbox
         return 0;
     }
 
@@ -210,6 +218,7 @@ private:
         }
         std::map<IdentityKey, TrackedIdentity> next;
         std::vector<CheckToSave> to_save;
+        std::vector<AlertEvent> alerts;
         std::vector<IdentityKey> keys;
         std::map<IdentityKey, TimePoint> last_checks;
         for (const auto& identity : config.identities) {
@@ -230,6 +239,9 @@ private:
                 tracked.status = transition.status;
                 tracked.records.clear();
                 log_events(key, transition.events);
+                for (const auto& event : transition.events) {
+                    alerts.push_back(make_alert_event(key, tracked.status, event, {}));
+                }
                 to_save.push_back({key, tracked.status, transition.events, {}, now});
                 m_schedule.remove(key); // check the new setup soon, spread like a new identity
             } else if (tracked.status.last_check_at) {
@@ -238,7 +250,7 @@ private:
             keys.push_back(key);
             next.emplace(key, std::move(tracked));
         }
-        if (auto saved = m_store->save(to_save); !saved) {
+        if (auto saved = m_store->save(to_save, outbox_rows(config.alerts, alerts, now)); !saved) {
             std::cerr << "dkimwatch: " << saved.error() << "\n";
             spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
             return false;
@@ -268,9 +280,18 @@ private:
                 }
             }
         }
+        for (const auto& [key, tracked] : m_tracked) {
+            if (!next.contains(key)) {
+                std::lock_guard lock(m_firing_mutex);
+                m_firing.erase(key);
+            }
+        }
         m_tracked = std::move(next);
         for (const auto& [key, tracked] : m_tracked) {
             publish(key, tracked);
+        }
+        if (m_dispatcher) {
+            m_dispatcher->notify();
         }
         m_schedule.add(keys, now, config.daemon.check_interval, last_checks);
         return true;
@@ -312,6 +333,7 @@ private:
             make_resolver(config.dns);
         }
         m_config = std::move(config);
+        m_dispatcher->reconfigure(m_config.alerts);
         m_metrics->set_config_reload(true, now);
         spdlog::info("event=reloaded identities={}", m_tracked.size());
         m_notifier.ready(summary());
@@ -337,6 +359,7 @@ private:
 
         std::vector<CheckToSave> to_save;
         to_save.reserve(reports.size());
+        std::vector<AlertEvent> alerts;
         for (auto& report : reports) {
             const IdentityKey key = report.identity->key();
             TrackedIdentity& tracked = m_tracked.at(key);
@@ -344,6 +367,9 @@ private:
             tracked.status = transition.status;
             tracked.records = report.records;
             log_events(key, transition.events);
+            for (const auto& event : transition.events) {
+                alerts.push_back(make_alert_event(key, tracked.status, event, tracked.records));
+            }
             m_metrics->observe_check(report.worst);
             const bool problem =
                 report.worst == Severity::error || report.worst == Severity::indeterminate;
@@ -353,11 +379,15 @@ private:
             to_save.push_back({key, tracked.status, std::move(transition.events),
                                std::move(report.records), now});
         }
-        if (auto saved = m_store->save(to_save); !saved) {
+        if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
+            !saved) {
             spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
         }
         for (const auto& key : due) {
             publish(key, m_tracked.at(key));
+        }
+        if (!alerts.empty()) {
+            m_dispatcher->notify();
         }
         publish_dns_stats();
         m_metrics->set_sweep_duration(elapsed);
@@ -366,8 +396,12 @@ private:
         return true;
     }
 
-    // Time-based events: pending_overdue, monitoring_blind, reminders.
+    // Time-based events: pending_overdue, monitoring_blind, reminders. Everything that changed
+    // is saved in one transaction with the alerts it causes.
     void tick(TimePoint now) {
+        std::vector<CheckToSave> to_save;
+        std::vector<AlertEvent> alerts;
+        std::vector<IdentityKey> changed;
         for (auto& [key, tracked] : m_tracked) {
             auto transition = on_tick(tracked.status, now, m_config.policy);
             if (transition.events.empty() && transition.status == tracked.status) {
@@ -375,10 +409,25 @@ private:
             }
             tracked.status = transition.status;
             log_events(key, transition.events);
-            if (auto saved = m_store->save_status(key, tracked.status, transition.events); !saved) {
-                spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+            for (const auto& event : transition.events) {
+                alerts.push_back(make_alert_event(key, tracked.status, event, tracked.records));
             }
-            publish(key, tracked);
+            to_save.push_back({key, tracked.status, std::move(transition.events), tracked.records,
+                               tracked.status.last_check_at.value_or(now)});
+            changed.push_back(key);
+        }
+        if (to_save.empty()) {
+            return;
+        }
+        if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
+            !saved) {
+            spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+        }
+        for (const auto& key : changed) {
+            publish(key, m_tracked.at(key));
+        }
+        if (!alerts.empty()) {
+            m_dispatcher->notify();
         }
     }
 
@@ -386,9 +435,42 @@ private:
         return std::clamp(m_config.daemon.recheck_interval, k_min_tick, k_max_tick);
     }
 
+    // Exports the identity's metrics and its firing alert conditions.
     void publish(const IdentityKey& key, const TrackedIdentity& tracked) {
         m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
                                    tracked.status.last_check_at, tracked.records);
+        auto firing = firing_conditions(key, tracked.status, tracked.records);
+        std::lock_guard lock(m_firing_mutex);
+        if (firing.empty()) {
+            m_firing.erase(key);
+        } else {
+            m_firing[key] = std::move(firing);
+        }
+    }
+
+    // What Alertmanager sinks re-send. Called from delivery threads.
+    std::vector<AlertEvent> firing_snapshot() const {
+        std::lock_guard lock(m_firing_mutex);
+        std::vector<AlertEvent> all;
+        for (const auto& [key, events] : m_firing) {
+            all.insert(all.end(), events.begin(), events.end());
+        }
+        return all;
+    }
+
+    // The outbox rows for `events` under `settings` (severity filters, storm control).
+    static std::vector<OutboxRowInsert> outbox_rows(const AlertSettings& settings,
+                                                    const std::vector<AlertEvent>& events,
+                                                    TimePoint now) {
+        std::vector<OutboxRowInsert> rows;
+        if (settings.sinks.empty() || events.empty()) {
+            return rows;
+        }
+        for (auto& planned : plan_outbox(settings, events, now)) {
+            rows.push_back({std::move(planned.sink), std::move(planned.key),
+                            alert_message_to_json(planned.message), planned.created_at});
+        }
+        return rows;
     }
 
     void publish_dns_stats() {
@@ -447,6 +529,10 @@ private:
     CheckSchedule m_schedule;
     std::map<IdentityKey, TrackedIdentity> m_tracked;
     std::string m_last_summary;
+    // Alert delivery (its own threads) and what it re-sends to Alertmanager.
+    std::unique_ptr<AlertDispatcher> m_dispatcher;
+    mutable std::mutex m_firing_mutex;
+    std::map<IdentityKey, std::vector<AlertEvent>> m_firing; // guarded by m_firing_mutex
 };
 
 } // namespace

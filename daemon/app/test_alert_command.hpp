@@ -1,0 +1,19 @@
+#pragma once
+// `dkimwatch test-alert`: sends a clearly marked sample alert through the real rendering and
+// HTTP path to every configured sink (or one), so a user can check the wiring.
+
+#include <optional>
+#include <string>
+
+namespace dkimwatch {
+
+struct TestAlertOptions {
+    std::string config_path;
+    std::optional<std::string> sink; // only this sink (by name)
+};
+
+// Prints one line per sink with its HTTP status. Returns 0 when every sink accepted the
+// message, 1 when one failed, 3 on configuration or usage errors.
+int run_test_alert_command(const TestAlertOptions& options);
+
+} // namespace dkimwatch
