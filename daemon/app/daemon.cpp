@@ -14,13 +14,18 @@
 #include "metrics/daemon_metrics.hpp"
 #include "store/state_store.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace dkimwatch {
 namespace {
@@ -95,14 +100,23 @@ public:
             return 1;
         }
         m_config = std::move(std::get<Config>(loaded));
-        if (!start_services()) {
+        if (!open_state() || !make_resolver(m_config.dns)) {
             return 1;
         }
         const TimePoint now = wall_now();
         if (!adopt_config(m_config, now, /*initial=*/true)) {
             return 1;
         }
+        // /metrics answers 503 until every identity is published, so that no scrape ever sees a
+        // partial inventory (which would resolve and re-fire alerts built on the metrics).
+        if (!start_metrics()) {
+            return 1;
+        }
+        for (const auto& [key, tracked] : m_tracked) {
+            publish(key, tracked);
+        }
         m_metrics->set_config_reload(true, now);
+        m_metrics->set_ready();
         m_dispatcher = std::make_unique<AlertDispatcher>(
             m_config.alerts, m_store->path(), *m_metrics, [this] { return firing_snapshot(); });
         m_dispatcher->start();
@@ -115,15 +129,9 @@ public:
         m_last_summary = summary();
 
         auto next_tick = now;
-        auto next_watchdog = std::chrono::steady_clock::now();
+        m_next_watchdog = std::chrono::steady_clock::now();
         for (;;) {
-            if (m_notifier.watchdog_ping_interval() &&
-                std::chrono::steady_clock::now() >= next_watchdog) {
-                m_notifier.watchdog();
-                next_watchdog = std::chrono::steady_clock::now() +
-                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    *m_notifier.watchdog_ping_interval());
-            }
+            ping_watchdog_if_due();
             TimePoint current = wall_now();
             if (current >= next_tick) {
                 tick(current);
@@ -145,9 +153,9 @@ public:
                 wake = *due;
             }
             Milliseconds sleep = wake > current ? wake - current : Milliseconds{0};
-            if (auto ping = m_notifier.watchdog_ping_interval()) {
+            if (m_notifier.watchdog_ping_interval()) {
                 const auto until_ping = std::chrono::duration_cast<Milliseconds>(
-                    next_watchdog - std::chrono::steady_clock::now());
+                    m_next_watchdog - std::chrono::steady_clock::now());
                 sleep = std::min(sleep, std::max(until_ping, Milliseconds{0}));
             }
             const int signal = wait_for_signal(signals, sleep);
@@ -165,20 +173,52 @@ public:
     }
 
 private:
-    // The metrics endpoint, the state database and the resolver.
-    bool start_services() {
-        auto metrics = DaemonMetrics::start(m_config.daemon.metrics_listen, DKIMWATCH_VERSION);
+    // Sends WATCHDOG=1 when half of WatchdogSec= has passed since the last ping. Called by the
+    // loop and, through the resolver's interrupt check, during long DNS batches.
+    void ping_watchdog_if_due() {
+        const auto interval = m_notifier.watchdog_ping_interval();
+        if (!interval || std::chrono::steady_clock::now() < m_next_watchdog) {
+            return;
+        }
+        m_notifier.watchdog();
+        m_next_watchdog =
+            std::chrono::steady_clock::now() +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(*interval);
+    }
+
+    bool start_metrics() {
+        auto metrics = DaemonMetrics::start(m_config.daemon.metrics_listen, DKIMWATCH_VERSION,
+                                            /*ready=*/false);
         if (!metrics) {
             std::cerr << "dkimwatch: " << metrics.error() << "\n";
             return false;
         }
         m_metrics = std::move(metrics).value();
+        return true;
+    }
 
+    // Creates state_dir, makes sure no other daemon uses it, and opens the state database.
+    bool open_state() {
+        const std::filesystem::path dir(m_config.daemon.state_dir);
         std::error_code error;
-        std::filesystem::create_directories(m_config.daemon.state_dir, error);
+        std::filesystem::create_directories(dir, error);
         if (error) {
-            std::cerr << "dkimwatch: state_dir " << m_config.daemon.state_dir
+            std::cerr << "dkimwatch: state_dir " << dir.string()
                       << ": cannot create: " << error.message() << "\n";
+            return false;
+        }
+        // Two daemons writing one database would record every transition and alert twice.
+        const std::filesystem::path lock_path = dir / "dkimwatch.lock";
+        m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (m_lock_fd < 0) {
+            std::cerr << "dkimwatch: " << lock_path.string()
+                      << ": cannot open: " << std::strerror(errno) << "\n";
+            return false;
+        }
+        if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            std::cerr << "dkimwatch: state_dir " << dir.string()
+                      << " is in use by another running dkimwatch (it holds " << lock_path.string()
+                      << "); give each daemon its own state_dir\n";
             return false;
         }
         auto store = StateStore::open(std::filesystem::path(m_config.daemon.state_dir) /
@@ -189,7 +229,7 @@ private:
             return false;
         }
         m_store = std::move(store).value();
-        return make_resolver(m_config.dns);
+        return true;
     }
 
     bool make_resolver(const DnsSettings& dns) {
@@ -201,7 +241,10 @@ private:
         }
         m_resolver = std::make_unique<AsyncResolver>(std::move(settings).value());
         m_resolver->set_record_latencies(true);
-        m_resolver->set_interrupt_check(stop_requested_pending);
+        m_resolver->set_interrupt_check([this] {
+            ping_watchdog_if_due();
+            return stop_requested_pending();
+        });
         m_last_stats = m_resolver->stats();
         return true;
     }
@@ -219,6 +262,7 @@ private:
         std::map<IdentityKey, TrackedIdentity> next;
         std::vector<CheckToSave> to_save;
         std::vector<AlertEvent> alerts;
+        std::vector<IdentityKey> restarted; // fingerprint changed: back to pending
         std::vector<IdentityKey> keys;
         std::map<IdentityKey, TimePoint> last_checks;
         for (const auto& identity : config.identities) {
@@ -238,12 +282,11 @@ private:
                 auto transition = on_config(tracked.status, tracked.fingerprint, now);
                 tracked.status = transition.status;
                 tracked.records.clear();
-                log_events(key, transition.events);
                 for (const auto& event : transition.events) {
                     alerts.push_back(make_alert_event(key, tracked.status, event, {}));
                 }
                 to_save.push_back({key, tracked.status, transition.events, {}, now});
-                m_schedule.remove(key); // check the new setup soon, spread like a new identity
+                restarted.push_back(key);
             } else if (tracked.status.last_check_at) {
                 last_checks.emplace(key, *tracked.status.last_check_at);
             }
@@ -259,10 +302,18 @@ private:
             spdlog::error("event=state_save_failed error={}", quoted(active.error()));
             return false;
         }
+        for (const auto& saved : to_save) {
+            log_events(saved.key, saved.events);
+        }
+        for (const auto& key : restarted) {
+            m_schedule.remove(key); // check the new setup soon, spread like a new identity
+        }
         for (const auto& [key, tracked] : m_tracked) {
             if (!next.contains(key)) {
                 m_schedule.remove(key);
-                m_metrics->remove_identity(key);
+                if (m_metrics) {
+                    m_metrics->remove_identity(key);
+                }
                 spdlog::info("event=identity_removed identity={}", key.to_string());
             }
         }
@@ -320,17 +371,16 @@ private:
         }
         config.daemon.metrics_listen = m_config.daemon.metrics_listen;
         config.daemon.state_dir = m_config.daemon.state_dir;
-        if (!adopt_config(config, now, /*initial=*/false)) {
+        const bool dns_changed = config.dns.resolvers != m_config.dns.resolvers ||
+                                 config.dns.timeout != m_config.dns.timeout ||
+                                 config.dns.attempts != m_config.dns.attempts ||
+                                 config.dns.max_inflight != m_config.dns.max_inflight ||
+                                 config.dns.max_qps != m_config.dns.max_qps;
+        // A new resolver first: if it cannot be made, nothing of the new configuration is used.
+        if ((dns_changed && !make_resolver(config.dns)) || !adopt_config(config, now, false)) {
             m_metrics->set_config_reload(false, now);
             m_notifier.ready(summary());
             return;
-        }
-        if (config.dns.resolvers != m_config.dns.resolvers ||
-            config.dns.timeout != m_config.dns.timeout ||
-            config.dns.attempts != m_config.dns.attempts ||
-            config.dns.max_inflight != m_config.dns.max_inflight ||
-            config.dns.max_qps != m_config.dns.max_qps) {
-            make_resolver(config.dns);
         }
         m_config = std::move(config);
         m_dispatcher->reconfigure(m_config.alerts);
@@ -357,34 +407,43 @@ private:
         }
         const auto elapsed = std::chrono::steady_clock::now() - started;
 
+        // Transitions are computed first and applied only once they are saved: a transition
+        // that is not in the database (with its alerts) must not be acted on.
         std::vector<CheckToSave> to_save;
         to_save.reserve(reports.size());
         std::vector<AlertEvent> alerts;
         for (auto& report : reports) {
             const IdentityKey key = report.identity->key();
-            TrackedIdentity& tracked = m_tracked.at(key);
-            auto transition = on_check(tracked.status, report.worst, now, m_config.policy);
-            tracked.status = transition.status;
-            tracked.records = report.records;
-            log_events(key, transition.events);
+            auto transition =
+                on_check(m_tracked.at(key).status, report.worst, now, m_config.policy);
             for (const auto& event : transition.events) {
-                alerts.push_back(make_alert_event(key, tracked.status, event, tracked.records));
+                alerts.push_back(make_alert_event(key, transition.status, event, report.records));
             }
-            m_metrics->observe_check(report.worst);
-            const bool problem =
-                report.worst == Severity::error || report.worst == Severity::indeterminate;
-            m_schedule.reschedule(key, now,
-                                  problem ? m_config.daemon.recheck_interval
-                                          : m_config.daemon.check_interval);
-            to_save.push_back({key, tracked.status, std::move(transition.events),
+            to_save.push_back({key, std::move(transition.status), std::move(transition.events),
                                std::move(report.records), now});
         }
         if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
             !saved) {
-            spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+            spdlog::error("event=state_save_failed identities={} error={} note={}", due.size(),
+                          quoted(saved.error()),
+                          quoted("the results of this batch are discarded and checked again"));
+            for (const auto& key : due) {
+                m_schedule.reschedule(key, now, m_config.daemon.recheck_interval);
+            }
+            return true;
         }
-        for (const auto& key : due) {
-            publish(key, m_tracked.at(key));
+        for (auto& saved : to_save) {
+            TrackedIdentity& tracked = m_tracked.at(saved.key);
+            tracked.status = std::move(saved.status);
+            tracked.records = std::move(saved.records);
+            log_events(saved.key, saved.events);
+            const Severity worst = tracked.status.last_worst.value_or(Severity::ok);
+            m_metrics->observe_check(worst);
+            const bool problem = worst == Severity::error || worst == Severity::indeterminate;
+            m_schedule.reschedule(saved.key, now,
+                                  problem ? m_config.daemon.recheck_interval
+                                          : m_config.daemon.check_interval);
+            publish(saved.key, tracked);
         }
         if (!alerts.empty()) {
             m_dispatcher->notify();
@@ -401,30 +460,33 @@ private:
     void tick(TimePoint now) {
         std::vector<CheckToSave> to_save;
         std::vector<AlertEvent> alerts;
-        std::vector<IdentityKey> changed;
-        for (auto& [key, tracked] : m_tracked) {
+        for (const auto& [key, tracked] : m_tracked) {
             auto transition = on_tick(tracked.status, now, m_config.policy);
             if (transition.events.empty() && transition.status == tracked.status) {
                 continue;
             }
-            tracked.status = transition.status;
-            log_events(key, transition.events);
             for (const auto& event : transition.events) {
-                alerts.push_back(make_alert_event(key, tracked.status, event, tracked.records));
+                alerts.push_back(make_alert_event(key, transition.status, event, tracked.records));
             }
-            to_save.push_back({key, tracked.status, std::move(transition.events), tracked.records,
-                               tracked.status.last_check_at.value_or(now)});
-            changed.push_back(key);
+            const TimePoint checked_at = transition.status.last_check_at.value_or(now);
+            to_save.push_back({key, std::move(transition.status), std::move(transition.events),
+                               tracked.records, checked_at});
         }
         if (to_save.empty()) {
             return;
         }
+        // Applied only once saved; a failed save is retried by the next tick.
         if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
             !saved) {
-            spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+            spdlog::error("event=state_save_failed identities={} error={}", to_save.size(),
+                          quoted(saved.error()));
+            return;
         }
-        for (const auto& key : changed) {
-            publish(key, m_tracked.at(key));
+        for (auto& saved : to_save) {
+            TrackedIdentity& tracked = m_tracked.at(saved.key);
+            tracked.status = std::move(saved.status);
+            log_events(saved.key, saved.events);
+            publish(saved.key, tracked);
         }
         if (!alerts.empty()) {
             m_dispatcher->notify();
@@ -437,8 +499,10 @@ private:
 
     // Exports the identity's metrics and its firing alert conditions.
     void publish(const IdentityKey& key, const TrackedIdentity& tracked) {
-        m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
-                                   tracked.status.last_check_at, tracked.records);
+        if (m_metrics) {
+            m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
+                                       tracked.status.last_check_at, tracked.records);
+        }
         auto firing = firing_conditions(key, tracked.status, tracked.records);
         std::lock_guard lock(m_firing_mutex);
         if (firing.empty()) {
@@ -521,6 +585,8 @@ private:
 
     DaemonOptions m_options;
     Config m_config;
+    int m_lock_fd = -1; // holds the flock on state_dir/dkimwatch.lock for the process's life
+    std::chrono::steady_clock::time_point m_next_watchdog;
     ServiceNotifier m_notifier;
     std::unique_ptr<DaemonMetrics> m_metrics;
     std::unique_ptr<StateStore> m_store;

@@ -5,6 +5,7 @@
 #include "metrics/metrics_http_server.hpp"
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -40,6 +41,7 @@ const prometheus::Histogram::BucketBoundaries k_dns_buckets{
 // The global families live in a prometheus-cpp registry (thread-safe counters, gauges and
 // histogram); the per-identity ones in the snapshot.
 struct DaemonMetrics::Impl {
+    std::atomic<bool> ready{true};
     prometheus::Registry registry;
     IdentitySnapshot identities;
 
@@ -160,11 +162,17 @@ struct DaemonMetrics::Impl {
     }
 };
 
-Result<std::unique_ptr<DaemonMetrics>> DaemonMetrics::start(const std::string& listen,
-                                                            const std::string& version) {
+Result<std::unique_ptr<DaemonMetrics>>
+DaemonMetrics::start(const std::string& listen, const std::string& version, bool ready) {
     auto impl = std::make_unique<Impl>(version);
+    impl->ready = ready;
     const Impl* rendered = impl.get();
-    auto server = MetricsHttpServer::start(listen, [rendered] { return rendered->render(); });
+    auto server = MetricsHttpServer::start(listen, [rendered] {
+        if (!rendered->ready) {
+            throw MetricsNotReady("dkimwatch is loading its identities");
+        }
+        return rendered->render();
+    });
     if (!server.ok()) {
         return Error{server.error()};
     }
@@ -175,6 +183,10 @@ Result<std::unique_ptr<DaemonMetrics>> DaemonMetrics::start(const std::string& l
 DaemonMetrics::DaemonMetrics(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 
 DaemonMetrics::~DaemonMetrics() = default;
+
+void DaemonMetrics::set_ready() {
+    m_impl->ready = true;
+}
 
 std::uint16_t DaemonMetrics::port() const {
     return m_impl->server->port();

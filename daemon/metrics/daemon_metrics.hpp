@@ -65,9 +65,13 @@ public:
     // of MetricsHttpServer::start(), e.g.
     //   "metrics.listen 127.0.0.1:9797: cannot listen (address in use?)"
     //   "metrics.listen 9797: expected IPv4-address:port, e.g. 127.0.0.1:9797"
-    // `version` becomes dkimwatch_build_info{version}.
-    static Result<std::unique_ptr<DaemonMetrics>> start(const std::string& listen,
-                                                        const std::string& version);
+    // `version` becomes dkimwatch_build_info{version}. With `ready` false, scrapes get 503
+    // until set_ready() (the daemon publishes every identity first, so that no scrape ever
+    // sees a partial inventory).
+    static Result<std::unique_ptr<DaemonMetrics>>
+    start(const std::string& listen, const std::string& version, bool ready = true);
+    // Starts answering scrapes with the exposition.
+    void set_ready();
     // Stops serving (within milliseconds).
     ~DaemonMetrics();
     DaemonMetrics(const DaemonMetrics&) = delete;

@@ -91,6 +91,9 @@ public:
         std::string body;
         try {
             body = m_render();
+        } catch (const MetricsNotReady& not_ready) {
+            mg_send_http_error(connection, 503, "%s", not_ready.what());
+            return true;
         } catch (const std::exception& error) {
             mg_send_http_error(connection, 500, "%s", error.what());
             return true;

@@ -11,9 +11,16 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace dkimwatch {
+
+// Thrown by a Render function while there is nothing truthful to serve yet (the daemon is
+// still loading its identities): the scrape gets 503 Service Unavailable.
+struct MetricsNotReady : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 class MetricsHttpServer {
 public:

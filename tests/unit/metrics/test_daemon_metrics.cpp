@@ -364,3 +364,20 @@ TEST(DaemonMetrics, ScrapesSeeConsistentSnapshotsDuringUpdates) {
     done.store(true);
     updater.join();
 }
+
+namespace {
+
+TEST(DaemonMetricsReadiness, AnswersServiceUnavailableUntilReady) {
+    auto started = DaemonMetrics::start("127.0.0.1:0", "1.2.3", /*ready=*/false);
+    ASSERT_TRUE(started.ok()) << started.error();
+    auto& metrics = *started.value();
+    const auto before = dkimwatch::test::http_get(metrics.port());
+    EXPECT_EQ(before.status, 503);
+    EXPECT_THAT(before.body, Not(HasSubstr("dkimwatch_identities")));
+    metrics.set_ready();
+    const auto after = dkimwatch::test::http_get(metrics.port());
+    EXPECT_EQ(after.status, 200);
+    EXPECT_THAT(after.body, HasSubstr("dkimwatch_identities{state=\"pending\"} 0"));
+}
+
+} // namespace
