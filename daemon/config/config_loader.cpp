@@ -1,5 +1,6 @@
 #include "config/config_loader.hpp"
 
+#include "config/identities_csv.hpp"
 #include "core/dns_name.hpp"
 #include "core/duration.hpp"
 #include "core/public_key.hpp"
@@ -52,7 +53,7 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 // Config and key files are small; anything bigger is a mistake, not something to read.
-constexpr std::size_t k_max_config_bytes = 16 * 1024 * 1024;
+constexpr std::size_t k_max_config_bytes = 256 * 1024 * 1024;
 constexpr std::size_t k_max_key_file_bytes = 1024 * 1024;
 constexpr std::size_t k_max_dns_name_bytes = 253;
 constexpr std::size_t k_easy_dkim_token_count = 3;
@@ -181,6 +182,9 @@ public:
             error_at(field, std::move(message));
         }
     }
+    // An error located in another file (the identities file).
+    void add_error(ConfigError error) { m_errors.push_back(std::move(error)); }
+    const std::string& display_name() const { return m_display_name; }
     void file_error(std::string message) {
         m_errors.push_back(ConfigError{m_display_name, 0, 0, std::move(message)});
     }
@@ -355,6 +359,9 @@ struct KeySeen {
 // The Config being filled, and what the checks across keys need.
 struct Document {
     Config config;
+    // Where each identity was first defined ("line 12" or "identities.csv:7"), across the
+    // identities list and the identities file, for duplicate errors.
+    std::map<std::tuple<std::string, std::string, std::string>, std::string> identity_origin;
     KeySeen check_interval;
     KeySeen recheck_interval;
     KeySeen revocation_window;
@@ -770,9 +777,60 @@ void read_identities_section(Reader& reader, const Field& section, Document& doc
                                             std::to_string(seen->second));
             continue;
         }
+        const auto [origin, new_identity] = document.identity_origin.emplace(
+            std::tuple(identity.account, identity.region, identity.domain),
+            "line " + std::to_string(line));
+        if (!new_identity) {
+            reader.error_at(read->mark, "duplicate identity (account " + identity.account +
+                                            ", region " + identity.region + ", domain " +
+                                            identity.domain + "); first defined at " +
+                                            origin->second);
+            continue;
+        }
         if (reader.error_count() == errors_before) {
             document.config.identities.push_back(read->identity);
         }
+    }
+}
+
+// identities_file: PATH, the compact one-line-per-identity list (config/identities_csv.hpp).
+void read_identities_file(Reader& reader, const Field& field, Document& document) {
+    auto text = reader.read_string(field, "the path of an identities file");
+    if (!text) {
+        return;
+    }
+    if (text->empty()) {
+        reader.error_at(field, "identities_file is empty: give the path of an identities file");
+        return;
+    }
+    const std::filesystem::path path = (reader.base_dir() / *text).lexically_normal();
+    auto content = read_file(path, k_max_config_bytes);
+    if (!content) {
+        reader.error_at(field, "identities_file " + quote(*text) + " (" + path.string() +
+                                   "): cannot read: " + content.error());
+        return;
+    }
+    auto parsed = parse_identities_csv(*content, path.string(), path.parent_path());
+    for (auto& error : parsed.errors) {
+        reader.add_error(std::move(error));
+    }
+    if (parsed.identities.empty() && parsed.errors.empty()) {
+        reader.error_at(field, "identities_file " + quote(*text) +
+                                   " lists no identities (the file is empty or only comments)");
+    }
+    for (auto& entry : parsed.identities) {
+        const Identity& identity = entry.identity;
+        const auto [origin, new_identity] = document.identity_origin.emplace(
+            std::tuple(identity.account, identity.region, identity.domain),
+            path.string() + ":" + std::to_string(entry.line));
+        if (!new_identity) {
+            reader.add_error({path.string(), entry.line, 1,
+                              "duplicate identity (account " + identity.account + ", region " +
+                                  identity.region + ", domain " + identity.domain +
+                                  "); first defined at " + origin->second});
+            continue;
+        }
+        document.config.identities.push_back(std::move(entry.identity));
     }
 }
 
@@ -1582,9 +1640,10 @@ struct Section {
     SectionReader read;
 };
 
-constexpr std::array<Section, 14> k_sections{{
+constexpr std::array<Section, 15> k_sections{{
     {"dns", read_dns_section},
     {"identities", read_identities_section},
+    {"identities_file", read_identities_file},
     {"check_interval", read_check_interval},
     {"recheck_interval", read_recheck_interval},
     {"confirmations", read_confirmations},
@@ -1614,17 +1673,18 @@ void read_document(Reader& reader, const YAML::Node& root, Document& document) {
         return;
     }
     bool has_identities = false;
-    reader.visit_mapping(root, "", k_section_keys, "",
-                         [&](std::string_view name, const Field& field) {
-                             for (const Section& section : k_sections) {
-                                 if (section.key == name) {
-                                     section.read(reader, field, document);
-                                 }
-                             }
-                             has_identities = has_identities || name == "identities";
-                         });
+    reader.visit_mapping(
+        root, "", k_section_keys, "", [&](std::string_view name, const Field& field) {
+            for (const Section& section : k_sections) {
+                if (section.key == name) {
+                    section.read(reader, field, document);
+                }
+            }
+            has_identities = has_identities || name == "identities" || name == "identities_file";
+        });
     if (!has_identities) {
-        reader.file_error("no identities configured (add an identities: list)");
+        reader.file_error(
+            "no identities configured (add an identities: list or an identities_file:)");
     }
     apply_dependent_defaults(document);
     check_across_keys(reader, document);

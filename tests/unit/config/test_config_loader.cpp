@@ -1052,7 +1052,8 @@ const std::vector<BadCase> k_bad_cases = {
     {"neither_method.yaml",
      {"neither_method.yaml:2:5: identity example.com has neither easy_dkim nor byodkim"}},
     {"no_identities.yaml",
-     {"no_identities.yaml: no identities configured (add an identities: list)"}},
+     {"no_identities.yaml: no identities configured (add an identities: list or an "
+      "identities_file:)"}},
     {"policy_ranges.yaml",
      {"policy_ranges.yaml:1:16: confirmations must be an integer from 1 to 100, got 0",
       "policy_ranges.yaml:2:18: pending_timeout must be more than 0s, got 0s",
@@ -1203,9 +1204,10 @@ std::string expand(std::string text) {
         {"{forms}", " (use an IP address with an optional port: 9.9.9.9, 127.0.0.1:5301, ::1 or "
                     "[::1]:5301; host names are not accepted)"},
         {"{units}", " (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)"},
-        {"{top_keys}", "dns, identities, check_interval, recheck_interval, confirmations, "
-                       "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
-                       "metrics, alerts, group_threshold, max_retry_age"},
+        {"{top_keys}",
+         "dns, identities, identities_file, check_interval, recheck_interval, confirmations, "
+         "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
+         "metrics, alerts, group_threshold, max_retry_age"},
     };
     for (const auto& [from, to] : placeholders) {
         for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {

@@ -1,0 +1,273 @@
+#include "config/identities_csv.hpp"
+
+#include "core/dns_name.hpp"
+#include "core/public_key.hpp"
+#include "core/region_table.hpp"
+#include "core/selector.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+namespace dkimwatch {
+namespace {
+
+constexpr std::size_t k_max_key_file_bytes = 1024 * 1024;
+
+struct CsvField {
+    std::string_view text; // trimmed
+    int column = 1;        // 1-based column of the field's first character
+};
+
+std::string_view trim(std::string_view text, int& column) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+        ++column;
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+std::vector<CsvField> split_fields(std::string_view line) {
+    std::vector<CsvField> fields;
+    int column = 1;
+    while (true) {
+        const auto comma = line.find(',');
+        const std::string_view raw = line.substr(0, comma);
+        int field_column = column;
+        const std::string_view text = trim(raw, field_column);
+        fields.push_back({text, field_column});
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        column += static_cast<int>(comma) + 1;
+        line.remove_prefix(comma + 1);
+    }
+    return fields;
+}
+
+std::vector<std::string_view> split_words(std::string_view text) {
+    std::vector<std::string_view> words;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) {
+            ++start;
+        }
+        std::size_t end = start;
+        while (end < text.size() && text[end] != ' ' && text[end] != '\t') {
+            ++end;
+        }
+        if (end > start) {
+            words.push_back(text.substr(start, end - start));
+        }
+        start = end;
+    }
+    return words;
+}
+
+Result<std::string> read_key_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Error{"cannot read: " + std::string(std::strerror(errno))};
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (content.str().size() > k_max_key_file_bytes) {
+        return Error{"the file is larger than 1024 KiB"};
+    }
+    return content.str();
+}
+
+class LineParser {
+public:
+    LineParser(const std::string& display_name, const std::filesystem::path& base_dir,
+               std::vector<ConfigError>& errors)
+        : m_display_name(display_name), m_base_dir(base_dir), m_errors(errors) {}
+
+    // Parses one non-comment line; nullopt (with errors recorded) when it is not valid.
+    std::optional<Identity> parse(std::string_view line, int line_number) {
+        m_line = line_number;
+        const std::size_t errors_before = m_errors.size();
+        const auto fields = split_fields(line);
+        if (fields.size() < 5) {
+            error(1, "expected domain,account,region,easy_dkim|byodkim,... (at least 5 fields), "
+                     "got " +
+                         std::to_string(fields.size()));
+            return std::nullopt;
+        }
+        Identity identity;
+        if (auto reason = invalid_domain_reason(fields[0].text)) {
+            error(fields[0].column, "domain \"" + std::string(fields[0].text) + "\" " + *reason);
+        } else {
+            identity.domain = canonical_name(fields[0].text);
+        }
+        if (fields[1].text.empty()) {
+            error(fields[1].column, "account is empty: give the AWS account (any label)");
+        }
+        identity.account = std::string(fields[1].text);
+        if (!looks_like_region(fields[2].text)) {
+            error(fields[2].column, "region \"" + std::string(fields[2].text) +
+                                        "\" is not an AWS region name such as us-east-1");
+        }
+        identity.region = std::string(fields[2].text);
+
+        const std::string_view method = fields[3].text;
+        if (method == "easy_dkim") {
+            parse_easy_dkim(fields, identity);
+        } else if (method == "byodkim") {
+            parse_byodkim(fields, identity);
+        } else {
+            error(fields[3].column,
+                  "method \"" + std::string(method) + "\" is neither easy_dkim nor byodkim");
+        }
+        if (m_errors.size() != errors_before) {
+            return std::nullopt;
+        }
+        return identity;
+    }
+
+private:
+    void error(int column, std::string message) {
+        m_errors.push_back({m_display_name, m_line, column, std::move(message)});
+    }
+
+    void parse_easy_dkim(const std::vector<CsvField>& fields, Identity& identity) {
+        if (fields.size() > 6) {
+            error(fields[6].column, "easy_dkim lines have 5 or 6 fields (tokens, then optionally "
+                                    "the signing hosted zone), got " +
+                                        std::to_string(fields.size()));
+            return;
+        }
+        EasyDkim easy;
+        easy.signing_hosted_zone = default_signing_hosted_zone(identity.region);
+        if (fields.size() == 6) {
+            if (auto reason = invalid_domain_reason(fields[5].text)) {
+                error(fields[5].column,
+                      "signing hosted zone \"" + std::string(fields[5].text) + "\" " + *reason);
+            } else {
+                easy.signing_hosted_zone = canonical_name(fields[5].text);
+                easy.hosted_zone_from_config = true;
+            }
+        }
+        const auto tokens = split_words(fields[4].text);
+        if (tokens.size() != easy.tokens.size()) {
+            error(fields[4].column, "easy_dkim needs exactly 3 tokens separated by spaces, got " +
+                                        std::to_string(tokens.size()));
+            return;
+        }
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            if (auto reason = invalid_label_reason(tokens[i])) {
+                error(fields[4].column,
+                      "token \"" + std::string(tokens[i]) + "\" is not a DNS label: " + *reason);
+                return;
+            }
+            easy.tokens[i] = canonical_name(tokens[i]);
+        }
+        if (easy.tokens[0] == easy.tokens[1] || easy.tokens[0] == easy.tokens[2] ||
+            easy.tokens[1] == easy.tokens[2]) {
+            error(fields[4].column, "the 3 tokens must be distinct");
+            return;
+        }
+        identity.method = std::move(easy);
+    }
+
+    void parse_byodkim(const std::vector<CsvField>& fields, Identity& identity) {
+        if (fields.size() != 6) {
+            error(fields.back().column, "byodkim lines have 6 fields (selector, then the key), "
+                                        "got " +
+                                            std::to_string(fields.size()));
+            return;
+        }
+        Byodkim byo;
+        if (auto reason = invalid_selector_reason(fields[4].text)) {
+            error(fields[4].column, "selector \"" + std::string(fields[4].text) + "\" " + *reason);
+            return;
+        }
+        byo.selector = canonical_name(fields[4].text);
+
+        std::string_view key = fields[5].text;
+        bool want_private = false;
+        std::string content;
+        if (key.starts_with("public_key_file:") || key.starts_with("private_key_file:")) {
+            want_private = key.starts_with("private_key_file:");
+            const std::string_view path_text = key.substr(key.find(':') + 1);
+            const std::filesystem::path path =
+                (m_base_dir / std::string(path_text)).lexically_normal();
+            auto read = read_key_file(path);
+            if (!read) {
+                error(fields[5].column, "key file " + path.string() + ": " + read.error());
+                return;
+            }
+            content = std::move(read).value();
+            byo.key_source = std::string(want_private ? "private_key_file " : "public_key_file ") +
+                             path.string();
+        } else {
+            content = std::string(key);
+            byo.key_source = "public_key";
+        }
+        auto loaded = load_byodkim_key(content);
+        if (!loaded) {
+            error(fields[5].column, "key: " + loaded.error());
+            return;
+        }
+        if (loaded->from_private_key != want_private) {
+            error(fields[5].column,
+                  std::string("key: ") + (want_private ? "a public key given as private_key_file"
+                                                       : "a private key given where a public key "
+                                                         "belongs; use private_key_file:PATH"));
+            return;
+        }
+        byo.public_key_der = loaded->key.canonical_der;
+        byo.key_bits = loaded->key.bits;
+        identity.method = std::move(byo);
+    }
+
+    const std::string& m_display_name;
+    const std::filesystem::path& m_base_dir;
+    std::vector<ConfigError>& m_errors;
+    int m_line = 0;
+};
+
+} // namespace
+
+CsvIdentities parse_identities_csv(std::string_view text, const std::string& display_name,
+                                   const std::filesystem::path& base_dir) {
+    CsvIdentities out;
+    LineParser parser(display_name, base_dir, out.errors);
+    std::map<std::tuple<std::string, std::string, std::string>, int> first_line;
+    int line_number = 0;
+    while (!text.empty()) {
+        ++line_number;
+        const auto newline = text.find('\n');
+        std::string_view line = text.substr(0, newline);
+        text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+        int unused = 1;
+        const std::string_view content = trim(line, unused);
+        if (content.empty() || content.front() == '#') {
+            continue;
+        }
+        auto identity = parser.parse(line, line_number);
+        if (!identity) {
+            continue;
+        }
+        const auto [seen, inserted] = first_line.emplace(
+            std::tuple(identity->account, identity->region, identity->domain), line_number);
+        if (!inserted) {
+            out.errors.push_back({display_name, line_number, 1,
+                                  "duplicate identity (account " + identity->account + ", region " +
+                                      identity->region + ", domain " + identity->domain +
+                                      "); first defined at line " + std::to_string(seen->second)});
+            continue;
+        }
+        out.identities.push_back({std::move(*identity), line_number});
+    }
+    return out;
+}
+
+} // namespace dkimwatch
