@@ -10,7 +10,9 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev
   libsystemd-dev libcivetweb-dev zlib1g-dev
   # tests and demo: real DNS servers on loopback, canned answers, tooling
-  nsd unbound ldnsutils openssl python3 curl prometheus systemd
+  nsd unbound ldnsutils openssl python3 curl prometheus prometheus-alertmanager systemd
+  # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload
+  lintian man-db groff-base procps
 )
 
 missing=()
