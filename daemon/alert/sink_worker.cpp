@@ -4,6 +4,7 @@
 #include "alert/alertmanager_payload.hpp"
 #include "alert/http_client.hpp"
 #include "alert/retry_policy.hpp"
+#include "core/log_value.hpp"
 #include "metrics/daemon_metrics.hpp"
 #include "store/state_store.hpp"
 
@@ -24,18 +25,6 @@ constexpr Milliseconds k_max_wait = std::chrono::minutes{10};
 
 TimePoint wall_now() {
     return std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
-}
-
-// Log fields are key=value; free text is quoted.
-std::string quoted(const std::string& text) {
-    std::string out = "\"";
-    for (const char ch : text) {
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-        }
-        out += ch;
-    }
-    return out + "\"";
 }
 
 // The failure of one attempt, for logs and last_error: no URL beyond its display.
@@ -128,7 +117,7 @@ private:
         auto opened = StateStore::open(m_context.state_db, StateStore::Mode::read_write);
         if (!opened) {
             spdlog::error("event=alert_store_failed sink={} error={}", m_sink.name,
-                          quoted(opened.error()));
+                          quote_log_value(opened.error()));
             m_store_retry_at = now + k_store_retry_delay;
             return false;
         }
@@ -138,7 +127,8 @@ private:
 
     // Logs, closes the connection and asks to come back after k_store_retry_delay.
     SteadyClock::time_point store_failed(const std::string& error) {
-        spdlog::error("event=alert_store_failed sink={} error={}", m_sink.name, quoted(error));
+        spdlog::error("event=alert_store_failed sink={} error={}", m_sink.name,
+                      quote_log_value(error));
         m_store.reset();
         m_store_retry_at = SteadyClock::now() + k_store_retry_delay;
         return m_store_retry_at;
@@ -196,7 +186,7 @@ private:
             }
             spdlog::warn("event=alert_retry sink={} to={} id={} attempt={} error={} "
                          "retry_in_ms={}",
-                         m_sink.name, request->display, row.id, attempts, quoted(failure),
+                         m_sink.name, request->display, row.id, attempts, quote_log_value(failure),
                          delay.count());
             return;
         }
@@ -204,7 +194,7 @@ private:
             m_context.metrics.count_alert_failure(m_sink.name);
             const std::string excerpt = log_excerpt(response.body);
             spdlog::error("event=alert_rejected sink={} to={} id={} status={} body={}", m_sink.name,
-                          request->display, row.id, response.status, quoted(excerpt));
+                          request->display, row.id, response.status, quote_log_value(excerpt));
             drop(row, done,
                  "rejected: " + describe_failure(*request, response) +
                      (excerpt.empty() ? std::string() : ": " + excerpt));
@@ -221,7 +211,7 @@ private:
         }
         m_context.metrics.count_alert_dropped(m_sink.name);
         spdlog::error("event=alert_dropped sink={} to={} id={} identity={} reason={}", m_sink.name,
-                      m_sink.display, row.id, identity_label(row.key), quoted(reason));
+                      m_sink.display, row.id, identity_label(row.key), quote_log_value(reason));
     }
 
     // Alertmanager: the firing alerts again, so that none resolves by timeout while it lasts.
@@ -247,7 +237,8 @@ private:
         }
         m_context.metrics.count_alert_failure(m_sink.name);
         spdlog::warn("event=alert_resend_failed sink={} to={} alerts={} error={}", m_sink.name,
-                     request.display, firing.size(), quoted(describe_failure(request, response)));
+                     request.display, firing.size(),
+                     quote_log_value(describe_failure(request, response)));
     }
 
     const AlertSinkConfig& m_sink;

@@ -4,10 +4,12 @@
 #include "alert/alert_message.hpp"
 #include "alert/event_builder.hpp"
 #include "alert/outbox_plan.hpp"
+#include "app/check_report.hpp"
 #include "app/resolver_setup.hpp"
 #include "app/service_notifier.hpp"
 #include "config/config_loader.hpp"
 #include "core/check_schedule.hpp"
+#include "core/log_value.hpp"
 #include "core/state_machine.hpp"
 #include "core/sweep.hpp"
 #include "dns/async_resolver.hpp"
@@ -41,24 +43,7 @@ TimePoint wall_now() {
 }
 
 std::string utc(TimePoint time) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm parts{};
-    gmtime_r(&seconds, &parts);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
-    return buffer;
-}
-
-// Log fields are key=value; values with spaces are quoted.
-std::string quoted(const std::string& text) {
-    std::string out = "\"";
-    for (const char ch : text) {
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-        }
-        out += ch;
-    }
-    return out + "\"";
+    return format_utc_timestamp(std::chrono::system_clock::time_point(time));
 }
 
 sigset_t control_signals() {
@@ -122,7 +107,7 @@ public:
         m_dispatcher->start();
         spdlog::info("event=started identities={} state_db={} metrics=127.0.0.1:{} "
                      "check_interval={} recheck_interval={}",
-                     m_tracked.size(), quoted(m_store->path().string()), m_metrics->port(),
+                     m_tracked.size(), quote_log_value(m_store->path().string()), m_metrics->port(),
                      format_duration(m_config.daemon.check_interval),
                      format_duration(m_config.daemon.recheck_interval));
         m_notifier.ready(summary());
@@ -236,7 +221,8 @@ private:
         auto settings = resolver_settings_for(dns);
         if (!settings) {
             std::cerr << "dkimwatch: " << settings.error() << "\n";
-            spdlog::error("event=resolver_setup_failed error={}", quoted(settings.error()));
+            spdlog::error("event=resolver_setup_failed error={}",
+                          quote_log_value(settings.error()));
             return false;
         }
         m_resolver = std::make_unique<AsyncResolver>(std::move(settings).value());
@@ -256,7 +242,7 @@ private:
         auto stored = m_store->load_statuses();
         if (!stored) {
             std::cerr << "dkimwatch: " << stored.error() << "\n";
-            spdlog::error("event=state_load_failed error={}", quoted(stored.error()));
+            spdlog::error("event=state_load_failed error={}", quote_log_value(stored.error()));
             return false;
         }
         std::map<IdentityKey, TrackedIdentity> next;
@@ -295,11 +281,11 @@ private:
         }
         if (auto saved = m_store->save(to_save, outbox_rows(config.alerts, alerts, now)); !saved) {
             std::cerr << "dkimwatch: " << saved.error() << "\n";
-            spdlog::error("event=state_save_failed error={}", quoted(saved.error()));
+            spdlog::error("event=state_save_failed error={}", quote_log_value(saved.error()));
             return false;
         }
         if (auto active = m_store->set_active_identities(keys); !active) {
-            spdlog::error("event=state_save_failed error={}", quoted(active.error()));
+            spdlog::error("event=state_save_failed error={}", quote_log_value(active.error()));
             return false;
         }
         for (const auto& saved : to_save) {
@@ -354,7 +340,7 @@ private:
         auto loaded = load_config_file(m_options.config_path);
         if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
             for (const auto& error : *errors) {
-                spdlog::error("event=reload_failed error={}", quoted(error.to_string()));
+                spdlog::error("event=reload_failed error={}", quote_log_value(error.to_string()));
             }
             m_metrics->set_config_reload(false, now);
             m_notifier.ready(summary());
@@ -363,11 +349,11 @@ private:
         Config config = std::move(std::get<Config>(loaded));
         if (config.daemon.metrics_listen != m_config.daemon.metrics_listen) {
             spdlog::warn("event=reload_partial note={}",
-                         quoted("metrics.listen changes take effect after a restart"));
+                         quote_log_value("metrics.listen changes take effect after a restart"));
         }
         if (config.daemon.state_dir != m_config.daemon.state_dir) {
             spdlog::warn("event=reload_partial note={}",
-                         quoted("state_dir changes take effect after a restart"));
+                         quote_log_value("state_dir changes take effect after a restart"));
         }
         config.daemon.metrics_listen = m_config.daemon.metrics_listen;
         config.daemon.state_dir = m_config.daemon.state_dir;
@@ -424,9 +410,10 @@ private:
         }
         if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
             !saved) {
-            spdlog::error("event=state_save_failed identities={} error={} note={}", due.size(),
-                          quoted(saved.error()),
-                          quoted("the results of this batch are discarded and checked again"));
+            spdlog::error(
+                "event=state_save_failed identities={} error={} note={}", due.size(),
+                quote_log_value(saved.error()),
+                quote_log_value("the results of this batch are discarded and checked again"));
             for (const auto& key : due) {
                 m_schedule.reschedule(key, now, m_config.daemon.recheck_interval);
             }
@@ -479,7 +466,7 @@ private:
         if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
             !saved) {
             spdlog::error("event=state_save_failed identities={} error={}", to_save.size(),
-                          quoted(saved.error()));
+                          quote_log_value(saved.error()));
             return;
         }
         for (auto& saved : to_save) {
@@ -562,7 +549,7 @@ private:
                         state_event_kind_name(event.kind), key.account, key.region, key.domain,
                         identity_state_name(event.from), identity_state_name(event.to),
                         event.deadline ? " deadline=" + utc(*event.deadline) : std::string(),
-                        quoted(event.reason));
+                        quote_log_value(event.reason));
         }
     }
 
