@@ -12,6 +12,10 @@ std::string version_text() {
     text += "built with:\n";
     text += "  ldns " DKIMWATCH_LDNS_VERSION "\n";
     text += "  yaml-cpp " DKIMWATCH_YAML_CPP_VERSION "\n";
+    text += "  libcurl " DKIMWATCH_CURL_VERSION "\n";
+    text += "  SQLite " DKIMWATCH_SQLITE_VERSION "\n";
+    text += "  prometheus-cpp " DKIMWATCH_PROMETHEUS_CPP_VERSION "\n";
+    text += "  libsystemd " DKIMWATCH_LIBSYSTEMD_VERSION "\n";
     text += "  spdlog " + std::to_string(SPDLOG_VER_MAJOR) + "." +
             std::to_string(SPDLOG_VER_MINOR) + "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
     text += "  nlohmann-json " + std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
