@@ -2,13 +2,14 @@
 
 #include "core/evaluator.hpp"
 
-#include <memory>
+#include <cstdint>
 
 namespace dkimwatch {
 namespace {
 
 // One record under evaluation: its expectation, the lookups done so far, and where its verdict
-// goes.
+// goes. Tasks live in a slot vector and are reused, so that a lookup's callback carries only a
+// slot number (it then fits std::function's inline storage: no allocation per lookup).
 struct RecordTask {
     RecordExpectation expectation;
     std::vector<LookupResult> lookups;
@@ -52,13 +53,16 @@ private:
                 m_reports[m_next_identity].records.resize(m_current_expectations.size());
             }
             if (m_next_record < m_current_expectations.size()) {
-                auto task = std::make_shared<RecordTask>();
-                task->expectation = std::move(m_current_expectations[m_next_record]);
-                task->report_index = m_next_identity;
-                task->record_index = m_next_record;
+                const std::uint32_t slot = take_slot();
+                RecordTask& task = m_tasks[slot];
+                task.expectation = std::move(m_current_expectations[m_next_record]);
+                task.lookups.clear();
+                task.pending = 0;
+                task.report_index = m_next_identity;
+                task.record_index = m_next_record;
                 ++m_active;
                 ++m_next_record;
-                advance(task);
+                advance(slot);
             }
             if (m_next_record >= m_current_expectations.size()) {
                 m_next_record = 0;
@@ -68,25 +72,39 @@ private:
         m_filling = false;
     }
 
-    void advance(const std::shared_ptr<RecordTask>& task) {
-        auto step = evaluate_record(task->expectation, task->lookups);
+    std::uint32_t take_slot() {
+        if (!m_free_slots.empty()) {
+            const std::uint32_t slot = m_free_slots.back();
+            m_free_slots.pop_back();
+            return slot;
+        }
+        m_tasks.emplace_back();
+        return static_cast<std::uint32_t>(m_tasks.size() - 1);
+    }
+
+    // Evaluates the task in `slot` again; either submits the lookups it needs or finishes it.
+    // m_tasks may grow inside (fill() from finish()), so no reference is held across calls.
+    void advance(std::uint32_t slot) {
+        auto step = evaluate_record(m_tasks[slot].expectation, m_tasks[slot].lookups);
         if (auto* verdict = std::get_if<RecordVerdict>(&step)) {
-            finish(*task, std::move(*verdict));
+            finish(slot, std::move(*verdict));
             return;
         }
         auto& need = std::get<NeedLookups>(step);
-        task->pending = need.requests.size();
+        m_tasks[slot].pending = need.requests.size();
         for (auto& request : need.requests) {
-            m_service.submit(std::move(request), [this, task](LookupResult result) {
-                task->lookups.push_back(std::move(result));
-                if (--task->pending == 0) {
-                    advance(task);
+            m_service.submit(std::move(request), [this, slot](LookupResult result) {
+                RecordTask& task = m_tasks[slot];
+                task.lookups.push_back(std::move(result));
+                if (--task.pending == 0) {
+                    advance(slot);
                 }
             });
         }
     }
 
-    void finish(const RecordTask& task, RecordVerdict verdict) {
+    void finish(std::uint32_t slot, RecordVerdict verdict) {
+        const RecordTask& task = m_tasks[slot];
         IdentityReport& report = m_reports[task.report_index];
         if (severity_rank(verdict.severity) > severity_rank(report.worst)) {
             report.worst = verdict.severity;
@@ -94,6 +112,7 @@ private:
         report.records[task.record_index] = std::move(verdict);
         ++m_done[task.report_index];
         --m_active;
+        m_free_slots.push_back(slot);
         fill();
     }
 
@@ -103,6 +122,8 @@ private:
     std::vector<IdentityReport> m_reports;
     std::vector<std::size_t> m_done; // records with a verdict, per report
     std::vector<RecordExpectation> m_current_expectations;
+    std::vector<RecordTask> m_tasks; // slots; at most m_max_active in use at once
+    std::vector<std::uint32_t> m_free_slots;
     std::size_t m_next_identity = 0;
     std::size_t m_next_record = 0;
     std::size_t m_active = 0;

@@ -1,6 +1,5 @@
 #include "dns/async_resolver.hpp"
 
-#include "core/dns_name.hpp"
 #include "dns/packet_to_lookup.hpp"
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <netinet/in.h>
 #include <random>
 #include <stdexcept>
+#include <string_view>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -78,6 +78,33 @@ RcodeKey rcode_key(int rcode) {
 
 char lower(std::uint8_t c) {
     return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
+
+// `out` = canonical_name(name), reusing out's capacity.
+void assign_canonical(std::string& out, std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+        name.remove_suffix(1);
+    }
+    out.assign(name);
+    for (char& c : out) {
+        c = lower(static_cast<std::uint8_t>(c));
+    }
+}
+
+// True when canonical_name(name) == canonical, without building it.
+bool is_canonical_of(std::string_view canonical, std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+        name.remove_suffix(1);
+    }
+    if (name.size() != canonical.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (lower(static_cast<std::uint8_t>(name[i])) != canonical[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string format_duration(std::chrono::milliseconds d) {
@@ -206,7 +233,7 @@ struct AsyncResolver::Impl {
     std::uint16_t random_id();
 
     std::uint32_t start_lookup(Pending pending);
-    bool start_hop(std::uint32_t index, const std::string& name);
+    bool start_hop(std::uint32_t index);
     void send_pending();
     void prepare_attempt(std::uint32_t index, Clock::time_point now);
     void unprepare_attempt(std::uint32_t index);
@@ -447,17 +474,19 @@ std::uint32_t AsyncResolver::Impl::start_lookup(Pending pending) {
     lookup.has_answer = false;
     lookup.transport = Transport::none;
     lookup.generation = 0;
-    if (!start_hop(index, canonical_name(lookup.request.name))) {
+    assign_canonical(lookup.qname, lookup.request.name);
+    if (!start_hop(index)) {
         return k_none;
     }
     return index;
 }
 
-// Prepares the query for `name`; false (and the lookup finished) when it cannot be encoded.
-bool AsyncResolver::Impl::start_hop(std::uint32_t index, const std::string& name) {
+// Prepares the query for `lookup.qname`; false (and the lookup finished) when it cannot be
+// encoded. The query buffer of the slot is reused.
+bool AsyncResolver::Impl::start_hop(std::uint32_t index) {
     Lookup& lookup = m_lookups[index];
-    lookup.qname = name;
-    lookup.query = build_query(name, lookup.request.type, 0, m_settings.edns_buffer_size);
+    const std::string& name = lookup.qname;
+    build_query(name, lookup.request.type, 0, m_settings.edns_buffer_size, lookup.query);
     lookup.server_state.assign(m_servers.size(), k_not_asked);
     lookup.failures.clear();
     lookup.hop_attempts = 0;
@@ -973,10 +1002,11 @@ void AsyncResolver::Impl::on_noerror(std::uint32_t index, ParsedAnswer& parsed) 
         return;
     }
     // Every name of the chain must be new: the first name asked, then each target.
-    const std::string first = canonical_name(lookup.request.name);
+    const std::string_view first = lookup.request.name;
     for (std::string& name : parsed.cname_chain) {
-        const bool seen = name == first || std::find(lookup.chain.begin(), lookup.chain.end(),
-                                                     name) != lookup.chain.end();
+        const bool seen =
+            is_canonical_of(name, first) ||
+            std::find(lookup.chain.begin(), lookup.chain.end(), name) != lookup.chain.end();
         lookup.chain.push_back(std::move(name));
         if (seen) {
             finish(index, LookupOutcome::malformed, "CNAME loop");
@@ -998,8 +1028,8 @@ void AsyncResolver::Impl::on_noerror(std::uint32_t index, ParsedAnswer& parsed) 
         return;
     }
     ++lookup.hops;
-    const std::string next = lookup.chain.back();
-    if (start_hop(index, next)) {
+    lookup.qname = lookup.chain.back();
+    if (start_hop(index)) {
         m_retry_queue.push_back(index);
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The real LookupService: an event loop over non-blocking UDP sockets (TCP on truncation) that
-// keeps many queries in flight, with ldns used only for the wire format.
+// keeps many queries in flight. Queries are built and answers read in wire format directly
+// (dns/packet_to_lookup.hpp, dns/wire_name.hpp).
 
 #include "core/lookup_service.hpp"
 #include "core/server_address.hpp"

@@ -1,9 +1,9 @@
 #include "dns/packet_to_lookup.hpp"
 
+#include "dns/wire_name.hpp"
+
 #include <algorithm>
-#include <cstdlib>
-#include <ldns/ldns.h>
-#include <memory>
+#include <array>
 
 namespace dkimwatch {
 
@@ -13,79 +13,167 @@ namespace {
 // bounds the quadratic owner search below.
 constexpr std::size_t k_max_chain_in_message = 64;
 constexpr std::size_t k_header_size = 12;
+constexpr std::size_t k_npos = static_cast<std::size_t>(-1);
+constexpr std::uint16_t k_class_in = 1;
+constexpr std::uint16_t k_type_cname = 5;
+constexpr std::uint16_t k_type_txt = 16;
+constexpr std::uint8_t k_type_opt = 41;
 
-struct PktDeleter {
-    void operator()(ldns_pkt* pkt) const { ldns_pkt_free(pkt); }
+enum class Section : std::uint8_t { question, answer, authority, additional };
+
+// Why a message does not parse. The texts are ldns's (ldns_get_errorstr_by_id) for the status
+// that ldns_wire2pkt returns in the same case, so that error details read as they always did.
+const char* overflow_text(Section section) {
+    switch (section) {
+    case Section::question:
+        return "question section incomplete";
+    case Section::answer:
+        return "answer section incomplete";
+    case Section::authority:
+        return "authority section incomplete";
+    case Section::additional:
+        return "additional section incomplete";
+    }
+    return "Packet size overflow";
+}
+
+const char* name_error_text(WireNameError error, Section section) {
+    switch (error) {
+    case WireNameError::none:
+    case WireNameError::overflow:
+        return overflow_text(section);
+    case WireNameError::bad_pointer:
+        return "Invalid compression pointer";
+    case WireNameError::label_overflow:
+        return "Label length overflow";
+    case WireNameError::name_overflow:
+        return "Domainname length overflow";
+    }
+    return overflow_text(section);
+}
+
+std::uint16_t read_u16(std::span<const std::uint8_t> wire, std::size_t pos) {
+    return static_cast<std::uint16_t>((wire[pos] << 8) | wire[pos + 1]);
+}
+
+// Where one record of the answer section lies in the message. Offsets fit 32 bits because a
+// DNS message is at most 65535 bytes (and the walk stops at the span's end anyway).
+struct RecordRef {
+    std::uint32_t owner = 0; // offset of the owner name
+    std::uint32_t rdata = 0; // offset of the rdata
+    std::uint16_t rdlength = 0;
+    std::uint16_t type = 0;
+    std::uint16_t rclass = 0;
 };
-struct RdfDeleter {
-    void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
+
+// The answer records, kept on the stack for the usual few and on the heap beyond that.
+class RecordRefs {
+public:
+    void push_back(const RecordRef& ref) {
+        if (m_size < m_inline.size()) {
+            m_inline[m_size] = ref;
+        } else {
+            if (m_heap.empty()) {
+                m_heap.assign(m_inline.begin(), m_inline.end());
+            }
+            m_heap.push_back(ref);
+        }
+        ++m_size;
+    }
+    std::size_t size() const { return m_size; }
+    const RecordRef& operator[](std::size_t i) const {
+        return m_size <= m_inline.size() ? m_inline[i] : m_heap[i];
+    }
+
+private:
+    std::array<RecordRef, 16> m_inline{};
+    std::vector<RecordRef> m_heap;
+    std::size_t m_size = 0;
 };
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
 
-// The canonical text of a wire-format name: ldns's presentation form (its escapes kept),
-// ASCII lowercased, one trailing dot removed. The root stays ".".
-std::string canonical_text(const ldns_rdf* dname) {
-    char* text = ldns_rdf2str(dname);
-    if (text == nullptr) {
-        return {};
+// Steps over one record (or question) at `pos`, checking everything a later read relies on:
+// the owner name, the fixed fields, the rdata length, and for CNAME and TXT the rdata itself.
+// Returns the reason when the record does not parse.
+const char* walk_record(std::span<const std::uint8_t> wire, std::size_t& pos, Section section,
+                        RecordRef& ref) {
+    std::size_t end = 0;
+    if (const WireNameError error = skip_wire_name(wire, pos, end); error != WireNameError::none) {
+        return name_error_text(error, section);
     }
-    std::string out(text);
-    std::free(text);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
+    ref.owner = static_cast<std::uint32_t>(pos);
+    pos = end;
+    if (pos + 4 > wire.size()) {
+        return overflow_text(section);
+    }
+    ref.type = read_u16(wire, pos);
+    ref.rclass = read_u16(wire, pos + 2);
+    pos += 4;
+    if (section == Section::question) {
+        return nullptr;
+    }
+    if (pos + 6 > wire.size()) { // TTL and rdata length
+        return overflow_text(section);
+    }
+    ref.rdlength = read_u16(wire, pos + 4);
+    pos += 6;
+    if (pos + ref.rdlength > wire.size()) {
+        return overflow_text(section);
+    }
+    ref.rdata = static_cast<std::uint32_t>(pos);
+    const std::size_t rdata_end = pos + ref.rdlength;
+    if (ref.type == k_type_cname && ref.rdlength > 0) {
+        std::size_t name_end = 0;
+        if (const WireNameError error = skip_wire_name(wire, pos, name_end);
+            error != WireNameError::none) {
+            return name_error_text(error, section);
+        }
+        if (name_end != rdata_end) {
+            return "invalid rdata in wire format";
+        }
+    } else if (ref.type == k_type_txt) {
+        for (std::size_t at = pos; at < rdata_end; at += 1 + wire[at]) {
+            if (at + 1 + wire[at] > rdata_end) {
+                return overflow_text(section);
+            }
         }
     }
-    if (out.size() > 1 && out.back() == '.') {
-        out.pop_back();
-    }
-    return out;
-}
-
-bool is_name(const ldns_rdf* rdf) {
-    return rdf != nullptr && ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME;
-}
-
-bool same_dname(const ldns_rdf* a, const ldns_rdf* b) {
-    return ldns_dname_compare(a, b) == 0;
-}
-
-// The CNAME target owned by `owner` in `answers`, or nullptr.
-const ldns_rdf* cname_target_of(const ldns_rr_list* answers, const ldns_rdf* owner) {
-    const std::size_t count = ldns_rr_list_rr_count(answers);
-    for (std::size_t i = 0; i < count; ++i) {
-        const ldns_rr* rr = ldns_rr_list_rr(answers, i);
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
-            ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || ldns_rr_rd_count(rr) < 1) {
-            continue;
-        }
-        const ldns_rdf* target = ldns_rr_rdf(rr, 0);
-        if (is_name(ldns_rr_owner(rr)) && is_name(target) && same_dname(ldns_rr_owner(rr), owner)) {
-            return target;
-        }
-    }
+    pos = rdata_end;
     return nullptr;
 }
 
-// The character-strings of one TXT record, raw. False when an rdata field is not a
-// well-formed character-string.
-bool txt_strings(const ldns_rr* rr, std::vector<std::string>& out) {
-    const std::size_t fields = ldns_rr_rd_count(rr);
-    out.reserve(fields);
-    for (std::size_t i = 0; i < fields; ++i) {
-        const ldns_rdf* rdf = ldns_rr_rdf(rr, i);
-        if (rdf == nullptr || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_STR) {
-            return false;
+// The rdata offset of the first IN CNAME owned by the name at `owner`, or k_npos.
+std::size_t cname_target_of(std::span<const std::uint8_t> wire, const RecordRefs& answers,
+                            std::size_t owner) {
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        const RecordRef& rr = answers[i];
+        if (rr.type == k_type_cname && rr.rclass == k_class_in && rr.rdlength > 0 &&
+            wire_names_equal(wire, rr.owner, owner)) {
+            return rr.rdata;
         }
-        const std::size_t size = ldns_rdf_size(rdf);
-        const std::uint8_t* data = ldns_rdf_data(rdf);
-        if (size < 1 || data[0] != size - 1) {
-            return false;
-        }
-        out.emplace_back(reinterpret_cast<const char*>(data + 1), size - 1);
     }
-    return true;
+    return k_npos;
+}
+
+std::string name_text(std::span<const std::uint8_t> wire, std::size_t offset) {
+    std::string text;
+    text.reserve(48);
+    wire_name_text(wire, offset, text);
+    return text;
+}
+
+// The character-strings of one TXT rdata (already checked by walk_record), raw.
+std::vector<std::string> txt_strings(std::span<const std::uint8_t> wire, const RecordRef& rr) {
+    const std::size_t end = std::size_t{rr.rdata} + rr.rdlength;
+    std::size_t count = 0;
+    for (std::size_t at = rr.rdata; at < end; at += 1 + wire[at]) {
+        ++count;
+    }
+    std::vector<std::string> out;
+    out.reserve(count);
+    for (std::size_t at = rr.rdata; at < end; at += 1 + wire[at]) {
+        out.emplace_back(reinterpret_cast<const char*>(wire.data() + at + 1), wire[at]);
+    }
+    return out;
 }
 
 ParsedAnswer failed(ParsedAnswer answer, std::string reason) {
@@ -106,11 +194,10 @@ ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id
         return failed(std::move(answer), "message shorter than a DNS header (" +
                                              std::to_string(wire.size()) + " bytes)");
     }
-    // The header is read by hand first so that rcode and TC are known even when the rest
-    // does not parse.
+    // The header first, so that rcode and TC are known even when the rest does not parse.
     answer.truncated = (wire[2] & 0x02) != 0;
     answer.rcode = wire[3] & 0x0f;
-    const std::uint16_t wire_id = static_cast<std::uint16_t>((wire[0] << 8) | wire[1]);
+    const std::uint16_t wire_id = read_u16(wire, 0);
     if (wire_id != id) {
         return failed(std::move(answer), "id " + std::to_string(wire_id) + " is not the id " +
                                              std::to_string(id) + " that was sent");
@@ -119,49 +206,55 @@ ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id
         return failed(std::move(answer), "QR bit not set (not a response)");
     }
 
-    ldns_pkt* raw = nullptr;
-    const ldns_status status = ldns_wire2pkt(&raw, wire.data(), wire.size());
-    PktPtr pkt(raw);
-    if (status != LDNS_STATUS_OK || pkt == nullptr) {
-        return failed(std::move(answer),
-                      std::string("unparseable message: ") + ldns_get_errorstr_by_id(status));
+    // One pass over every section. Authority and additional records are only stepped over,
+    // but a message whose counts or records run past its end is refused as a whole.
+    const std::uint16_t counts[4] = {read_u16(wire, 4), read_u16(wire, 6), read_u16(wire, 8),
+                                     read_u16(wire, 10)};
+    std::size_t pos = k_header_size;
+    RecordRef question;
+    RecordRefs answers;
+    for (int s = 0; s < 4; ++s) {
+        const auto section = static_cast<Section>(s);
+        for (unsigned i = 0; i < counts[s]; ++i) {
+            RecordRef ref;
+            if (const char* error = walk_record(wire, pos, section, ref)) {
+                return failed(std::move(answer), std::string("unparseable message: ") + error);
+            }
+            if (section == Section::question && i == 0) {
+                question = ref;
+            } else if (section == Section::answer) {
+                answers.push_back(ref);
+            }
+        }
     }
-    if (ldns_pkt_get_opcode(pkt.get()) != LDNS_PACKET_QUERY) {
+    if (((wire[2] >> 3) & 0x0f) != 0) {
         return failed(std::move(answer), "opcode is not QUERY");
     }
-
-    const ldns_rr_list* question = ldns_pkt_question(pkt.get());
-    if (question == nullptr || ldns_rr_list_rr_count(question) != 1) {
+    if (counts[0] != 1) {
         return failed(std::move(answer), "question section does not hold exactly one question");
     }
-    const ldns_rr* q = ldns_rr_list_rr(question, 0);
-    const ldns_rdf* qowner = ldns_rr_owner(q);
-    RdfPtr asked(ldns_dname_new_frm_str(qname.c_str()));
-    if (asked == nullptr) {
+    const EncodedName asked = encode_wire_name(qname);
+    if (asked.size == 0) {
         return failed(std::move(answer), "query name \"" + qname + "\" is not a valid name");
     }
-    if (!is_name(qowner) || !same_dname(qowner, asked.get())) {
+    if (!wire_name_equals(wire, question.owner, asked.view())) {
         return failed(std::move(answer),
-                      "question is for " + canonical_text(qowner) + ", not " + qname);
+                      "question is for " + name_text(wire, question.owner) + ", not " + qname);
     }
-    if (ldns_rr_get_type(q) != static_cast<ldns_rr_type>(qtype)) {
+    if (question.type != static_cast<std::uint16_t>(qtype)) {
         return failed(std::move(answer),
                       "question type is not " + std::string(record_type_name(qtype)));
     }
-    if (ldns_rr_get_class(q) != LDNS_RR_CLASS_IN) {
+    if (question.rclass != k_class_in) {
         return failed(std::move(answer), "question class is not IN");
     }
 
-    const ldns_rr_list* answers = ldns_pkt_answer(pkt.get());
-    const std::size_t count = answers == nullptr ? 0 : ldns_rr_list_rr_count(answers);
-
     if (qtype == RecordType::cname) {
         // The CNAME at the name is the answer; nothing is followed.
-        if (count > 0) {
-            if (const ldns_rdf* target = cname_target_of(answers, qowner)) {
-                answer.cname_chain.push_back(canonical_text(target));
-                answer.has_requested_type = true;
-            }
+        const std::size_t target = cname_target_of(wire, answers, question.owner);
+        if (target != k_npos) {
+            answer.cname_chain.push_back(name_text(wire, target));
+            answer.has_requested_type = true;
         }
         answer.parsed = true;
         return answer;
@@ -169,69 +262,56 @@ ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id
 
     // Follow CNAMEs from the question name. `visited` holds the names seen so far; a target
     // seen before ends the walk (it is still appended so that the caller sees the loop).
-    const ldns_rdf* current = qowner;
-    std::vector<const ldns_rdf*> visited{qowner};
-    while (count > 0) {
-        const ldns_rdf* target = cname_target_of(answers, current);
-        if (target == nullptr) {
+    std::size_t current = question.owner;
+    std::array<std::size_t, k_max_chain_in_message + 1> visited{};
+    std::size_t visited_count = 0;
+    visited[visited_count++] = current;
+    while (answers.size() > 0) {
+        const std::size_t target = cname_target_of(wire, answers, current);
+        if (target == k_npos) {
             break;
         }
         if (answer.cname_chain.size() >= k_max_chain_in_message) {
             return failed(std::move(answer), "CNAME chain in one message longer than " +
                                                  std::to_string(k_max_chain_in_message));
         }
-        answer.cname_chain.push_back(canonical_text(target));
+        answer.cname_chain.push_back(name_text(wire, target));
         current = target;
-        bool loop = false;
-        for (const ldns_rdf* seen : visited) {
-            if (same_dname(seen, target)) {
-                loop = true;
-                break;
-            }
-        }
+        const bool loop = std::any_of(
+            visited.begin(), visited.begin() + static_cast<std::ptrdiff_t>(visited_count),
+            [&](std::size_t seen) { return wire_names_equal(wire, seen, target); });
         if (loop) {
             break;
         }
-        visited.push_back(target);
+        visited[visited_count++] = target;
     }
 
-    for (std::size_t i = 0; i < count; ++i) {
-        const ldns_rr* rr = ldns_rr_list_rr(answers, i);
-        if (ldns_rr_get_type(rr) != static_cast<ldns_rr_type>(qtype) ||
-            ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || !is_name(ldns_rr_owner(rr)) ||
-            !same_dname(ldns_rr_owner(rr), current)) {
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        const RecordRef& rr = answers[i];
+        if (rr.type != static_cast<std::uint16_t>(qtype) || rr.rclass != k_class_in ||
+            !wire_names_equal(wire, rr.owner, current)) {
             continue;
         }
-        std::vector<std::string> strings;
-        if (!txt_strings(rr, strings)) {
-            return failed(std::move(answer), "TXT record with malformed character-strings");
-        }
-        answer.txt_records.push_back(std::move(strings));
+        answer.txt_records.push_back(txt_strings(wire, rr));
         answer.has_requested_type = true;
     }
     answer.parsed = true;
     return answer;
 }
 
-std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
-                                      std::uint16_t edns_buffer_size) {
+void build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
+                 std::uint16_t edns_buffer_size, std::vector<std::uint8_t>& out) {
+    out.clear();
     if (qname.empty()) {
-        return {};
+        return;
     }
-    // ldns turns the presentation form (escapes included) into wire labels; the fixed parts
-    // around it are written here, which avoids ldns_pkt2wire's 64 KiB buffer per query.
-    RdfPtr name(ldns_dname_new_frm_str(qname.c_str()));
-    if (name == nullptr || ldns_rdf_size(name.get()) > LDNS_MAX_DOMAINLEN) {
-        return {};
+    const EncodedName name = encode_wire_name(qname);
+    if (name.size == 0) {
+        return;
     }
-    const std::uint8_t* labels = ldns_rdf_data(name.get());
-    const std::size_t labels_size = ldns_rdf_size(name.get());
     // Sizes below 512 mean 512 (RFC 6891 section 6.2.3).
     const std::uint16_t payload = std::max<std::uint16_t>(edns_buffer_size, 512);
     const auto type = static_cast<std::uint16_t>(qtype);
-
-    std::vector<std::uint8_t> out;
-    out.reserve(k_header_size + labels_size + 4 + 11);
     const std::uint8_t header[k_header_size] = {
         static_cast<std::uint8_t>(id >> 8),
         static_cast<std::uint8_t>(id & 0xff),
@@ -246,18 +326,16 @@ std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype
         0x00,
         0x01, // ARCOUNT: the OPT record
     };
-    out.insert(out.end(), header, header + k_header_size);
-    out.insert(out.end(), labels, labels + labels_size);
     const std::uint8_t tail[] = {
         static_cast<std::uint8_t>(type >> 8),
         static_cast<std::uint8_t>(type & 0xff),
         0x00,
-        LDNS_RR_CLASS_IN,
+        k_class_in,
         // OPT: root owner, type 41, class = UDP payload size, TTL = ext. rcode 0, version 0,
         // flags 0 (no DO), no options.
         0x00,
         0x00,
-        LDNS_RR_TYPE_OPT,
+        k_type_opt,
         static_cast<std::uint8_t>(payload >> 8),
         static_cast<std::uint8_t>(payload & 0xff),
         0x00,
@@ -267,7 +345,17 @@ std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype
         0x00,
         0x00,
     };
+    out.reserve(k_header_size + name.size + sizeof tail);
+    out.insert(out.end(), header, header + k_header_size);
+    out.insert(out.end(), name.bytes.begin(),
+               name.bytes.begin() + static_cast<std::ptrdiff_t>(name.size));
     out.insert(out.end(), tail, tail + sizeof tail);
+}
+
+std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
+                                      std::uint16_t edns_buffer_size) {
+    std::vector<std::uint8_t> out;
+    build_query(qname, qtype, id, edns_buffer_size, out);
     return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Converts one DNS response packet (wire format) into what the evaluator needs. Hostile input
-// is expected: anything that does not parse or does not answer the question is reported as
-// malformed, never trusted, never a crash.
+// Converts one DNS response packet (wire format) into what the evaluator needs, reading the
+// wire directly (no ldns, no intermediate packet). Hostile input is expected: anything that does
+// not parse or does not answer the question is reported as malformed, never trusted, never a
+// crash, never a read outside the given bytes.
 
 #include "core/dns_lookup.hpp"
 
@@ -14,9 +15,9 @@ namespace dkimwatch {
 
 // What one response said about one question.
 struct ParsedAnswer {
-    bool parsed = false;        // false: not a DNS message, or its question is not ours
-    bool truncated = false;     // TC bit set
-    int rcode = 0;              // header rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED ...)
+    bool parsed = false;    // false: not a DNS message, or its question is not ours
+    bool truncated = false; // TC bit set
+    int rcode = 0;          // header rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED ...)
     // CNAMEs in the answer section, followed from the question name in order (canonical).
     std::vector<std::string> cname_chain;
     // Records of the requested type owned by the last name of the chain (TXT: the strings).
@@ -29,8 +30,12 @@ struct ParsedAnswer {
 ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id,
                             const std::string& qname, RecordType qtype);
 
-// Builds a query (RD set, EDNS0 OPT with `edns_buffer_size`, no DO bit) in wire format.
+// Builds a query (RD set, EDNS0 OPT with `edns_buffer_size`, no DO bit) in wire format. Empty
+// when `qname` is not a valid name (presentation form, escapes allowed).
 std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
                                       std::uint16_t edns_buffer_size);
+// The same into `out`, reusing its capacity (no allocation once it is large enough).
+void build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
+                 std::uint16_t edns_buffer_size, std::vector<std::uint8_t>& out);
 
 } // namespace dkimwatch

@@ -115,6 +115,67 @@ TEST(Sweep, BoundsTheRecordsUnderWay) {
     EXPECT_EQ(lookups.submitted, 150u * 3);
 }
 
+// Answers the most recent question first, so that records finish out of order and their task
+// slots are reused while older records are still waiting.
+class NewestFirstLookups : public LookupService {
+public:
+    TableLookups table;
+
+    void submit(LookupRequest request, Callback callback) override {
+        m_stack.emplace_back(std::move(request), std::move(callback));
+    }
+    void run() override {
+        while (!m_stack.empty()) {
+            auto [request, callback] = std::move(m_stack.back());
+            m_stack.pop_back();
+            LookupResult lookup;
+            auto found = table.answers.find({request.name, request.type});
+            if (found != table.answers.end()) {
+                lookup = found->second;
+            } else {
+                lookup.outcome = LookupOutcome::nxdomain;
+            }
+            lookup.request = request;
+            callback(std::move(lookup));
+        }
+    }
+
+private:
+    std::vector<std::pair<LookupRequest, Callback>> m_stack;
+};
+
+TEST(Sweep, RecordsFinishingOutOfOrderKeepTheirOwnVerdicts) {
+    NewestFirstLookups lookups;
+    std::vector<Identity> identities;
+    for (int i = 0; i < 30; ++i) {
+        const std::string domain = "d" + std::to_string(i) + ".test";
+        identities.push_back(easy(domain));
+        // Identity i publishes the tokens whose position is not i % 4 (i % 4 == 3: all three).
+        for (int t = 0; t < 3; ++t) {
+            if (t != i % 4) {
+                publish(lookups.table, domain, std::string(1, static_cast<char>('a' + t)));
+            }
+        }
+    }
+    SweepOptions options;
+    options.max_active_records = 5;
+    const auto reports = run_sweep(identities, lookups, options);
+    ASSERT_EQ(reports.size(), 30u);
+    for (int i = 0; i < 30; ++i) {
+        const IdentityReport& report = reports[static_cast<std::size_t>(i)];
+        EXPECT_TRUE(report.complete);
+        ASSERT_EQ(report.records.size(), 3u);
+        for (int t = 0; t < 3; ++t) {
+            const RecordVerdict& record = report.records[static_cast<std::size_t>(t)];
+            EXPECT_EQ(record.name, std::string(1, static_cast<char>('a' + t)) + "._domainkey.d" +
+                                       std::to_string(i) + ".test");
+            EXPECT_EQ(record.code, t == i % 4 ? VerdictCode::missing : VerdictCode::ok)
+                << "identity " << i << " record " << t;
+        }
+        EXPECT_EQ(report.worst, i % 4 == 3 ? Severity::ok : Severity::error) << i;
+    }
+}
+
 // A service that stops before answering everything (the daemon's prompt exit on SIGTERM).
 class StoppingLookups : public TableLookups {
 public:

@@ -1,4 +1,5 @@
 #include "dns/packet_to_lookup.hpp"
+#include "dns/wire_name.hpp"
 
 #include <cstdlib>
 #include <gtest/gtest.h>
@@ -420,6 +421,426 @@ TEST(ParseResponse, MutatedAndRandomBytesNeverCrash) {
         EXPECT_FALSE(answer.parsed && answer.has_requested_type);
     }
     EXPECT_GT(parsed, 0); // some mutations only touch TTLs or data and must still parse
+}
+
+// --- parse_response: hostile bytes, exact reasons -------------------------------------------
+
+// The question for k_name (TXT IN) and a header with the given counts, then `rest`.
+Bytes raw_message(std::uint16_t ancount, std::uint16_t nscount, std::uint16_t arcount,
+                  const Bytes& rest) {
+    Bytes wire{0x12,
+               0x34,
+               0x81,
+               0x80,
+               0,
+               1,
+               static_cast<std::uint8_t>(ancount >> 8),
+               static_cast<std::uint8_t>(ancount),
+               static_cast<std::uint8_t>(nscount >> 8),
+               static_cast<std::uint8_t>(nscount),
+               static_cast<std::uint8_t>(arcount >> 8),
+               static_cast<std::uint8_t>(arcount)};
+    const Bytes question = build_query(k_name, RecordType::txt, 0, 512);
+    // build_query's question: after the 12-byte header, before the 11-byte OPT record.
+    wire.insert(wire.end(), question.begin() + 12, question.end() - 11);
+    wire.insert(wire.end(), rest.begin(), rest.end());
+    return wire;
+}
+
+// A record owned by the question name (pointer to offset 12).
+Bytes record(std::uint16_t type, const Bytes& rdata, std::uint16_t rdlength) {
+    Bytes rr{0xc0,
+             0x0c,
+             static_cast<std::uint8_t>(type >> 8),
+             static_cast<std::uint8_t>(type),
+             0,
+             1,
+             0,
+             0,
+             0,
+             60,
+             static_cast<std::uint8_t>(rdlength >> 8),
+             static_cast<std::uint8_t>(rdlength)};
+    rr.insert(rr.end(), rdata.begin(), rdata.end());
+    return rr;
+}
+Bytes record(std::uint16_t type, const Bytes& rdata) {
+    return record(type, rdata, static_cast<std::uint16_t>(rdata.size()));
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes& part : parts) {
+        out.insert(out.end(), part.begin(), part.end());
+    }
+    return out;
+}
+
+std::string parse_error(const Bytes& wire) {
+    const ParsedAnswer answer = parse(wire);
+    EXPECT_FALSE(answer.parsed);
+    EXPECT_FALSE(answer.has_requested_type);
+    EXPECT_TRUE(answer.txt_records.empty());
+    EXPECT_TRUE(answer.cname_chain.empty());
+    return answer.error;
+}
+
+TEST(ParseResponseHostile, RawBuilderMakesAValidMessage) {
+    const ParsedAnswer answer = parse(
+        raw_message(2, 0, 0, concat({record(16, {2, 'h', 'i', 0}), record(1, {192, 0, 2, 1})})));
+    ASSERT_TRUE(answer.parsed) << answer.error;
+    EXPECT_EQ(answer.txt_records, (std::vector<Strings>{{"hi", ""}}));
+}
+
+TEST(ParseResponseHostile, CountsLargerThanThePacket) {
+    const Bytes txt = record(16, {1, 'x'});
+    EXPECT_EQ(parse_error(raw_message(2, 0, 0, txt)),
+              "unparseable message: answer section incomplete");
+    EXPECT_EQ(parse_error(raw_message(1, 1, 0, txt)),
+              "unparseable message: authority section incomplete");
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0xffff, txt)),
+              "unparseable message: additional section incomplete");
+}
+
+TEST(ParseResponseHostile, TruncatedInsideTheQuestion) {
+    Bytes wire = raw_message(0, 0, 0, {});
+    wire.resize(wire.size() - 2); // the class is cut off
+    EXPECT_EQ(parse_error(wire), "unparseable message: question section incomplete");
+}
+
+TEST(ParseResponseHostile, RdlengthPastTheEnd) {
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0, record(16, {1, 'x'}, 3))),
+              "unparseable message: answer section incomplete");
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0, record(1, {192, 0, 2}, 0xffff))),
+              "unparseable message: answer section incomplete");
+}
+
+TEST(ParseResponseHostile, TxtStringPastTheRdata) {
+    // The string claims 2 bytes, the rdata holds 1; an A record follows so that the bytes exist.
+    const Bytes wire =
+        raw_message(2, 0, 0, concat({record(16, {2, 'x'}), record(1, {192, 0, 2, 1})}));
+    EXPECT_EQ(parse_error(wire), "unparseable message: answer section incomplete");
+}
+
+TEST(ParseResponseHostile, BadPointers) {
+    // Owner pointer to offset 0, past the end, and a CNAME target pointing at itself.
+    Bytes to_zero = record(16, {1, 'x'});
+    to_zero[1] = 0;
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0, to_zero)),
+              "unparseable message: Invalid compression pointer");
+    Bytes past_end = record(16, {1, 'x'});
+    past_end[0] = 0xc1;
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0, past_end)),
+              "unparseable message: Invalid compression pointer");
+    Bytes wire = raw_message(1, 0, 0, record(5, {0xc0, 0x00}));
+    const std::size_t target = wire.size() - 2;
+    wire[target + 1] = static_cast<std::uint8_t>(target);
+    EXPECT_EQ(parse_error(wire), "unparseable message: Invalid compression pointer");
+}
+
+TEST(ParseResponseHostile, LongLabelsAndNames) {
+    Bytes label64(1, 64);
+    label64.insert(label64.end(), 64, 'a');
+    label64.push_back(0);
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0, record(5, label64))),
+              "unparseable message: Label length overflow");
+    // A CNAME target "aaa...(63)" + pointer back to its own start: grows past 255 bytes.
+    Bytes wire = raw_message(1, 0, 0, record(5, {}, 66));
+    const std::size_t start = wire.size();
+    wire.push_back(63);
+    wire.insert(wire.end(), 63, 'a');
+    wire.push_back(0xc0);
+    wire.push_back(static_cast<std::uint8_t>(start));
+    EXPECT_EQ(parse_error(wire), "unparseable message: Domainname length overflow");
+}
+
+TEST(ParseResponseHostile, CnameRdataMustBeExactlyOneName) {
+    EXPECT_EQ(parse_error(raw_message(1, 0, 0, record(5, {1, 'a', 0, 0xff}))),
+              "unparseable message: invalid rdata in wire format");
+}
+
+TEST(ParseResponseHostile, EmptyCnameRdataIsNoCname) {
+    const ParsedAnswer answer =
+        parse(raw_message(2, 0, 0, concat({record(5, {}), record(16, {1, 'x'})})));
+    ASSERT_TRUE(answer.parsed) << answer.error;
+    EXPECT_TRUE(answer.cname_chain.empty());
+    EXPECT_EQ(answer.txt_records, (std::vector<Strings>{{"x"}}));
+}
+
+TEST(ParseResponseHostile, NonQueryOpcode) {
+    Bytes wire = raw_message(0, 0, 0, {});
+    wire[2] |= 0x10; // opcode 2 (STATUS)
+    EXPECT_EQ(parse_error(wire), "opcode is not QUERY");
+}
+
+TEST(ParseResponse, OddBytesInNamesRoundTripThroughTheNextQuery) {
+    // A CNAME target with a dot, a space and a byte 0xff inside labels: its canonical text must
+    // name the same wire name when it is asked next.
+    ResponseSpec spec;
+    spec.answers = {k_name + ". IN CNAME We\\.ird\\032\\255.Example.net."};
+    const ParsedAnswer first = parse(build_response(spec));
+    ASSERT_TRUE(first.parsed) << first.error;
+    ASSERT_EQ(first.cname_chain, (Strings{"we\\.ird\\032\\255.example.net"}));
+    ResponseSpec next;
+    next.question = "WE\\.ird\\032\\255.example.net. IN TXT";
+    next.answers = {"we\\.ird\\032\\255.example.NET. IN TXT \"k\""};
+    const ParsedAnswer second = parse(build_response(next), RecordType::txt, first.cname_chain[0]);
+    ASSERT_TRUE(second.parsed) << second.error;
+    EXPECT_EQ(second.txt_records, (std::vector<Strings>{{"k"}}));
+    const Bytes query = build_query(first.cname_chain[0], RecordType::txt, 1, 1232);
+    const Bytes expected_name{8,   'w', 'e', '.', 'i', 'r', 'd', ' ', 0xff, 7,   'e',
+                              'x', 'a', 'm', 'p', 'l', 'e', 3,   'n', 'e',  't', 0};
+    EXPECT_EQ(Bytes(query.begin() + 12, query.begin() + 12 + 22), expected_name);
+}
+
+// --- parse_response against ldns --------------------------------------------------------------
+
+// The ldns-based parser this file's subject replaced, kept as the reference: for every message
+// both accept, the results must be identical.
+ParsedAnswer ldns_reference(const Bytes& wire, std::uint16_t id, const std::string& qname,
+                            RecordType qtype, std::vector<std::string>& answer_records) {
+    ParsedAnswer answer;
+    answer_records.clear();
+    if (wire.size() < 12 || ((wire[0] << 8) | wire[1]) != id || (wire[2] & 0x80) == 0) {
+        return answer;
+    }
+    answer.truncated = (wire[2] & 0x02) != 0;
+    answer.rcode = wire[3] & 0x0f;
+    ldns_pkt* pkt = nullptr;
+    if (ldns_wire2pkt(&pkt, wire.data(), wire.size()) != LDNS_STATUS_OK) {
+        return answer;
+    }
+    auto text = [](const ldns_rdf* rdf) {
+        char* raw = ldns_rdf2str(rdf);
+        std::string out(raw);
+        std::free(raw);
+        for (char& c : out) {
+            c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+        if (out.size() > 1) {
+            out.pop_back();
+        }
+        return out;
+    };
+    const ldns_rr_list* answers = ldns_pkt_answer(pkt);
+    const std::size_t count = ldns_rr_list_rr_count(answers);
+    for (std::size_t i = 0; i < count; ++i) {
+        const ldns_rr* rr = ldns_rr_list_rr(answers, i);
+        answer_records.push_back(text(ldns_rr_owner(rr)) + " " +
+                                 std::to_string(ldns_rr_get_type(rr)));
+    }
+    auto target_of = [&](const ldns_rdf* owner) -> const ldns_rdf* {
+        for (std::size_t i = 0; i < count; ++i) {
+            const ldns_rr* rr = ldns_rr_list_rr(answers, i);
+            if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+                ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN && ldns_rr_rd_count(rr) >= 1 &&
+                ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
+                return ldns_rr_rdf(rr, 0);
+            }
+        }
+        return nullptr;
+    };
+    ldns_rdf* asked = ldns_dname_new_frm_str(qname.c_str());
+    const ldns_rr* q =
+        ldns_pkt_qdcount(pkt) == 1 ? ldns_rr_list_rr(ldns_pkt_question(pkt), 0) : nullptr;
+    if (ldns_pkt_get_opcode(pkt) == LDNS_PACKET_QUERY && q != nullptr && asked != nullptr &&
+        ldns_dname_compare(ldns_rr_owner(q), asked) == 0 &&
+        ldns_rr_get_type(q) == static_cast<ldns_rr_type>(qtype) &&
+        ldns_rr_get_class(q) == LDNS_RR_CLASS_IN) {
+        answer.parsed = true;
+        const ldns_rdf* current = ldns_rr_owner(q);
+        if (qtype == RecordType::cname) {
+            if (const ldns_rdf* target = target_of(current)) {
+                answer.cname_chain.push_back(text(target));
+                answer.has_requested_type = true;
+            }
+        } else {
+            std::vector<const ldns_rdf*> visited{current};
+            while (const ldns_rdf* target = target_of(current)) {
+                if (answer.cname_chain.size() >= 64) {
+                    answer.parsed = false;
+                    answer.cname_chain.clear();
+                    break;
+                }
+                answer.cname_chain.push_back(text(target));
+                current = target;
+                bool loop = false;
+                for (const ldns_rdf* seen : visited) {
+                    loop = loop || ldns_dname_compare(seen, target) == 0;
+                }
+                if (loop) {
+                    break;
+                }
+                visited.push_back(target);
+            }
+            for (std::size_t i = 0; answer.parsed && i < count; ++i) {
+                const ldns_rr* rr = ldns_rr_list_rr(answers, i);
+                if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT ||
+                    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+                    ldns_dname_compare(ldns_rr_owner(rr), current) != 0) {
+                    continue;
+                }
+                Strings strings;
+                for (std::size_t f = 0; f < ldns_rr_rd_count(rr); ++f) {
+                    const ldns_rdf* rdf = ldns_rr_rdf(rr, f);
+                    strings.emplace_back(reinterpret_cast<const char*>(ldns_rdf_data(rdf)) + 1,
+                                         ldns_rdf_size(rdf) - 1);
+                }
+                answer.txt_records.push_back(std::move(strings));
+                answer.has_requested_type = true;
+            }
+        }
+    }
+    ldns_rdf_deep_free(asked);
+    ldns_pkt_free(pkt);
+    return answer;
+}
+
+// Realistic answers to mutate: compressed and not, CNAME chains, several TXT records, authority
+// and additional sections, NXDOMAIN.
+std::vector<std::pair<Bytes, RecordType>> mutation_seeds() {
+    std::vector<std::pair<Bytes, RecordType>> seeds;
+    {
+        ResponseSpec spec;
+        spec.answers = {k_name + ". IN CNAME Key1.dkim.amazonses.com.",
+                        "key1.dkim.amazonses.com. IN TXT \"v=DKIM1; k=rsa; \" \"p=MIIBIjANBgkq\"",
+                        "key1.dkim.amazonses.com. IN TXT \"\""};
+        spec.authority = {"dkim.amazonses.com. IN NS ns1.amazonses.com."};
+        seeds.emplace_back(build_response(spec), RecordType::txt);
+    }
+    {
+        ResponseSpec spec;
+        spec.question = k_name + ". IN CNAME";
+        spec.answers = {k_name + ". IN CNAME tok.dkim.amazonses.com.",
+                        "tok.dkim.amazonses.com. IN CNAME x.example."};
+        seeds.emplace_back(build_response(spec), RecordType::cname);
+    }
+    {
+        ResponseSpec spec;
+        spec.rcode = LDNS_RCODE_NXDOMAIN;
+        spec.answers = {k_name + ". IN CNAME a.example.net.", "a.example.net. IN CNAME b.ex."};
+        spec.authority = {"example.net. IN SOA ns.example.net. host.example.net. 1 2 3 4 5"};
+        seeds.emplace_back(build_response(spec), RecordType::txt);
+    }
+    {
+        // Hand-made, with an OPT record in the additional section.
+        seeds.emplace_back(raw_message(3, 0, 1,
+                                       concat({record(5, {3, 'a', 'b', 'c', 0xc0, 0x0c}),
+                                               record(16, {1, 'x'}), record(1, {192, 0, 2, 1}),
+                                               Bytes{0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0}})),
+                           RecordType::txt);
+    }
+    return seeds;
+}
+
+// 1 to 3 changes after the id: a random byte, a flipped bit, a compression pointer to the
+// header, or the message cut short.
+void mutate(Bytes& wire, std::mt19937& rng, int changes) {
+    for (int i = 0; i < changes && wire.size() > 2; ++i) {
+        const std::size_t at = 2 + rng() % (wire.size() - 2);
+        switch (rng() % 4) {
+        case 0:
+            wire[at] = static_cast<std::uint8_t>(rng());
+            break;
+        case 1:
+            wire[at] = static_cast<std::uint8_t>(wire[at] ^ (1u << (rng() % 8)));
+            break;
+        case 2:
+            wire[at] = static_cast<std::uint8_t>(0xc0 | (rng() % 2));
+            break;
+        default:
+            wire.resize(at);
+            break;
+        }
+    }
+}
+
+// 100,000 mutated answers: no crash, no read outside the bytes (ASan), a reason for every
+// refusal, and nothing unbounded in what is accepted.
+TEST(ParseResponse, HundredThousandMutatedAnswersAreSafe) {
+    const auto seeds = mutation_seeds();
+    std::mt19937 rng(77);
+    int parsed = 0;
+    for (int round = 0; round < 100000; ++round) {
+        const auto& [seed, type] = seeds[static_cast<std::size_t>(round) % seeds.size()];
+        Bytes wire = seed;
+        mutate(wire, rng, 1 + round % 3);
+        const ParsedAnswer answer = parse(wire, type);
+        if (answer.parsed) {
+            ++parsed;
+            ASSERT_EQ(answer.error, "");
+            ASSERT_LE(answer.cname_chain.size(), 64u);
+            ASSERT_EQ(answer.has_requested_type, type == RecordType::cname
+                                                     ? !answer.cname_chain.empty()
+                                                     : !answer.txt_records.empty());
+        } else {
+            ASSERT_NE(answer.error, "");
+            ASSERT_TRUE(answer.cname_chain.empty() && answer.txt_records.empty());
+        }
+    }
+    EXPECT_GT(parsed, 10000);
+}
+
+// "owner type" of each answer record, found by stepping over each record by its rdata length.
+std::vector<std::string> answer_records_by_length(const Bytes& wire) {
+    std::vector<std::string> records;
+    std::size_t pos = 12;
+    std::size_t end = 0;
+    if (wire.size() < 12 || skip_wire_name(wire, pos, end) != WireNameError::none) {
+        return records;
+    }
+    pos = end + 4;
+    for (int i = 0; i < ((wire[6] << 8) | wire[7]); ++i) {
+        if (skip_wire_name(wire, pos, end) != WireNameError::none || end + 10 > wire.size()) {
+            break;
+        }
+        std::string owner;
+        wire_name_text(wire, pos, owner);
+        records.push_back(owner + " " + std::to_string((wire[end] << 8) | wire[end + 1]));
+        pos = end + 10 + ((wire[end + 8] << 8) | wire[end + 9]);
+    }
+    return records;
+}
+
+// The same kind of mutations, each parsed by this parser and by the ldns reference: whenever
+// both accept a message and see the same answer records, every result is identical.
+TEST(ParseResponse, SameResultsAsLdnsOnMutatedAnswers) {
+    const auto seeds = mutation_seeds();
+    std::mt19937 rng(2024);
+    int both_parsed = 0;
+    int disagreements = 0;
+    int desynchronized = 0;
+    std::vector<std::string> ldns_records;
+    const int rounds = 25000;
+    for (int round = 0; round < rounds; ++round) {
+        const auto& [seed, type] = seeds[static_cast<std::size_t>(round) % seeds.size()];
+        Bytes wire = seed;
+        mutate(wire, rng, 1 + round % 3);
+        const ParsedAnswer ours = parse(wire, type);
+        const ParsedAnswer theirs = ldns_reference(wire, 0x1234, k_name, type, ldns_records);
+        if (ours.parsed && theirs.parsed && ldns_records != answer_records_by_length(wire)) {
+            // ldns read a name in some rdata past its length and went on from there, so it
+            // reads later records from the wrong offset (and sees garbage records).
+            ++desynchronized;
+        } else if (ours.parsed && theirs.parsed) {
+            ++both_parsed;
+            ASSERT_EQ(ours.cname_chain, theirs.cname_chain) << "round " << round;
+            ASSERT_EQ(ours.txt_records, theirs.txt_records) << "round " << round;
+            ASSERT_EQ(ours.has_requested_type, theirs.has_requested_type) << "round " << round;
+            ASSERT_EQ(ours.rcode, theirs.rcode);
+            ASSERT_EQ(ours.truncated, theirs.truncated);
+        } else if (ours.parsed != theirs.parsed) {
+            ++disagreements;
+        }
+    }
+    EXPECT_GT(both_parsed, rounds / 10);
+    // They differ only on messages one of them refuses (about 1.2% of these mutations): ldns
+    // decodes the rdata of every type in every section and this parser steps over all but CNAME
+    // and TXT by their length; this parser refuses CNAME rdata that is not exactly one name, and
+    // rdata lengths that do not match the data, where ldns reads on from wherever the last
+    // field ended.
+    EXPECT_LT(disagreements, rounds / 50);
+    EXPECT_LT(desynchronized, rounds / 200);
 }
 
 } // namespace
