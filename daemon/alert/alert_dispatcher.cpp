@@ -1,5 +1,6 @@
 #include "alert/alert_dispatcher.hpp"
 
+#include "alert/delivery_grouping.hpp"
 #include "alert/http_client.hpp"
 #include "metrics/daemon_metrics.hpp"
 
@@ -37,10 +38,22 @@ struct AlertDispatcher::Impl {
     std::map<std::string, std::unique_ptr<SinkWorker>> workers;
 
     Impl(AlertSettings settings_, std::filesystem::path state_db, DaemonMetrics& metrics,
-         FiringSnapshot firing_snapshot, AlertRendering rendering)
+         FiringSnapshot firing_snapshot, AlertRendering rendering, Milliseconds storm_window)
         : context{std::move(state_db), metrics, std::move(firing_snapshot), std::move(rendering),
                   settings_.max_retry_age.count()},
-          settings(std::move(settings_)) {}
+          settings(std::move(settings_)) {
+        publish_settings(storm_window);
+    }
+
+    // this->settings and `storm_window` to the workers.
+    void publish_settings(Milliseconds storm_window) {
+        const DeliveryGrouping grouping = delivery_grouping(settings, storm_window);
+        context.max_retry_age_ms.store(settings.max_retry_age.count(), std::memory_order_relaxed);
+        context.group_threshold.store(grouping.group_threshold, std::memory_order_relaxed);
+        context.group_wait_ms.store(grouping.group_wait.count(), std::memory_order_relaxed);
+        context.group_interval_ms.store(grouping.group_interval.count(), std::memory_order_relaxed);
+        context.storm_window_ms.store(grouping.storm_window.count(), std::memory_order_relaxed);
+    }
 
     // Stops every worker at once, then joins them: about a second in all, not one per worker.
     static void stop_all(std::vector<std::unique_ptr<SinkWorker>>& stopping) {
@@ -53,9 +66,10 @@ struct AlertDispatcher::Impl {
 
 AlertDispatcher::AlertDispatcher(AlertSettings settings, std::filesystem::path state_db,
                                  DaemonMetrics& metrics, FiringSnapshot firing_snapshot,
-                                 AlertRendering rendering)
+                                 AlertRendering rendering, Milliseconds storm_window)
     : m_impl(std::make_unique<Impl>(std::move(settings), std::move(state_db), metrics,
-                                    std::move(firing_snapshot), std::move(rendering))) {}
+                                    std::move(firing_snapshot), std::move(rendering),
+                                    storm_window)) {}
 
 AlertDispatcher::~AlertDispatcher() {
     std::vector<std::unique_ptr<SinkWorker>> stopping;
@@ -88,10 +102,9 @@ void AlertDispatcher::notify() {
     }
 }
 
-void AlertDispatcher::reconfigure(AlertSettings settings) {
-    m_impl->context.max_retry_age_ms.store(settings.max_retry_age.count(),
-                                           std::memory_order_relaxed);
+void AlertDispatcher::reconfigure(AlertSettings settings, Milliseconds storm_window) {
     m_impl->settings = std::move(settings);
+    m_impl->publish_settings(storm_window);
     if (!m_impl->started) {
         return;
     }

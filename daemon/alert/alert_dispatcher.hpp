@@ -22,6 +22,11 @@
 //   dkimwatch_alert_oldest_queued_timestamp_seconds, per sink.
 // - Secrets never appear in logs or metrics: sinks are named by name and display only.
 //
+// - Storm control at delivery (delivery_grouping.hpp): slack, webhook and pagerduty sinks hold
+//   a new individual row for group_wait and, when more than group_threshold identities changed
+//   within the storm window (one check_interval), send the queued rows as one grouped message
+//   at most every group_interval. dkimwatch_alerts_sent_total counts messages: a group is one.
+//
 // Rows of a sink that is no longer configured stay queued; if the sink comes back, the ones
 // older than max_retry_age are dropped and the rest delivered.
 //
@@ -46,10 +51,14 @@ class AlertDispatcher {
 public:
     // `state_db`: the state database file (its outbox). `firing_snapshot`: the identities
     // currently in an alerting condition (may be empty: no re-sends). `rendering`: how messages
-    // become requests, the real renderers unless a test substitutes its own.
+    // become requests, the real renderers unless a test substitutes its own. `storm_window`: the
+    // daemon's check_interval, within which more than group_threshold identities make a storm;
+    // zero turns grouping at delivery off (no group_wait either: every row is sent alone, or
+    // as plan_outbox grouped it).
     AlertDispatcher(AlertSettings settings, std::filesystem::path state_db, DaemonMetrics& metrics,
                     FiringSnapshot firing_snapshot,
-                    AlertRendering rendering = default_alert_rendering());
+                    AlertRendering rendering = default_alert_rendering(),
+                    Milliseconds storm_window = Milliseconds{0});
     // Stops and joins the workers, within about a second.
     ~AlertDispatcher();
     AlertDispatcher(const AlertDispatcher&) = delete;
@@ -62,8 +71,9 @@ public:
     void notify();
     // The configuration was reloaded: workers of removed sinks stop, those of new sinks start,
     // a sink whose settings changed gets a new worker (a request in flight is cut short and
-    // its row sent again); max_retry_age applies to every worker from now on.
-    void reconfigure(AlertSettings settings);
+    // its row sent again); max_retry_age, the grouping settings and `storm_window` (as in the
+    // constructor) apply to every worker from now on.
+    void reconfigure(AlertSettings settings, Milliseconds storm_window = Milliseconds{0});
 
     // For `dkimwatch test-alert`: renders `message` for `sink` at `now` and sends it once (no
     // outbox, no retry), waiting at most k_http_request_timeout; returns the response.

@@ -14,21 +14,34 @@ bool groupable(AlertSinkConfig::Type type) {
 }
 
 AlertGroup make_group(const std::vector<const AlertEvent*>& events, TimePoint now) {
-    std::vector<const AlertEvent*> ordered = events;
+    std::vector<AlertEvent> copies;
+    copies.reserve(events.size());
+    for (const AlertEvent* event : events) {
+        copies.push_back(*event);
+    }
+    return make_alert_group(copies, now);
+}
+
+} // namespace
+
+AlertGroup make_alert_group(const std::vector<AlertEvent>& events, TimePoint at) {
+    std::vector<const AlertEvent*> ordered;
+    ordered.reserve(events.size());
+    for (const AlertEvent& event : events) {
+        ordered.push_back(&event);
+    }
     std::stable_sort(ordered.begin(), ordered.end(), [](const AlertEvent* a, const AlertEvent* b) {
         return attention_rank(a->severity) > attention_rank(b->severity);
     });
     AlertGroup group;
     group.total = ordered.size();
-    group.at = now;
+    group.at = at;
     const std::size_t kept = std::min(ordered.size(), k_alert_group_cap);
     for (std::size_t i = 0; i < kept; ++i) {
         group.events.push_back(*ordered[i]);
     }
     return group;
 }
-
-} // namespace
 
 std::vector<OutboxInsert> plan_outbox(const AlertSettings& settings,
                                       const std::vector<AlertEvent>& events, TimePoint now) {

@@ -25,4 +25,9 @@ struct OutboxInsert {
 std::vector<OutboxInsert> plan_outbox(const AlertSettings& settings,
                                       const std::vector<AlertEvent>& events, TimePoint now);
 
+// The grouped message standing for `events` (in their order) at `at`: the first
+// k_alert_group_cap of them once stably sorted most severe first (attention_rank), total = all.
+// plan_outbox's groups and those formed at delivery (delivery_grouping.hpp) are both made here.
+AlertGroup make_alert_group(const std::vector<AlertEvent>& events, TimePoint at);
+
 } // namespace dkimwatch

@@ -2,7 +2,9 @@
 
 #include "alert/alert_message.hpp"
 #include "alert/alertmanager_payload.hpp"
+#include "alert/delivery_grouping.hpp"
 #include "alert/http_client.hpp"
+#include "alert/outbox_plan.hpp"
 #include "alert/retry_policy.hpp"
 #include "core/log_value.hpp"
 #include "metrics/daemon_metrics.hpp"
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <set>
 #include <spdlog/spdlog.h>
 
 namespace dkimwatch {
@@ -69,35 +72,74 @@ public:
             }
             deadline = std::min(deadline, m_next_resend);
         }
-        auto head = m_store->next_outbox(m_sink.name);
-        if (!head) {
-            return store_failed(head.error());
+        const DeliveryGrouping grouping = current_grouping();
+        const bool grouping_on =
+            groups_at_delivery(m_sink.type) && grouping.storm_window > Milliseconds{0};
+        auto queued =
+            m_store->outbox_queued(m_sink.name, grouping_on ? grouping.max_group_rows : 1);
+        if (!queued) {
+            return store_failed(queued.error());
         }
         publish_depth();
-        if (!head->has_value()) {
+        if (queued->empty()) {
             return deadline;
         }
-        const OutboxRow& row = **head;
+        const std::vector<OutboxRow>& rows = *queued;
+        const OutboxRow& head = rows.front();
         const TimePoint now = wall_now();
         const Milliseconds max_age = max_retry_age();
-        if (now - row.created_at > max_age) {
-            drop(row, now,
-                 "expired: queued " + format_duration(now - row.created_at) +
+        if (now - head.created_at > max_age) {
+            drop({&head}, now,
+                 "expired: queued " + format_duration(now - head.created_at) +
                      " ago, longer than max_retry_age " + format_duration(max_age) +
-                     (row.last_error ? "; last error: " + *row.last_error : std::string()));
+                     (head.last_error ? "; last error: " + *head.last_error : std::string()));
             return std::nullopt;
         }
-        auto ready = steady_now + std::max(Milliseconds{0}, row.next_attempt_at - now);
+        // Also wake when the head expires (it may be waiting for a Retry-After or group_wait).
+        const auto expiry = steady_now + (head.created_at + max_age - now) + Milliseconds{1};
+
+        StormActivity activity;
+        if (grouping_on && !is_grouped(head) && now >= head.created_at + grouping.group_wait) {
+            const StormWindow window = storm_window_around(head.created_at, grouping.storm_window);
+            auto found = m_store->outbox_activity(m_sink.name, window.from, window.to);
+            if (!found) {
+                return store_failed(found.error());
+            }
+            activity = StormActivity{found->identities, found->grouped_rows > 0};
+        }
+        std::vector<QueuedMessage> messages;
+        messages.reserve(rows.size());
+        for (const OutboxRow& row : rows) {
+            messages.push_back(QueuedMessage{row.id, is_grouped(row), row.created_at});
+        }
+        const DeliveryDecision decision =
+            decide_delivery(m_sink.type, messages, activity, m_last_group_sent, now, grouping);
+        if (const auto* wait = std::get_if<WaitUntil>(&decision)) {
+            const Milliseconds until = wait->at - now >= k_max_wait
+                                           ? k_max_wait
+                                           : std::max(Milliseconds{0}, wait->at - now);
+            return std::min({deadline, steady_now + until, expiry});
+        }
+
+        // Whatever is sent, its head's retry state and the sink's rate limit apply.
+        auto ready = steady_now + std::max(Milliseconds{0}, head.next_attempt_at - now);
         if (m_last_send) {
             ready = std::max(ready, *m_last_send + m_send_interval);
         }
-        if (ready <= steady_now) {
-            attempt(row);
-            return std::nullopt;
+        if (ready > steady_now) {
+            return std::min({deadline, ready, expiry});
         }
-        // Also wake when the row expires (it may be waiting for a Retry-After).
-        const auto expiry = steady_now + (row.created_at + max_age - now) + Milliseconds{1};
-        return std::min({deadline, ready, expiry});
+        if (const auto* group = std::get_if<SendGroup>(&decision)) {
+            // The group is the first group->ids.size() rows of the queue (delivery_grouping.hpp).
+            std::vector<const OutboxRow*> members;
+            for (std::size_t i = 0; i < group->ids.size() && i < rows.size(); ++i) {
+                members.push_back(&rows[i]);
+            }
+            attempt_group(members);
+        } else {
+            attempt(head, std::get<SendOne>(decision).storm); // SendOne: always the head
+        }
+        return std::nullopt;
     }
 
 private:
@@ -106,8 +148,22 @@ private:
                m_sink.resend_interval > Milliseconds{0};
     }
 
+    // A pre-grouped row (plan_outbox's AlertGroup) has no identity.
+    static bool is_grouped(const OutboxRow& row) { return row.key.domain.empty(); }
+
     Milliseconds max_retry_age() const {
         return Milliseconds{m_context.max_retry_age_ms.load(std::memory_order_relaxed)};
+    }
+
+    DeliveryGrouping current_grouping() const {
+        DeliveryGrouping grouping;
+        grouping.group_threshold = m_context.group_threshold.load(std::memory_order_relaxed);
+        grouping.group_wait = Milliseconds{m_context.group_wait_ms.load(std::memory_order_relaxed)};
+        grouping.group_interval =
+            Milliseconds{m_context.group_interval_ms.load(std::memory_order_relaxed)};
+        grouping.storm_window =
+            Milliseconds{m_context.storm_window_ms.load(std::memory_order_relaxed)};
+        return grouping;
     }
 
     bool open_store(SteadyClock::time_point now) {
@@ -141,77 +197,150 @@ private:
         }
     }
 
-    void attempt(const OutboxRow& row) {
+    // One row alone, as it is. `storm`: it counts as a grouped send for group_interval.
+    void attempt(const OutboxRow& row, bool storm) {
         const TimePoint now = wall_now();
         auto request = m_context.rendering.message(m_sink, row.message_json, now);
         if (!request) {
-            drop(row, now, "cannot render the message: " + request.error());
+            drop({&row}, now, "cannot render the message: " + request.error());
             return;
         }
+        send({&row}, *request, now, storm || is_grouped(row), 1);
+    }
+
+    // `rows` (at least two, the head first) as one AlertGroup: the events of the individual
+    // rows and those listed by grouped rows; its total counts every event they stand for.
+    void attempt_group(const std::vector<const OutboxRow*>& rows) {
+        const TimePoint now = wall_now();
+        std::vector<AlertEvent> events;
+        std::size_t unlisted = 0; // events of grouped rows beyond the ones they list
+        TimePoint at = rows.front()->created_at;
+        for (const OutboxRow* row : rows) {
+            auto message = alert_message_from_json(row->message_json);
+            if (!message) {
+                // Dropped alone; the group is formed again without it.
+                drop({row}, now, "cannot render the message: " + message.error());
+                return;
+            }
+            if (const auto* event = std::get_if<AlertEvent>(&*message)) {
+                events.push_back(*event);
+            } else {
+                const AlertGroup& inner = std::get<AlertGroup>(*message);
+                events.insert(events.end(), inner.events.begin(), inner.events.end());
+                unlisted += inner.total - std::min(inner.total, inner.events.size());
+            }
+            at = std::max(at, row->created_at);
+        }
+        // `at` is the newest row's time: the same rows render the same group on a retry.
+        AlertGroup group = make_alert_group(events, at);
+        group.total += unlisted;
+        std::set<IdentityKey> identities;
+        for (const AlertEvent& event : events) {
+            identities.insert(event.key);
+        }
+        auto request = m_context.rendering.message(m_sink, alert_message_to_json(group), now);
+        if (!request) {
+            drop(rows, now, "cannot render the group: " + request.error());
+            return;
+        }
+        send(rows, *request, now, true, identities.size());
+    }
+
+    // Sends `request`, standing for `rows` (the head first) and `identities` distinct
+    // identities, and records the outcome: all rows sent, the head's retry state, or all rows
+    // dropped. `grouped`: a grouped send, for group_interval.
+    void send(const std::vector<const OutboxRow*>& rows, const HttpRequest& request,
+              TimePoint rendered_at, bool grouped, std::size_t identities) {
+        const OutboxRow& head = *rows.front();
+        const bool many = rows.size() > 1;
         m_last_send = SteadyClock::now();
-        const HttpResponse response = m_client.send(*request, k_http_request_timeout, m_stop);
+        const HttpResponse response = m_client.send(request, k_http_request_timeout, m_stop);
         if (response.status == 0 && m_stop.stop_requested()) {
-            return; // shutting down: the row stays queued and is sent again later
+            return; // shutting down: the rows stay queued and are sent again later
         }
         const TimePoint done = wall_now();
-        const int attempts = row.attempts + 1;
-        switch (classify_delivery(*request, response)) {
+        const int attempts = head.attempts + 1;
+        const std::string rows_field = many ? " rows=" + std::to_string(rows.size()) : "";
+        switch (classify_delivery(request, response)) {
         case DeliveryOutcome::delivered: {
-            if (auto marked = m_store->outbox_mark_sent(row.id, done); !marked) {
+            std::vector<std::int64_t> ids;
+            for (const OutboxRow* row : rows) {
+                ids.push_back(row->id);
+            }
+            if (auto marked = m_store->outbox_mark_sent(ids, done); !marked) {
                 store_failed(marked.error()); // delivered but not marked: sent again later
                 return;
             }
             m_context.metrics.count_alert_sent(m_sink.name);
-            spdlog::info("event=alert_sent sink={} to={} id={} identity={} attempts={}",
-                         m_sink.name, request->display, row.id, identity_label(row.key), attempts);
+            if (grouped) {
+                m_last_group_sent = rendered_at;
+            }
+            if (many) {
+                spdlog::info("event=alert_group_sent sink={} to={} rows={} identities={} "
+                             "attempts={}",
+                             m_sink.name, request.display, rows.size(), identities, attempts);
+            } else {
+                spdlog::info("event=alert_sent sink={} to={} id={} identity={} attempts={}",
+                             m_sink.name, request.display, head.id, identity_label(head.key),
+                             attempts);
+            }
             return;
         }
         case DeliveryOutcome::retry: {
             m_context.metrics.count_alert_failure(m_sink.name);
-            const std::string failure = describe_failure(*request, response);
+            const std::string failure = describe_failure(request, response);
             std::uniform_real_distribution<double> jitter(0.0, 1.0);
             const Milliseconds delay =
                 retry_delay(attempts, jitter(m_random), response.retry_after);
             const TimePoint next = done + delay;
-            if (next - row.created_at > max_retry_age()) {
-                drop(row, done,
+            if (next - head.created_at > max_retry_age()) {
+                drop(rows, done,
                      "gave up after " + std::to_string(attempts) + " attempts in " +
-                         format_duration(done - row.created_at) + " (max_retry_age " +
+                         format_duration(done - head.created_at) + " (max_retry_age " +
                          format_duration(max_retry_age()) + "): " + failure);
                 return;
             }
-            if (auto retried = m_store->outbox_retry(row.id, attempts, next, failure); !retried) {
+            if (auto retried = m_store->outbox_retry(head.id, attempts, next, failure); !retried) {
                 store_failed(retried.error());
                 return;
             }
-            spdlog::warn("event=alert_retry sink={} to={} id={} attempt={} error={} "
+            spdlog::warn("event=alert_retry sink={} to={} id={}{} attempt={} error={} "
                          "retry_in_ms={}",
-                         m_sink.name, request->display, row.id, attempts, quote_log_value(failure),
-                         delay.count());
+                         m_sink.name, request.display, head.id, rows_field, attempts,
+                         quote_log_value(failure), delay.count());
             return;
         }
         case DeliveryOutcome::rejected: {
             m_context.metrics.count_alert_failure(m_sink.name);
             const std::string excerpt = log_excerpt(response.body);
-            spdlog::error("event=alert_rejected sink={} to={} id={} status={} body={}", m_sink.name,
-                          request->display, row.id, response.status, quote_log_value(excerpt));
-            drop(row, done,
-                 "rejected: " + describe_failure(*request, response) +
+            spdlog::error("event=alert_rejected sink={} to={} id={}{} status={} body={}",
+                          m_sink.name, request.display, head.id, rows_field, response.status,
+                          quote_log_value(excerpt));
+            drop(rows, done,
+                 "rejected: " + describe_failure(request, response) +
                      (excerpt.empty() ? std::string() : ": " + excerpt));
             return;
         }
         }
     }
 
-    // Marks the row dropped (its event stays in the history), counts and logs it.
-    void drop(const OutboxRow& row, TimePoint at, const std::string& reason) {
-        if (auto dropped = m_store->outbox_drop(row.id, at, reason); !dropped) {
+    // Marks the rows dropped in one transaction (their events stay in the history), counts and
+    // logs each.
+    void drop(const std::vector<const OutboxRow*>& rows, TimePoint at, const std::string& reason) {
+        std::vector<std::int64_t> ids;
+        for (const OutboxRow* row : rows) {
+            ids.push_back(row->id);
+        }
+        if (auto dropped = m_store->outbox_drop(ids, at, reason); !dropped) {
             store_failed(dropped.error());
             return;
         }
-        m_context.metrics.count_alert_dropped(m_sink.name);
-        spdlog::error("event=alert_dropped sink={} to={} id={} identity={} reason={}", m_sink.name,
-                      m_sink.display, row.id, identity_label(row.key), quote_log_value(reason));
+        for (const OutboxRow* row : rows) {
+            m_context.metrics.count_alert_dropped(m_sink.name);
+            spdlog::error("event=alert_dropped sink={} to={} id={} identity={} reason={}",
+                          m_sink.name, m_sink.display, row->id, identity_label(row->key),
+                          quote_log_value(reason));
+        }
     }
 
     // Alertmanager: the firing alerts again, so that none resolves by timeout while it lasts.
@@ -251,6 +380,9 @@ private:
     const Milliseconds m_send_interval;
     std::optional<SteadyClock::time_point> m_last_send; // start of the last request
     SteadyClock::time_point m_next_resend{};
+    // When the last group, grouped row or storm's single row was sent (wall time; not kept
+    // across restarts).
+    std::optional<TimePoint> m_last_group_sent;
 };
 
 } // namespace

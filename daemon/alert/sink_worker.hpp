@@ -6,12 +6,24 @@
 // every resend_interval. It has its own StateStore connection and HttpClient, so a slow or dead
 // sink delays nothing else. Internal to the AlertDispatcher.
 //
+// Storm control (delivery_grouping.hpp): slack, webhook and pagerduty workers hold a new row
+// for group_wait and, during a storm, send the queued rows (individual ones and plan_outbox's
+// grouped ones) as one AlertGroup (built by make_alert_group from the rows' messages, rendered
+// like any message) at most every group_interval. A group is one message: one attempt, one
+// alerts_sent_total, one failure per failed attempt; its retry state (attempts, next_attempt_at,
+// last_error) is kept on its first row, the head, and it is formed again at the next attempt
+// (maybe with more rows). When it is delivered every row is marked sent in one transaction; when
+// it is rejected or given up on every row is dropped (alerts_dropped_total counts rows). A row
+// whose message cannot be parsed is dropped alone and the group formed without it.
+//
 // Log lines (key=value, no secrets: the sink is named by its name and display only):
 //   event=alert_sent sink=S to=D id=N identity=I attempts=K
-//   event=alert_retry sink=S to=D id=N attempt=K error="..." retry_in_ms=M
-//   event=alert_rejected sink=S to=D id=N status=400 body="<first 200 bytes>"
+//   event=alert_group_sent sink=S to=D rows=N identities=K attempts=A
+//   event=alert_retry sink=S to=D id=N [rows=R] attempt=K error="..." retry_in_ms=M
+//   event=alert_rejected sink=S to=D id=N [rows=R] status=400 body="<first 200 bytes>"
 //   event=alert_dropped sink=S to=D id=N reason="..."
 //   event=alert_resend_failed sink=S to=D alerts=N error="..."
+// (rows=R: a group of R rows, named by its head's id.)
 
 #include "alert/alert_event.hpp"
 #include "alert/http_exchange.hpp"
@@ -56,13 +68,20 @@ struct AlertRendering {
 
 AlertRendering default_alert_rendering();
 
-// What every worker of a dispatcher shares. Immutable once workers run, except max_retry_age.
+// What every worker of a dispatcher shares. Immutable once workers run, except the atomics,
+// which a reload changes (each is read on its own: a worker may see a mix of old and new values
+// for one decision, which is harmless).
 struct DeliveryContext {
     std::filesystem::path state_db;
     DaemonMetrics& metrics;
     FiringSnapshot firing_snapshot; // may be empty: no re-sends
     AlertRendering rendering;
     std::atomic<Milliseconds::rep> max_retry_age_ms;
+    // delivery_grouping.hpp's DeliveryGrouping, field by field. storm_window_ms 0: no grouping.
+    std::atomic<std::size_t> group_threshold{10};
+    std::atomic<Milliseconds::rep> group_wait_ms{0};
+    std::atomic<Milliseconds::rep> group_interval_ms{0};
+    std::atomic<Milliseconds::rep> storm_window_ms{0};
 };
 
 class SinkWorker {

@@ -103,7 +103,8 @@ public:
         m_metrics->set_config_reload(true, now);
         m_metrics->set_ready();
         m_dispatcher = std::make_unique<AlertDispatcher>(
-            m_config.alerts, m_store->path(), *m_metrics, [this] { return firing_snapshot(); });
+            m_config.alerts, m_store->path(), *m_metrics, [this] { return firing_snapshot(); },
+            default_alert_rendering(), m_config.daemon.check_interval);
         m_dispatcher->start();
         spdlog::info("event=started identities={} state_db={} metrics=127.0.0.1:{} "
                      "check_interval={} recheck_interval={}",
@@ -369,7 +370,7 @@ private:
             return;
         }
         m_config = std::move(config);
-        m_dispatcher->reconfigure(m_config.alerts);
+        m_dispatcher->reconfigure(m_config.alerts, m_config.daemon.check_interval);
         m_metrics->set_config_reload(true, now);
         spdlog::info("event=reloaded identities={}", m_tracked.size());
         m_notifier.ready(summary());

@@ -60,11 +60,19 @@ const char* alert_sink_type_name(AlertSinkConfig::Type type);
 
 struct AlertSettings {
     std::vector<AlertSinkConfig> sinks;
-    // More than this many identities changing state within one batch are grouped into one
-    // message for slack, webhook and pagerduty (config: group_threshold, default 10).
+    // More than this many identities changing state within one batch, or within one
+    // check_interval at delivery, are grouped into one message for slack, webhook and pagerduty
+    // (config: group_threshold, default 10).
     std::size_t group_threshold = 10;
     // Give up on an alert this long after it was queued (config: max_retry_age, default 24h).
     std::chrono::milliseconds max_retry_age{std::chrono::hours{24}};
+    // Storm control at delivery (alert/delivery_grouping.hpp), for slack, webhook and
+    // pagerduty: a sink holds a new individual message this long to collect companions (config:
+    // group_wait, default 10s, 0s = no hold), and during a storm (more than group_threshold
+    // identities within one check_interval) sends one grouped message at most this often
+    // (config: group_interval, default 1m, >= 1s).
+    std::chrono::milliseconds group_wait{std::chrono::seconds{10}};
+    std::chrono::milliseconds group_interval{std::chrono::minutes{1}};
 };
 
 struct Config {

@@ -1095,15 +1095,17 @@ void check_across_keys(Reader& reader, const Document& document) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// alerts, group_threshold, max_retry_age. Secrets (URLs, HMAC keys, routing keys: file contents
-// and environment values) never reach a message: messages name the key, the file or the
-// environment variable, never what they hold.
+// alerts, group_threshold, group_wait, group_interval, max_retry_age. Secrets (URLs, HMAC keys,
+// routing keys: file contents and environment values) never reach a message: messages name the
+// key, the file or the environment variable, never what they hold.
 
 // A file holding a URL, an HMAC key or a routing key is a line; anything bigger is a mistake.
 constexpr std::size_t k_max_secret_file_bytes = 64 * 1024;
 constexpr std::size_t k_max_sink_name_length = 64;
 constexpr Milliseconds k_min_resend_interval = std::chrono::seconds{1};
 constexpr Milliseconds k_min_retry_age = std::chrono::seconds{1};
+// A PagerDuty group's dedup_key and Slack's rate limit both have a resolution of a second.
+constexpr Milliseconds k_min_group_interval = std::chrono::seconds{1};
 constexpr const char* k_pagerduty_events_url = "https://events.pagerduty.com/v2/enqueue";
 
 using SinkType = AlertSinkConfig::Type;
@@ -1618,6 +1620,24 @@ void read_group_threshold(Reader& reader, const Field& field, Document& document
     }
 }
 
+void read_group_wait(Reader& reader, const Field& field, Document& document) {
+    if (auto value = reader.read_duration(field)) {
+        document.config.alerts.group_wait = *value;
+    }
+}
+
+void read_group_interval(Reader& reader, const Field& field, Document& document) {
+    if (auto value = reader.read_duration(field)) {
+        if (*value < k_min_group_interval) {
+            reader.error_at(field, field.path + " must be at least " +
+                                       format_duration(k_min_group_interval) + ", got " +
+                                       field.value.Scalar());
+            return;
+        }
+        document.config.alerts.group_interval = *value;
+    }
+}
+
 void read_max_retry_age(Reader& reader, const Field& field, Document& document) {
     if (auto value = reader.read_duration(field)) {
         if (*value < k_min_retry_age) {
@@ -1640,7 +1660,7 @@ struct Section {
     SectionReader read;
 };
 
-constexpr std::array<Section, 15> k_sections{{
+constexpr std::array<Section, 17> k_sections{{
     {"dns", read_dns_section},
     {"identities", read_identities_section},
     {"identities_file", read_identities_file},
@@ -1655,6 +1675,8 @@ constexpr std::array<Section, 15> k_sections{{
     {"metrics", read_metrics_section},
     {"alerts", read_alerts_section},
     {"group_threshold", read_group_threshold},
+    {"group_wait", read_group_wait},
+    {"group_interval", read_group_interval},
     {"max_retry_age", read_max_retry_age},
 }};
 

@@ -313,6 +313,8 @@ struct StateStore::Impl {
     sqlite::Statement update_outbox_retry;
     sqlite::Statement update_outbox_dropped;
     sqlite::Statement select_outbox_depth;
+    sqlite::Statement select_outbox_queued;
+    sqlite::Statement select_outbox_activity;
 
     Error error(std::string_view what) const { return Error{label + ": " + std::string(what)}; }
 
@@ -331,6 +333,11 @@ struct StateStore::Impl {
     Result<StoreOk> update_queued_row(sqlite::Statement& statement, std::int64_t id);
     // Reads every row `statement` yields (k_outbox_columns order).
     Result<std::vector<OutboxRow>> read_outbox_rows(sqlite::Statement& statement);
+    // Runs `update` (its ?1 is the id, `bind` binds the rest) for each of `ids` in one
+    // transaction, all or nothing.
+    template <typename Bind>
+    Result<StoreOk> update_queued_rows(sqlite::Statement& update, std::span<const std::int64_t> ids,
+                                       Bind bind);
 };
 
 Result<sqlite::Done> StateStore::Impl::prepare_all() {
@@ -376,6 +383,18 @@ Result<sqlite::Done> StateStore::Impl::prepare_all() {
                                  "last_error = ?3 WHERE id = ?1 AND status = 'queued'"},
         {&select_outbox_depth, "SELECT count(*), min(created_at_ms) FROM outbox "
                                "WHERE sink = ?1 AND status = 'queued'"},
+        {&select_outbox_queued, "SELECT " + k_outbox_columns +
+                                    " FROM outbox WHERE sink = ?1 AND status = 'queued' "
+                                    "ORDER BY id LIMIT ?2"},
+        // The inner SELECT walks the rowid back from the newest row and stops at the first one
+        // created before ?2; the outer one then reads only the rows after it.
+        {&select_outbox_activity,
+         "WITH recent AS (SELECT account, region, domain FROM outbox "
+         "WHERE id > coalesce((SELECT id FROM outbox WHERE created_at_ms < ?2 "
+         "ORDER BY id DESC LIMIT 1), 0) "
+         "AND sink = ?1 AND status IN ('queued', 'sent') AND created_at_ms BETWEEN ?2 AND ?3) "
+         "SELECT (SELECT count(*) FROM (SELECT DISTINCT account, region, domain FROM recent "
+         "WHERE domain <> '')), (SELECT count(*) FROM recent WHERE domain = '')"},
     };
     for (const auto& [statement, sql] : statements) {
         auto prepared = sqlite::Statement::prepare(handle, sql);
@@ -511,6 +530,30 @@ Result<std::vector<OutboxRow>> StateStore::Impl::read_outbox_rows(sqlite::Statem
         rows.push_back(std::move(outbox).value());
     }
     return rows;
+}
+
+template <typename Bind>
+Result<StoreOk> StateStore::Impl::update_queued_rows(sqlite::Statement& update,
+                                                     std::span<const std::int64_t> ids, Bind bind) {
+    if (auto writable = require_writable(); !writable) {
+        return Error{writable.error()};
+    }
+    auto transaction = sqlite::WriteTransaction::begin(begin, commit, rollback);
+    if (!transaction) {
+        return error(transaction.error());
+    }
+    for (const std::int64_t id : ids) {
+        auto use = update.use();
+        update.bind(1, id);
+        bind(update);
+        if (auto updated = update_queued_row(update, id); !updated) {
+            return updated; // the transaction rolls back
+        }
+    }
+    if (auto committed = transaction.value().commit(); !committed) {
+        return error(committed.error());
+    }
+    return StoreOk{};
 }
 
 StateStore::StateStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -893,6 +936,51 @@ Result<std::vector<OutboxRow>> StateStore::outbox_rows(const std::string& sink) 
     auto use = statement.use();
     statement.bind(1, std::string_view(sink));
     return m_impl->read_outbox_rows(statement);
+}
+
+Result<std::vector<OutboxRow>> StateStore::outbox_queued(const std::string& sink,
+                                                         std::size_t limit) {
+    auto& statement = m_impl->select_outbox_queued;
+    auto use = statement.use();
+    statement.bind(1, std::string_view(sink));
+    statement.bind(2,
+                   static_cast<std::int64_t>(std::min<std::size_t>(
+                       limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
+    return m_impl->read_outbox_rows(statement);
+}
+
+Result<OutboxActivity> StateStore::outbox_activity(const std::string& sink, TimePoint from,
+                                                   TimePoint to) {
+    auto& statement = m_impl->select_outbox_activity;
+    auto use = statement.use();
+    statement.bind(1, std::string_view(sink));
+    statement.bind(2, to_ms(from));
+    statement.bind(3, to_ms(to));
+    auto row = statement.step();
+    if (!row) {
+        return m_impl->error(row.error());
+    }
+    OutboxActivity activity;
+    if (*row) {
+        activity.identities = static_cast<std::size_t>(statement.int64(0));
+        activity.grouped_rows = static_cast<std::size_t>(statement.int64(1));
+    }
+    return activity;
+}
+
+Result<StoreOk> StateStore::outbox_mark_sent(std::span<const std::int64_t> ids, TimePoint at) {
+    return m_impl->update_queued_rows(
+        m_impl->update_outbox_sent, ids,
+        [&](sqlite::Statement& update) { update.bind(2, to_ms(at)); });
+}
+
+Result<StoreOk> StateStore::outbox_drop(std::span<const std::int64_t> ids, TimePoint at,
+                                        const std::string& reason) {
+    return m_impl->update_queued_rows(m_impl->update_outbox_dropped, ids,
+                                      [&](sqlite::Statement& update) {
+                                          update.bind(2, to_ms(at));
+                                          update.bind(3, std::string_view(reason));
+                                      });
 }
 
 } // namespace dkimwatch

@@ -124,6 +124,14 @@ struct OutboxRow {
     bool operator==(const OutboxRow&) const = default;
 };
 
+// What one sink was sent or has queued within a time range (StateStore::outbox_activity).
+struct OutboxActivity {
+    std::size_t identities = 0;   // distinct identities of its individual rows
+    std::size_t grouped_rows = 0; // rows of grouped messages
+
+    bool operator==(const OutboxActivity&) const = default;
+};
+
 // The queued rows of one sink.
 struct OutboxDepth {
     std::size_t count = 0;
@@ -194,6 +202,21 @@ public:
     Result<OutboxDepth> outbox_depth(const std::string& sink);
     // Every row of `sink` (all statuses), oldest first: for `status` displays and tests.
     Result<std::vector<OutboxRow>> outbox_rows(const std::string& sink);
+    // The first `limit` queued rows of `sink` in id order (the head first), whether or not their
+    // next_attempt_at has come.
+    Result<std::vector<OutboxRow>> outbox_queued(const std::string& sink, std::size_t limit);
+    // The rows of `sink`, queued or sent (not dropped), created within [from, to]: how many
+    // distinct identities have individual rows, and how many grouped rows (no identity) there
+    // are. It reads the rows queued since `from` (all sinks), not the whole outbox: it walks
+    // back from the newest row to the first one created before `from`, relying on created_at
+    // growing with the id as the daemon queues them (after a step back of the wall clock, rows
+    // queued before the step may not be counted).
+    Result<OutboxActivity> outbox_activity(const std::string& sink, TimePoint from, TimePoint to);
+    // Like outbox_mark_sent() and outbox_drop() for many rows, in one transaction: when one of
+    // them is not queued, none is changed.
+    Result<StoreOk> outbox_mark_sent(std::span<const std::int64_t> ids, TimePoint at);
+    Result<StoreOk> outbox_drop(std::span<const std::int64_t> ids, TimePoint at,
+                                const std::string& reason);
 
     // Marks exactly the stored identities among `active` active and every other one inactive.
     // Keys not stored yet are ignored (save() inserts them active). Inactive identities keep

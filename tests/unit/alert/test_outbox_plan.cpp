@@ -150,5 +150,25 @@ TEST(PlanOutbox, NothingForNoEventsOrNoSinks) {
     EXPECT_TRUE(plan_outbox(settings_with({}), storm(3), k_now).empty());
 }
 
+TEST(MakeAlertGroup, MostSevereFirstStableCappedWithTheTotal) {
+    const std::vector<AlertEvent> events = storm(25);
+    const TimePoint at = k_now + std::chrono::seconds{7};
+    const AlertGroup group = make_alert_group(events, at);
+    EXPECT_EQ(group.total, 25u);
+    EXPECT_EQ(group.at, at);
+    ASSERT_EQ(group.events.size(), 20u);
+    // 8 critical (indices 1, 4, ..., 22), 9 warnings (0, 3, ..., 24), then 3 infos (2, 5, 8).
+    EXPECT_EQ(group.events[0], events[1]);
+    EXPECT_EQ(group.events[7], events[22]);
+    EXPECT_EQ(group.events[8], events[0]);
+    EXPECT_EQ(group.events[16], events[24]);
+    EXPECT_EQ(group.events[17], events[2]);
+    EXPECT_EQ(group.events[19], events[8]);
+
+    const AlertGroup small = make_alert_group({events[2], events[1]}, at);
+    EXPECT_EQ(small, (AlertGroup{{events[1], events[2]}, 2, at}));
+    EXPECT_EQ(make_alert_group({}, at), (AlertGroup{{}, 0, at}));
+}
+
 } // namespace
 } // namespace dkimwatch

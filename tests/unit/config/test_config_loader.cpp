@@ -129,6 +129,8 @@ TEST(LoadConfigFile, MinimalConfigGetsDefaults) {
     EXPECT_TRUE(config.alerts.sinks.empty());
     EXPECT_EQ(config.alerts.group_threshold, 10U);
     EXPECT_EQ(config.alerts.max_retry_age, 24h);
+    EXPECT_EQ(config.alerts.group_wait, 10s);
+    EXPECT_EQ(config.alerts.group_interval, 1min);
 }
 
 TEST(LoadConfigFile, FullConfig) {
@@ -504,6 +506,8 @@ TEST(LoadConfigFile, AlertSinksOfEveryType) {
     const Config config = loaded(load_config_file(k_cases_dir / "good" / "alerts.yaml"));
     EXPECT_EQ(config.alerts.group_threshold, 5U);
     EXPECT_EQ(config.alerts.max_retry_age, 12h);
+    EXPECT_EQ(config.alerts.group_wait, 30s);
+    EXPECT_EQ(config.alerts.group_interval, 5min);
     ASSERT_EQ(config.alerts.sinks.size(), 6U);
     using Type = AlertSinkConfig::Type;
 
@@ -558,14 +562,19 @@ TEST(LoadConfigFile, AlertSinksOfEveryType) {
 TEST(LoadConfigText, AlertSettingsAtTheirBounds) {
     const Config config = loaded(load_config_text("alerts: []\n"
                                                   "group_threshold: 2147483647\n"
+                                                  "group_wait: 0s\n"
+                                                  "group_interval: 1s\n"
                                                   "max_retry_age: 1s\n" +
                                                       std::string(k_identity),
                                                   "a.yaml", k_cases_dir));
     EXPECT_TRUE(config.alerts.sinks.empty());
     EXPECT_EQ(config.alerts.group_threshold, 2147483647U);
     EXPECT_EQ(config.alerts.max_retry_age, 1s);
+    EXPECT_EQ(config.alerts.group_wait, 0s);
+    EXPECT_EQ(config.alerts.group_interval, 1s);
 
     const Config low = loaded(load_config_text("group_threshold: 1\nmax_retry_age: 3650d\n"
+                                               "group_wait: 1h30m\ngroup_interval: 365d\n"
                                                "alerts:\n"
                                                "  - {name: a, type: alertmanager, url: "
                                                "\"http://127.0.0.1:9093\", resend_interval: 1s}\n" +
@@ -573,6 +582,8 @@ TEST(LoadConfigText, AlertSettingsAtTheirBounds) {
                                                "a.yaml", k_cases_dir));
     EXPECT_EQ(low.alerts.group_threshold, 1U);
     EXPECT_EQ(low.alerts.max_retry_age, 3650 * 24h);
+    EXPECT_EQ(low.alerts.group_wait, 90min);
+    EXPECT_EQ(low.alerts.group_interval, 365 * 24h);
     ASSERT_EQ(low.alerts.sinks.size(), 1U);
     EXPECT_EQ(low.alerts.sinks[0].resend_interval, 1s);
 }
@@ -786,6 +797,14 @@ const std::vector<BadCase> k_bad_cases = {
       "spaces or control characters",
       "alert_files.yaml:35:23: alerts[10].routing_key_file must be the path of a file holding the "
       "routing key, got an empty string"}},
+    {"alert_grouping_ranges.yaml",
+     {"alert_grouping_ranges.yaml:1:13: group_wait: \"10\" is not a duration: the number 10 has "
+      "no unit{units}",
+      "alert_grouping_ranges.yaml:2:17: group_interval must be at least 1s, got 999ms"}},
+    {"alert_grouping_wrong_types.yaml",
+     {"alert_grouping_wrong_types.yaml:1:13: group_wait must be a duration such as 2s, 500ms or "
+      "1h30m, got a sequence",
+      "alert_grouping_wrong_types.yaml:2:17: group_interval must be at least 1s, got 0s"}},
     {"alert_item_shapes.yaml",
      {"alert_item_shapes.yaml:2:5: alerts[0] must be a mapping with name, type and the keys of its "
       "type, got a URL (not shown)",
@@ -1207,7 +1226,7 @@ std::string expand(std::string text) {
         {"{top_keys}",
          "dns, identities, identities_file, check_interval, recheck_interval, confirmations, "
          "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
-         "metrics, alerts, group_threshold, max_retry_age"},
+         "metrics, alerts, group_threshold, group_wait, group_interval, max_retry_age"},
     };
     for (const auto& [from, to] : placeholders) {
         for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {

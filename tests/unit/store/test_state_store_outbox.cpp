@@ -1,6 +1,6 @@
 // The alert outbox of the state store: queued in the same transaction as the state change,
-// delivered per sink in id order, marked sent / retried / dropped, and added to a version-1
-// database by migration 2.
+// delivered per sink in id order, marked sent / retried / dropped (one row or many at once),
+// counted for storm control, and added to a version-1 database by migration 2.
 
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
@@ -331,6 +331,153 @@ TEST(StateStoreOutbox, MigrationTwoAddsTheOutboxToAVersionOneDatabase) {
     EXPECT_EQ(rows_of(*store, "slack"),
               (std::vector<OutboxRow>{queued_row(1, "slack", old_key, "{}", k_t0)}));
     EXPECT_NE(open_store(dir.db(), Mode::read_only), nullptr);
+}
+
+// ---- for storm control at delivery (alert/delivery_grouping.hpp)
+
+std::vector<std::int64_t> ids_of(const std::vector<OutboxRow>& rows) {
+    std::vector<std::int64_t> ids;
+    for (const auto& row : rows) {
+        ids.push_back(row.id);
+    }
+    return ids;
+}
+
+std::vector<OutboxStatus> statuses_of(const std::vector<OutboxRow>& rows) {
+    std::vector<OutboxStatus> statuses;
+    for (const auto& row : rows) {
+        statuses.push_back(row.status);
+    }
+    return statuses;
+}
+
+OutboxActivity activity_of(StateStore& store, const std::string& sink, TimePoint from,
+                           TimePoint to) {
+    auto activity = store.outbox_activity(sink, from, to);
+    EXPECT_TRUE(activity.ok()) << error_of(activity);
+    return activity.ok() ? *activity : OutboxActivity{9999, 9999};
+}
+
+IdentityKey key_n(int n) {
+    return IdentityKey{"111122223333", "us-east-1", "d" + std::to_string(n) + ".example"};
+}
+
+TEST(StateStoreOutbox, QueuedListsTheQueuedRowsOfASinkInIdOrderUpToALimit) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    std::vector<OutboxRowInsert> alerts;
+    for (int n = 1; n <= 5; ++n) {
+        alerts.push_back(alert("slack", key_n(n), "s" + std::to_string(n), k_t0));
+        alerts.push_back(alert("hook", key_n(n), "h" + std::to_string(n), k_t0));
+    }
+    expect_ok(store->outbox_insert(alerts)); // slack: ids 1, 3, 5, 7, 9
+    expect_ok(store->outbox_mark_sent(1, k_t0));
+    expect_ok(store->outbox_drop(5, k_t0, "rejected"));
+
+    auto queued = store->outbox_queued("slack", 10);
+    ASSERT_TRUE(queued.ok()) << queued.error();
+    EXPECT_EQ(ids_of(*queued), (std::vector<std::int64_t>{3, 7, 9}));
+    EXPECT_EQ(messages_of(*queued), (std::vector<std::string>{"s2", "s4", "s5"}));
+    EXPECT_EQ(queued->at(0), rows_of(*store, "slack").at(1)); // every column
+    queued = store->outbox_queued("slack", 2);
+    ASSERT_TRUE(queued.ok()) << queued.error();
+    EXPECT_EQ(ids_of(*queued), (std::vector<std::int64_t>{3, 7}));
+    queued = store->outbox_queued("slack", 0);
+    ASSERT_TRUE(queued.ok()) << queued.error();
+    EXPECT_TRUE(queued->empty());
+    queued = store->outbox_queued("nosuch", 10);
+    ASSERT_TRUE(queued.ok()) << queued.error();
+    EXPECT_TRUE(queued->empty());
+}
+
+TEST(StateStoreOutbox, ActivityCountsDistinctIdentitiesAndGroupedRowsQueuedOrSentInTheWindow) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    expect_ok(store->outbox_insert(std::vector{
+        alert("slack", key_n(0), "before the window", k_t0 - 1ms),  // id 1
+        alert("slack", key_n(1), "first", k_t0),                    // 2: `from` itself
+        alert("slack", key_n(1), "same identity again", k_t0 + 1s), // 3
+        alert("slack", key_n(2), "sent", k_t0 + 2s),                // 4
+        alert("slack", key_n(3), "dropped", k_t0 + 3s),             // 5
+        alert("slack", IdentityKey{}, "a group", k_t0 + 4s),        // 6: no identity
+        alert("hook", key_n(4), "another sink", k_t0 + 5s),         // 7
+        alert("slack", IdentityKey{"444455556666", "us-east-1", "d1.example"}, "other account",
+              k_t0 + 6s),                                               // 8
+        alert("slack", IdentityKey{}, "another group", k_t0 + 7s),      // 9
+        alert("slack", key_n(5), "`to` itself", k_t0 + 10s),            // 10
+        alert("slack", key_n(6), "after the window", k_t0 + 10s + 1ms), // 11
+        alert("slack", IdentityKey{}, "dropped group", k_t0 + 8s),      // 12
+    }));
+    expect_ok(store->outbox_mark_sent(4, k_t0 + 3s));
+    expect_ok(store->outbox_mark_sent(6, k_t0 + 5s));
+    expect_ok(store->outbox_drop(5, k_t0 + 4s, "rejected"));
+    expect_ok(store->outbox_drop(12, k_t0 + 9s, "rejected"));
+    // d1 (twice), d2 (sent), d1 of the other account, d5; groups 6 (sent) and 9.
+    EXPECT_EQ(activity_of(*store, "slack", k_t0, k_t0 + 10s), (OutboxActivity{4, 2}));
+    EXPECT_EQ(activity_of(*store, "slack", k_t0 - 1ms, k_t0 + 10s + 1ms), (OutboxActivity{6, 2}));
+    EXPECT_EQ(activity_of(*store, "slack", k_t0 + 1ms, k_t0 + 2s), (OutboxActivity{2, 0}));
+    EXPECT_EQ(activity_of(*store, "slack", k_t0 + 4s, k_t0 + 4s), (OutboxActivity{0, 1}));
+    EXPECT_EQ(activity_of(*store, "hook", k_t0, k_t0 + 10s), (OutboxActivity{1, 0}));
+    EXPECT_EQ(activity_of(*store, "slack", k_t0 + 1h, k_t0 + 2h), (OutboxActivity{0, 0}));
+    EXPECT_EQ(activity_of(*store, "nosuch", k_t0, k_t0 + 10s), (OutboxActivity{0, 0}));
+}
+
+TEST(StateStoreOutbox, ActivityStopsAtTheNewestRowCreatedBeforeTheWindow) {
+    // The documented cost bound: rows older than the last row created before `from` are not
+    // read, so a row queued before a step back of the clock is not counted.
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    expect_ok(store->outbox_insert(std::vector{
+        alert("slack", key_n(1), "in the window", k_t0 + 1s),
+        alert("slack", key_n(2), "the clock stepped back", k_t0 - 1h),
+        alert("slack", key_n(3), "in the window again", k_t0 + 2s),
+    }));
+    EXPECT_EQ(activity_of(*store, "slack", k_t0, k_t0 + 1min), (OutboxActivity{1, 0}));
+}
+
+TEST(StateStoreOutbox, ManyRowsAreMarkedSentOrDroppedInOneTransaction) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    std::vector<OutboxRowInsert> alerts;
+    for (int n = 1; n <= 6; ++n) {
+        alerts.push_back(alert("slack", key_n(n), std::to_string(n), k_t0));
+    }
+    expect_ok(store->outbox_insert(alerts));
+    expect_ok(store->outbox_mark_sent(std::vector<std::int64_t>{1, 2, 3}, k_t0 + 1s));
+    expect_ok(store->outbox_drop(std::vector<std::int64_t>{4, 5}, k_t0 + 2s, "rejected: HTTP 400"));
+    auto rows = rows_of(*store, "slack");
+    EXPECT_EQ(statuses_of(rows),
+              (std::vector<OutboxStatus>{OutboxStatus::sent, OutboxStatus::sent, OutboxStatus::sent,
+                                         OutboxStatus::dropped, OutboxStatus::dropped,
+                                         OutboxStatus::queued}));
+    EXPECT_EQ(rows[2].done_at, k_t0 + 1s);
+    EXPECT_EQ(rows[4].done_at, k_t0 + 2s);
+    EXPECT_EQ(rows[4].last_error, "rejected: HTTP 400");
+
+    // One row not queued: nothing changes, and the error names it.
+    const std::string prefix = "state database " + dir.db().string() + ": ";
+    EXPECT_EQ(error_of(store->outbox_mark_sent(std::vector<std::int64_t>{6, 3}, k_t0 + 3s)),
+              prefix + "outbox row 3 is not queued");
+    EXPECT_EQ(error_of(store->outbox_drop(std::vector<std::int64_t>{6, 99}, k_t0 + 3s, "x")),
+              prefix + "outbox row 99 is not queued");
+    rows = rows_of(*store, "slack");
+    EXPECT_EQ(rows[5].status, OutboxStatus::queued);
+    EXPECT_EQ(rows[5].done_at, std::nullopt);
+    // The connection is usable after the rollback; an empty list changes nothing.
+    expect_ok(store->outbox_mark_sent(std::vector<std::int64_t>{}, k_t0));
+    expect_ok(store->outbox_mark_sent(std::vector<std::int64_t>{6}, k_t0 + 4s));
+    EXPECT_EQ(rows_of(*store, "slack").at(5).status, OutboxStatus::sent);
+
+    auto reader = open_store(dir.db(), Mode::read_only);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(error_of(reader->outbox_mark_sent(std::vector<std::int64_t>{1}, k_t0)),
+              prefix + "opened read-only; cannot write");
+    EXPECT_EQ(error_of(reader->outbox_drop(std::vector<std::int64_t>{1}, k_t0, "x")),
+              prefix + "opened read-only; cannot write");
 }
 
 } // namespace
