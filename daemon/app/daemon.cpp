@@ -16,6 +16,7 @@
 #include "metrics/daemon_metrics.hpp"
 #include "store/state_store.hpp"
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <iostream>
+#include <malloc.h>
 #include <map>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -37,6 +39,9 @@ constexpr std::size_t k_max_batch = 2048;
 // Longest sleep of the loop, so time-based events (reminders, overdue, blind) are noticed.
 constexpr Milliseconds k_max_tick = std::chrono::seconds{10};
 constexpr Milliseconds k_min_tick = std::chrono::seconds{1};
+// Identities due this little ahead of time join the current batch (at most a tenth of the
+// recheck and check intervals), so that a batch is not one or two identities.
+constexpr Milliseconds k_max_batch_lead = Milliseconds{500};
 
 TimePoint wall_now() {
     return std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
@@ -61,18 +66,50 @@ bool stop_requested_pending() {
     return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
 }
 
+// The records of `records` whose severity is not ok.
+std::vector<RecordVerdict> problems_of(std::vector<RecordVerdict>&& records) {
+    std::vector<RecordVerdict> problems;
+    for (auto& record : records) {
+        if (record.severity != Severity::ok) {
+            problems.push_back(std::move(record));
+        }
+    }
+    return problems;
+}
+
+// One identity of the running inventory. Memory matters (platforms watch 100,000 identities
+// or more): this is the only copy of the configured identity, and only the records that are
+// not ok are kept (metrics and alerts show only those; every record is in the state database).
 struct TrackedIdentity {
     Identity identity;
-    std::string fingerprint;
+    // status.fingerprint is left empty in memory (about 200 bytes an identity): it is always
+    // identity_fingerprint(identity), which adopt_config() makes sure of, and is filled in only
+    // for saving (with_fingerprint()).
     IdentityStatus status;
-    std::vector<RecordVerdict> records; // of the latest check, for metrics
+    std::vector<RecordVerdict> problems; // of the latest check, in check order; usually empty
 };
+
+constexpr std::size_t k_state_count = 4; // IdentityState's values
+
+// `status` as it is saved: with the fingerprint of `identity`.
+IdentityStatus with_fingerprint(IdentityStatus status, const Identity& identity) {
+    status.fingerprint = identity_fingerprint(identity);
+    return status;
+}
+
+std::size_t state_index(IdentityState state) {
+    return static_cast<std::size_t>(state);
+}
 
 class Daemon {
 public:
     explicit Daemon(DaemonOptions options) : m_options(std::move(options)) {}
 
     int run() {
+        // Buffers of 1 MiB or more (a scrape's text is 25 MB at 100,000 identities) get their
+        // own mapping, returned to the system when freed. By default glibc raises this threshold
+        // after the first such free, and every later scrape would leave its buffer in the heap.
+        mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
         const sigset_t signals = control_signals();
         // Blocked in every thread (civetweb's included, created later), taken by sigtimedwait.
         pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -92,13 +129,14 @@ public:
         if (!adopt_config(m_config, now, /*initial=*/true)) {
             return 1;
         }
+        release_free_memory();
         // /metrics answers 503 until every identity is published, so that no scrape ever sees a
         // partial inventory (which would resolve and re-fire alerts built on the metrics).
         if (!start_metrics()) {
             return 1;
         }
-        for (const auto& [key, tracked] : m_tracked) {
-            publish(key, tracked);
+        for (const auto& tracked : m_tracked) {
+            publish(tracked);
         }
         m_metrics->set_config_reload(true, now);
         m_metrics->set_ready();
@@ -112,7 +150,7 @@ public:
                      format_duration(m_config.daemon.check_interval),
                      format_duration(m_config.daemon.recheck_interval));
         m_notifier.ready(summary());
-        m_last_summary = summary();
+        m_announced_counts = m_state_counts;
 
         auto next_tick = now;
         m_next_watchdog = std::chrono::steady_clock::now();
@@ -126,10 +164,9 @@ public:
             if (!check_due(current)) {
                 break; // a stop signal arrived during the batch
             }
-            const std::string now_summary = summary();
-            if (now_summary != m_last_summary) {
-                m_notifier.status(now_summary);
-                m_last_summary = now_summary;
+            if (m_state_counts != m_announced_counts) {
+                m_announced_counts = m_state_counts;
+                m_notifier.status(summary());
             }
 
             // Sleep until the next check, tick or watchdog ping, or until a signal.
@@ -238,48 +275,62 @@ private:
 
     // Makes `config`'s identities the tracked set: stored statuses are resumed, changed
     // fingerprints restart at pending, new identities start at pending, removed ones stop being
-    // reported. Everything is saved before it is acted on.
-    bool adopt_config(const Config& config, TimePoint now, bool initial) {
+    // reported. Everything is saved before it is acted on. The identities are moved out of
+    // `config` (the tracked set holds the only copy); on failure the tracked set is unchanged.
+    bool adopt_config(Config& config, TimePoint now, bool initial) {
         auto stored = m_store->load_statuses();
         if (!stored) {
             std::cerr << "dkimwatch: " << stored.error() << "\n";
             spdlog::error("event=state_load_failed error={}", quote_log_value(stored.error()));
             return false;
         }
-        std::map<IdentityKey, TrackedIdentity> next;
+        std::map<IdentityKey, std::size_t> old_index; // in m_tracked
+        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+            old_index.emplace(m_tracked[index].identity.key(), index);
+        }
+        std::vector<TrackedIdentity> next;
+        next.reserve(config.identities.size());
+        std::vector<std::optional<std::size_t>> kept_from; // next index -> m_tracked index
+        kept_from.reserve(config.identities.size());
+        std::vector<bool> restarted; // by next index: the fingerprint changed, back to pending
         std::vector<CheckToSave> to_save;
         std::vector<AlertEvent> alerts;
-        std::vector<IdentityKey> restarted; // fingerprint changed: back to pending
         std::vector<IdentityKey> keys;
-        std::map<IdentityKey, TimePoint> last_checks;
-        for (const auto& identity : config.identities) {
-            const IdentityKey key = identity.key();
-            TrackedIdentity tracked{identity, identity_fingerprint(identity), {}, {}};
-            auto kept = m_tracked.find(key);
-            if (kept != m_tracked.end()) {
-                tracked.status = kept->second.status;
-                tracked.records = kept->second.records;
-            } else if (auto found = stored->find(key); found != stored->end()) {
-                tracked.status = found->second;
+        keys.reserve(config.identities.size());
+        for (auto& identity : config.identities) {
+            IdentityKey key = identity.key();
+            std::string fingerprint = identity_fingerprint(identity);
+            TrackedIdentity tracked{std::move(identity), {}, {}};
+            std::optional<std::size_t> kept;
+            if (auto found = old_index.find(key); found != old_index.end()) {
+                kept = found->second;
+                tracked.status = with_fingerprint(m_tracked[found->second].status,
+                                                  m_tracked[found->second].identity);
+                tracked.problems = m_tracked[found->second].problems;
+            } else if (auto found_stored = stored->find(key); found_stored != stored->end()) {
+                tracked.status = std::move(found_stored->second);
             } else {
-                tracked.status = initial_status(tracked.fingerprint, now);
+                tracked.status = initial_status(fingerprint, now);
                 to_save.push_back({key, tracked.status, {}, {}, now});
             }
-            if (tracked.status.fingerprint != tracked.fingerprint) {
-                auto transition = on_config(tracked.status, tracked.fingerprint, now);
-                tracked.status = transition.status;
-                tracked.records.clear();
+            const bool changed = tracked.status.fingerprint != fingerprint;
+            if (changed) {
+                auto transition = on_config(tracked.status, fingerprint, now);
+                tracked.status = std::move(transition.status);
+                tracked.problems.clear();
                 for (const auto& event : transition.events) {
                     alerts.push_back(make_alert_event(key, tracked.status, event, {}));
                 }
-                to_save.push_back({key, tracked.status, transition.events, {}, now});
-                restarted.push_back(key);
-            } else if (tracked.status.last_check_at) {
-                last_checks.emplace(key, *tracked.status.last_check_at);
+                // The old setup's records say nothing about the new one: they are cleared.
+                to_save.push_back({key, tracked.status, std::move(transition.events), {}, now});
             }
-            keys.push_back(key);
-            next.emplace(key, std::move(tracked));
+            restarted.push_back(changed);
+            kept_from.push_back(kept);
+            keys.push_back(std::move(key));
+            next.push_back(std::move(tracked));
         }
+        // From here on the identities are in `next`, not in `config`: a failure below leaves
+        // `config` unusable, which both callers accept (start-up exits, a reload is dropped).
         if (auto saved = m_store->save(to_save, outbox_rows(config.alerts, alerts, now)); !saved) {
             std::cerr << "dkimwatch: " << saved.error() << "\n";
             spdlog::error("event=state_save_failed error={}", quote_log_value(saved.error()));
@@ -292,46 +343,74 @@ private:
         for (const auto& saved : to_save) {
             log_events(saved.key, saved.events);
         }
-        for (const auto& key : restarted) {
-            m_schedule.remove(key); // check the new setup soon, spread like a new identity
-        }
-        for (const auto& [key, tracked] : m_tracked) {
-            if (!next.contains(key)) {
-                m_schedule.remove(key);
-                if (m_metrics) {
-                    m_metrics->remove_identity(key);
-                }
-                spdlog::info("event=identity_removed identity={}", key.to_string());
-            }
-        }
-        if (initial) {
-            // After a restart, show the last known problems until the first check.
-            if (auto listed = m_store->list_identities()) {
-                for (const auto& stored_identity : *listed) {
-                    auto found = next.find(stored_identity.key);
-                    if (found != next.end() &&
-                        found->second.status.fingerprint == found->second.fingerprint) {
-                        for (const auto& record : stored_identity.records) {
-                            found->second.records.push_back(record.verdict);
-                        }
-                    }
+
+        // The schedule is renumbered: kept identities keep their due time, restarted ones are
+        // checked soon (spread like new ones), identities seen before a restart keep their
+        // rhythm.
+        CheckSchedule schedule;
+        std::vector<ScheduleEntry> to_schedule;
+        std::vector<bool> still_tracked(m_tracked.size(), false);
+        for (std::size_t index = 0; index < next.size(); ++index) {
+            const auto id = static_cast<ScheduleId>(index);
+            if (kept_from[index]) {
+                still_tracked[*kept_from[index]] = true;
+                const auto due = m_schedule.due_time(static_cast<ScheduleId>(*kept_from[index]));
+                if (due && !restarted[index]) {
+                    schedule.set_due(id, *due);
+                    continue;
                 }
             }
+            to_schedule.push_back(
+                {id, restarted[index] ? std::nullopt : next[index].status.last_check_at});
         }
-        for (const auto& [key, tracked] : m_tracked) {
-            if (!next.contains(key)) {
+        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+            if (still_tracked[index]) {
+                continue;
+            }
+            const IdentityKey key = m_tracked[index].identity.key();
+            if (m_metrics) {
+                m_metrics->remove_identity(key);
+            }
+            {
                 std::lock_guard lock(m_firing_mutex);
                 m_firing.erase(key);
             }
+            spdlog::info("event=identity_removed identity={}", key.to_string());
+        }
+        if (initial) {
+            // After a restart, show the last known problems until the first check.
+            if (auto problems = m_store->problem_records(); problems && !problems->empty()) {
+                std::map<IdentityKey, std::size_t> index_of;
+                for (std::size_t index = 0; index < keys.size(); ++index) {
+                    index_of.emplace(keys[index], index);
+                }
+                for (auto& problem : *problems) {
+                    auto found = index_of.find(problem.key);
+                    if (found != index_of.end() && !restarted[found->second]) {
+                        next[found->second].problems.push_back(std::move(problem.verdict));
+                    }
+                }
+            } else if (!problems) {
+                spdlog::error("event=state_load_failed error={}",
+                              quote_log_value(problems.error()));
+            }
+        }
+        for (auto& tracked : next) {
+            std::string().swap(tracked.status.fingerprint);
         }
         m_tracked = std::move(next);
-        for (const auto& [key, tracked] : m_tracked) {
-            publish(key, tracked);
+        config.identities.clear();
+        config.identities.shrink_to_fit();
+        m_state_counts = {};
+        for (const auto& tracked : m_tracked) {
+            ++m_state_counts[state_index(tracked.status.state)];
+            publish(tracked);
         }
         if (m_dispatcher) {
             m_dispatcher->notify();
         }
-        m_schedule.add(keys, now, config.daemon.check_interval, last_checks);
+        m_schedule = std::move(schedule);
+        m_schedule.add(to_schedule, now, config.daemon.check_interval);
         return true;
     }
 
@@ -373,19 +452,27 @@ private:
         m_dispatcher->reconfigure(m_config.alerts, m_config.daemon.check_interval);
         m_metrics->set_config_reload(true, now);
         spdlog::info("event=reloaded identities={}", m_tracked.size());
+        release_free_memory();
         m_notifier.ready(summary());
     }
 
+    // Gives the heap's free memory back to the system. After loading a configuration the parsed
+    // file, the stored statuses and the previous tracked set are gone, but glibc would keep their
+    // pages as the daemon's resident high-water mark (hundreds of MB at 100,000 identities).
+    static void release_free_memory() { malloc_trim(0); }
+
     // Checks every identity that is due. Returns false when a stop signal interrupted it.
     bool check_due(TimePoint now) {
-        const auto due = m_schedule.take_due(now, k_max_batch);
+        const Milliseconds lead = std::min({k_max_batch_lead, m_config.daemon.recheck_interval / 10,
+                                            m_config.daemon.check_interval / 10});
+        const auto due = m_schedule.take_due(now + lead, k_max_batch);
         if (due.empty()) {
             return true;
         }
         std::vector<Identity> batch;
         batch.reserve(due.size());
-        for (const auto& key : due) {
-            batch.push_back(m_tracked.at(key).identity);
+        for (const ScheduleId id : due) {
+            batch.push_back(m_tracked[id].identity);
         }
         const auto started = std::chrono::steady_clock::now();
         auto reports = run_sweep(batch, *m_resolver);
@@ -399,15 +486,17 @@ private:
         std::vector<CheckToSave> to_save;
         to_save.reserve(reports.size());
         std::vector<AlertEvent> alerts;
-        for (auto& report : reports) {
-            const IdentityKey key = report.identity->key();
-            auto transition =
-                on_check(m_tracked.at(key).status, report.worst, now, m_config.policy);
+        for (std::size_t index = 0; index < reports.size(); ++index) {
+            auto& report = reports[index];
+            const TrackedIdentity& tracked = m_tracked[due[index]];
+            IdentityKey key = tracked.identity.key();
+            auto transition = on_check(tracked.status, report.worst, now, m_config.policy);
             for (const auto& event : transition.events) {
                 alerts.push_back(make_alert_event(key, transition.status, event, report.records));
             }
-            to_save.push_back({key, std::move(transition.status), std::move(transition.events),
-                               std::move(report.records), now});
+            to_save.push_back({std::move(key),
+                               with_fingerprint(std::move(transition.status), tracked.identity),
+                               std::move(transition.events), std::move(report.records), now});
         }
         if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
             !saved) {
@@ -415,23 +504,24 @@ private:
                 "event=state_save_failed identities={} error={} note={}", due.size(),
                 quote_log_value(saved.error()),
                 quote_log_value("the results of this batch are discarded and checked again"));
-            for (const auto& key : due) {
-                m_schedule.reschedule(key, now, m_config.daemon.recheck_interval);
+            for (const ScheduleId id : due) {
+                m_schedule.reschedule(id, now, m_config.daemon.recheck_interval);
             }
             return true;
         }
-        for (auto& saved : to_save) {
-            TrackedIdentity& tracked = m_tracked.at(saved.key);
-            tracked.status = std::move(saved.status);
-            tracked.records = std::move(saved.records);
+        for (std::size_t index = 0; index < to_save.size(); ++index) {
+            CheckToSave& saved = to_save[index];
+            TrackedIdentity& tracked = m_tracked[due[index]];
+            set_status(tracked, std::move(saved.status));
+            tracked.problems = problems_of(std::move(saved.records));
             log_events(saved.key, saved.events);
             const Severity worst = tracked.status.last_worst.value_or(Severity::ok);
             m_metrics->observe_check(worst);
             const bool problem = worst == Severity::error || worst == Severity::indeterminate;
-            m_schedule.reschedule(saved.key, now,
+            m_schedule.reschedule(due[index], now,
                                   problem ? m_config.daemon.recheck_interval
                                           : m_config.daemon.check_interval);
-            publish(saved.key, tracked);
+            publish(tracked);
         }
         if (!alerts.empty()) {
             m_dispatcher->notify();
@@ -446,19 +536,30 @@ private:
     // Time-based events: pending_overdue, monitoring_blind, reminders. Everything that changed
     // is saved in one transaction with the alerts it causes.
     void tick(TimePoint now) {
+        // Checks allocate and free in small pieces; hand whole free pages back now and then so
+        // that the resident size stays close to what is in use.
+        release_free_memory();
         std::vector<CheckToSave> to_save;
+        std::vector<std::size_t> changed; // m_tracked indexes, parallel to to_save
         std::vector<AlertEvent> alerts;
-        for (const auto& [key, tracked] : m_tracked) {
+        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+            const TrackedIdentity& tracked = m_tracked[index];
             auto transition = on_tick(tracked.status, now, m_config.policy);
             if (transition.events.empty() && transition.status == tracked.status) {
                 continue;
             }
+            IdentityKey key = tracked.identity.key();
             for (const auto& event : transition.events) {
-                alerts.push_back(make_alert_event(key, transition.status, event, tracked.records));
+                alerts.push_back(make_alert_event(key, transition.status, event, tracked.problems));
             }
-            const TimePoint checked_at = transition.status.last_check_at.value_or(now);
-            to_save.push_back({key, std::move(transition.status), std::move(transition.events),
-                               tracked.records, checked_at});
+            CheckToSave save{std::move(key),
+                             with_fingerprint(std::move(transition.status), tracked.identity),
+                             std::move(transition.events),
+                             {},
+                             now};
+            save.keep_records = true;
+            to_save.push_back(std::move(save));
+            changed.push_back(index);
         }
         if (to_save.empty()) {
             return;
@@ -470,15 +571,23 @@ private:
                           quote_log_value(saved.error()));
             return;
         }
-        for (auto& saved : to_save) {
-            TrackedIdentity& tracked = m_tracked.at(saved.key);
-            tracked.status = std::move(saved.status);
-            log_events(saved.key, saved.events);
-            publish(saved.key, tracked);
+        for (std::size_t item = 0; item < to_save.size(); ++item) {
+            TrackedIdentity& tracked = m_tracked[changed[item]];
+            set_status(tracked, std::move(to_save[item].status));
+            log_events(to_save[item].key, to_save[item].events);
+            publish(tracked);
         }
         if (!alerts.empty()) {
             m_dispatcher->notify();
         }
+    }
+
+    // Replaces the identity's status (as saved), keeping the count per state.
+    void set_status(TrackedIdentity& tracked, IdentityStatus&& status) {
+        --m_state_counts[state_index(tracked.status.state)];
+        ++m_state_counts[state_index(status.state)];
+        tracked.status = std::move(status);
+        std::string().swap(tracked.status.fingerprint); // see TrackedIdentity
     }
 
     Milliseconds tick_interval() const {
@@ -486,12 +595,13 @@ private:
     }
 
     // Exports the identity's metrics and its firing alert conditions.
-    void publish(const IdentityKey& key, const TrackedIdentity& tracked) {
+    void publish(const TrackedIdentity& tracked) {
+        const IdentityKey key = tracked.identity.key();
         if (m_metrics) {
             m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
-                                       tracked.status.last_check_at, tracked.records);
+                                       tracked.status.last_check_at, tracked.problems);
         }
-        auto firing = firing_conditions(key, tracked.status, tracked.records);
+        auto firing = firing_conditions(key, tracked.status, tracked.problems);
         std::lock_guard lock(m_firing_mutex);
         if (firing.empty()) {
             m_firing.erase(key);
@@ -556,8 +666,9 @@ private:
 
     std::string summary() const {
         std::map<std::string, int> counts;
-        for (const auto& [key, tracked] : m_tracked) {
-            ++counts[identity_state_name(tracked.status.state)];
+        for (std::size_t state = 0; state < k_state_count; ++state) {
+            counts[identity_state_name(static_cast<IdentityState>(state))] =
+                static_cast<int>(m_state_counts[state]);
         }
         return status_summary(counts, m_tracked.size());
     }
@@ -580,9 +691,11 @@ private:
     std::unique_ptr<StateStore> m_store;
     std::unique_ptr<AsyncResolver> m_resolver;
     ResolverStats m_last_stats;
-    CheckSchedule m_schedule;
-    std::map<IdentityKey, TrackedIdentity> m_tracked;
-    std::string m_last_summary;
+    CheckSchedule m_schedule;                                    // ScheduleId = index in m_tracked
+    std::vector<TrackedIdentity> m_tracked;                      // in configuration order
+    std::array<std::size_t, k_state_count> m_state_counts{};     // identities per IdentityState
+    std::array<std::size_t, k_state_count> m_announced_counts{}; // as of the last STATUS=
+
     // Alert delivery (its own threads) and what it re-sends to Alertmanager.
     std::unique_ptr<AlertDispatcher> m_dispatcher;
     mutable std::mutex m_firing_mutex;

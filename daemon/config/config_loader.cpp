@@ -818,6 +818,8 @@ void read_identities_file(Reader& reader, const Field& field, Document& document
         reader.error_at(field, "identities_file " + quote(*text) +
                                    " lists no identities (the file is empty or only comments)");
     }
+    document.config.identities.reserve(document.config.identities.size() +
+                                       parsed.identities.size());
     for (auto& entry : parsed.identities) {
         const Identity& identity = entry.identity;
         const auto [origin, new_identity] = document.identity_origin.emplace(

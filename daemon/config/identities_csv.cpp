@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -234,13 +235,64 @@ private:
     int m_line = 0;
 };
 
+// Removes every identity whose (account, region, domain) appeared on an earlier line, with an
+// error naming that line; errors end up in line order. Sorting indexes rather than building a
+// map of key copies keeps the parse from scattering short-lived allocations between the
+// identities' own (which would stay as holes in a daemon's heap).
+void drop_duplicates(CsvIdentities& out, const std::string& display_name) {
+    auto& identities = out.identities;
+    std::vector<std::uint32_t> order(identities.size());
+    for (std::size_t index = 0; index < order.size(); ++index) {
+        order[index] = static_cast<std::uint32_t>(index);
+    }
+    const auto key_of = [&](std::uint32_t index) {
+        const Identity& identity = identities[index].identity;
+        return std::tie(identity.account, identity.region, identity.domain);
+    };
+    // Equal keys stay in line order (stable), so the first of a run is the original.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return key_of(a) < key_of(b); });
+    std::vector<bool> duplicate(identities.size(), false);
+    bool any = false;
+    for (std::size_t run = 0; run < order.size();) {
+        std::size_t next = run + 1;
+        while (next < order.size() && key_of(order[next]) == key_of(order[run])) {
+            const CsvIdentity& entry = identities[order[next]];
+            const Identity& identity = entry.identity;
+            out.errors.push_back({display_name, entry.line, 1,
+                                  "duplicate identity (account " + identity.account + ", region " +
+                                      identity.region + ", domain " + identity.domain +
+                                      "); first defined at line " +
+                                      std::to_string(identities[order[run]].line)});
+            duplicate[order[next]] = true;
+            any = true;
+            ++next;
+        }
+        run = next;
+    }
+    if (!any) {
+        return;
+    }
+    std::size_t kept = 0;
+    for (std::size_t index = 0; index < identities.size(); ++index) {
+        if (!duplicate[index]) {
+            identities[kept++] = std::move(identities[index]);
+        }
+    }
+    identities.erase(identities.begin() + static_cast<std::ptrdiff_t>(kept), identities.end());
+    std::stable_sort(out.errors.begin(), out.errors.end(),
+                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+}
+
 } // namespace
 
 CsvIdentities parse_identities_csv(std::string_view text, const std::string& display_name,
                                    const std::filesystem::path& base_dir) {
     CsvIdentities out;
     LineParser parser(display_name, base_dir, out.errors);
-    std::map<std::tuple<std::string, std::string, std::string>, int> first_line;
+    // About one line per identity: reserving up front avoids copies of a growing vector.
+    out.identities.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) +
+                           1);
     int line_number = 0;
     while (!text.empty()) {
         ++line_number;
@@ -256,17 +308,9 @@ CsvIdentities parse_identities_csv(std::string_view text, const std::string& dis
         if (!identity) {
             continue;
         }
-        const auto [seen, inserted] = first_line.emplace(
-            std::tuple(identity->account, identity->region, identity->domain), line_number);
-        if (!inserted) {
-            out.errors.push_back({display_name, line_number, 1,
-                                  "duplicate identity (account " + identity->account + ", region " +
-                                      identity->region + ", domain " + identity->domain +
-                                      "); first defined at line " + std::to_string(seen->second)});
-            continue;
-        }
         out.identities.push_back({std::move(*identity), line_number});
     }
+    drop_duplicates(out, display_name);
     return out;
 }
 

@@ -2,31 +2,37 @@
 
 namespace dkimwatch {
 
-void CheckSchedule::push(const IdentityKey& key, TimePoint due) {
-    if (auto old = m_due.find(key); old != m_due.end()) {
-        m_generations.erase(old->second.second);
+void CheckSchedule::push(ScheduleId id, TimePoint due) {
+    if (id >= m_slots.size()) {
+        m_slots.resize(static_cast<std::size_t>(id) + 1);
     }
-    const std::uint64_t generation = m_next_generation++;
-    m_due[key] = {due, generation};
-    m_generations.emplace(generation, key);
-    m_heap.push({due, generation});
+    Slot& slot = m_slots[id];
+    if (slot.generation == 0) {
+        ++m_size;
+    }
+    slot = {due, m_next_generation++};
+    m_heap.push({due, slot.generation, id});
 }
 
-void CheckSchedule::add(const std::vector<IdentityKey>& keys, TimePoint now, Milliseconds interval,
-                        const std::map<IdentityKey, TimePoint>& last_checks) {
-    std::vector<const IdentityKey*> to_spread;
-    for (const auto& key : keys) {
-        if (m_due.contains(key)) {
+bool CheckSchedule::is_current(const HeapEntry& entry) const {
+    return entry.id < m_slots.size() && m_slots[entry.id].generation == entry.generation;
+}
+
+void CheckSchedule::add(std::span<const ScheduleEntry> entries, TimePoint now,
+                        Milliseconds interval) {
+    std::vector<ScheduleId> to_spread;
+    for (const auto& entry : entries) {
+        if (due_time(entry.id)) {
             continue;
         }
-        if (auto last = last_checks.find(key); last != last_checks.end()) {
-            const TimePoint due = last->second + interval;
+        if (entry.last_check) {
+            const TimePoint due = *entry.last_check + interval;
             if (due > now && due <= now + interval) {
-                push(key, due);
+                push(entry.id, due);
                 continue;
             }
         }
-        to_spread.push_back(&key);
+        to_spread.push_back(entry.id);
     }
     if (to_spread.empty()) {
         return;
@@ -39,47 +45,51 @@ void CheckSchedule::add(const std::vector<IdentityKey>& keys, TimePoint now, Mil
     for (std::int64_t i = 0; i < count; ++i) {
         const double position =
             (static_cast<double>(i) + within_slot(m_random)) / static_cast<double>(count);
-        push(*to_spread[static_cast<std::size_t>(i)],
+        push(to_spread[static_cast<std::size_t>(i)],
              now + Milliseconds(static_cast<std::int64_t>(position * static_cast<double>(span))));
     }
 }
 
-void CheckSchedule::remove(const IdentityKey& key) {
-    if (auto found = m_due.find(key); found != m_due.end()) {
-        m_generations.erase(found->second.second);
-        m_due.erase(found);
+void CheckSchedule::set_due(ScheduleId id, TimePoint due) {
+    push(id, due);
+}
+
+void CheckSchedule::remove(ScheduleId id) {
+    if (id < m_slots.size() && m_slots[id].generation != 0) {
+        m_slots[id].generation = 0;
+        --m_size;
     }
 }
 
 void CheckSchedule::drop_stale() const {
-    while (!m_heap.empty() && !m_generations.contains(m_heap.top().second)) {
+    while (!m_heap.empty() && !is_current(m_heap.top())) {
         m_heap.pop();
     }
 }
 
-std::vector<IdentityKey> CheckSchedule::take_due(TimePoint now, std::size_t limit) {
-    std::vector<IdentityKey> due;
+std::vector<ScheduleId> CheckSchedule::take_due(TimePoint now, std::size_t limit) {
+    std::vector<ScheduleId> due;
     while (due.size() < limit) {
         drop_stale();
-        if (m_heap.empty() || m_heap.top().first > now) {
+        if (m_heap.empty() || m_heap.top().due > now) {
             break;
         }
-        const auto generation = m_heap.top().second;
+        const ScheduleId id = m_heap.top().id;
         m_heap.pop();
-        auto node = m_generations.extract(generation);
-        m_due.erase(node.mapped());
-        due.push_back(std::move(node.mapped()));
+        m_slots[id].generation = 0;
+        --m_size;
+        due.push_back(id);
     }
     return due;
 }
 
-void CheckSchedule::reschedule(const IdentityKey& key, TimePoint now, Milliseconds interval) {
+void CheckSchedule::reschedule(ScheduleId id, TimePoint now, Milliseconds interval) {
     const std::int64_t jitter_span = interval.count() / 20; // ±5%
     std::int64_t jitter = 0;
     if (jitter_span > 0) {
         jitter = std::uniform_int_distribution<std::int64_t>(-jitter_span, jitter_span)(m_random);
     }
-    push(key, now + interval + Milliseconds(jitter));
+    push(id, now + interval + Milliseconds(jitter));
 }
 
 std::optional<TimePoint> CheckSchedule::next_due() const {
@@ -87,12 +97,12 @@ std::optional<TimePoint> CheckSchedule::next_due() const {
     if (m_heap.empty()) {
         return std::nullopt;
     }
-    return m_heap.top().first;
+    return m_heap.top().due;
 }
 
-std::optional<TimePoint> CheckSchedule::due_time(const IdentityKey& key) const {
-    if (auto found = m_due.find(key); found != m_due.end()) {
-        return found->second.first;
+std::optional<TimePoint> CheckSchedule::due_time(ScheduleId id) const {
+    if (id < m_slots.size() && m_slots[id].generation != 0) {
+        return m_slots[id].due;
     }
     return std::nullopt;
 }

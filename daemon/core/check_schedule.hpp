@@ -9,58 +9,75 @@
 // - After a check, the next one is due after check_interval, or after recheck_interval when the
 //   check found a problem (error or indeterminate), with up to ±5% jitter so the spread does
 //   not collapse over time.
-// Not thread-safe: owned by the daemon loop.
+//
+// Identities are named by a ScheduleId: a small dense number chosen by the caller (the daemon
+// uses the index of the identity in its inventory), so that the schedule holds no copy of any
+// name: about 50 bytes per identity. Not thread-safe: owned by the daemon loop.
 
-#include "core/identity.hpp"
 #include "core/state_machine.hpp"
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <queue>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace dkimwatch {
+
+using ScheduleId = std::uint32_t;
+
+// An identity to add, and when it was last checked (before a restart), if ever.
+struct ScheduleEntry {
+    ScheduleId id = 0;
+    std::optional<TimePoint> last_check;
+};
 
 class CheckSchedule {
 public:
     explicit CheckSchedule(std::uint64_t seed = std::random_device{}()) : m_random(seed) {}
 
-    // Adds identities that are not scheduled yet, spread evenly over `interval` from `now`.
-    // `last_checks` (may be empty) gives the last check time of identities checked before a
-    // restart. Identities already scheduled keep their due time.
-    void add(const std::vector<IdentityKey>& keys, TimePoint now, Milliseconds interval,
-             const std::map<IdentityKey, TimePoint>& last_checks = {});
-
-    // Forgets an identity (removed from the configuration).
-    void remove(const IdentityKey& key);
-
+    // Adds identities that are not scheduled yet, spread evenly over `interval` from `now`,
+    // except those whose last check + interval falls within (now, now + interval]: they are due
+    // then. Identities already scheduled keep their due time.
+    void add(std::span<const ScheduleEntry> entries, TimePoint now, Milliseconds interval);
+    // Makes `id` due exactly at `due` (carrying a due time over to a new numbering).
+    void set_due(ScheduleId id, TimePoint due);
+    // Forgets an identity (removed from the configuration). Unknown ids are ignored.
+    void remove(ScheduleId id);
     // Removes and returns up to `limit` identities due at `now`, earliest first.
-    std::vector<IdentityKey> take_due(TimePoint now, std::size_t limit);
-
-    // Schedules the next check of `key` (checked at `now`) after `interval`, with jitter.
-    void reschedule(const IdentityKey& key, TimePoint now, Milliseconds interval);
-
+    std::vector<ScheduleId> take_due(TimePoint now, std::size_t limit);
+    // Schedules the next check of `id` (checked at `now`) after `interval`, with jitter.
+    void reschedule(ScheduleId id, TimePoint now, Milliseconds interval);
     // The earliest due time, if anything is scheduled.
     std::optional<TimePoint> next_due() const;
-
-    std::size_t size() const { return m_due.size(); }
-    std::optional<TimePoint> due_time(const IdentityKey& key) const;
+    // Number of identities scheduled.
+    std::size_t size() const { return m_size; }
+    std::optional<TimePoint> due_time(ScheduleId id) const;
 
 private:
-    using Entry = std::pair<TimePoint, std::uint64_t>; // (due, generation)
-    void push(const IdentityKey& key, TimePoint due);
+    // A heap entry; stale (skipped) when `generation` is no longer the id's current one.
+    struct HeapEntry {
+        TimePoint due;
+        std::uint64_t generation;
+        ScheduleId id;
+        bool operator>(const HeapEntry& other) const {
+            return due != other.due ? due > other.due : generation > other.generation;
+        }
+    };
+    struct Slot {
+        TimePoint due{};
+        std::uint64_t generation = 0; // 0: not scheduled
+    };
+    void push(ScheduleId id, TimePoint due);
+    bool is_current(const HeapEntry& entry) const;
     void drop_stale() const;
 
     std::mt19937_64 m_random;
-    std::map<IdentityKey, Entry> m_due;
-    std::map<std::uint64_t, IdentityKey> m_generations;
-    struct Later {
-        bool operator()(const Entry& a, const Entry& b) const { return a > b; }
-    };
-    mutable std::priority_queue<Entry, std::vector<Entry>, Later> m_heap;
-    std::uint64_t m_next_generation = 0;
+    std::vector<Slot> m_slots; // indexed by ScheduleId
+    std::size_t m_size = 0;
+    mutable std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> m_heap;
+    std::uint64_t m_next_generation = 1;
 };
 
 } // namespace dkimwatch

@@ -302,6 +302,7 @@ struct StateStore::Impl {
     sqlite::Statement insert_record;
     sqlite::Statement select_statuses;
     sqlite::Statement select_identities;
+    sqlite::Statement select_problems;
     sqlite::Statement select_activity;
     sqlite::Statement update_activity;
     sqlite::Statement select_history;
@@ -363,6 +364,11 @@ Result<sqlite::Done> StateStore::Impl::prepare_all() {
              column_list(k_record_columns, "r.") +
              " FROM identities AS i LEFT JOIN records AS r ON r.identity_id = i.id"
              " WHERE i.active = 1 ORDER BY i.account, i.region, i.domain, r.position"},
+        {&select_problems, "SELECT i.account, i.region, i.domain, " +
+                               column_list(k_record_columns, "r.") +
+                               " FROM identities AS i JOIN records AS r ON r.identity_id = i.id"
+                               " WHERE i.active = 1 AND r.severity != 'ok'"
+                               " ORDER BY i.account, i.region, i.domain, r.position"},
         {&select_activity, "SELECT id, account, region, domain, active FROM identities"},
         {&update_activity, "UPDATE identities SET active = ?2 WHERE id = ?1"},
         {&select_history, history_sql(false)},
@@ -692,6 +698,9 @@ Result<StoreOk> StateStore::save(std::span<const CheckToSave> batch,
         if (!identity_id) {
             return m_impl->error("saving " + item.key.to_string() + ": " + identity_id.error());
         }
+        if (item.keep_records) {
+            continue;
+        }
         auto replaced = m_impl->replace_records(*identity_id, item.records, item.checked_at);
         if (!replaced) {
             return m_impl->error("saving " + item.key.to_string() + ": " + replaced.error());
@@ -813,6 +822,28 @@ Result<std::vector<StoredIdentity>> StateStore::list_identities() {
         }
     }
     return identities;
+}
+
+Result<std::vector<StoredProblem>> StateStore::problem_records() {
+    auto& statement = m_impl->select_problems;
+    auto use = statement.use();
+    std::vector<StoredProblem> problems;
+    for (;;) {
+        auto row = statement.step();
+        if (!row) {
+            return m_impl->error(row.error());
+        }
+        if (!*row) {
+            break;
+        }
+        IdentityKey key = read_key(statement, 0);
+        auto record = read_record(statement, 3);
+        if (!record) {
+            return m_impl->error("identity " + key.to_string() + ": " + record.error());
+        }
+        problems.push_back({std::move(key), std::move(record.value().verdict)});
+    }
+    return problems;
 }
 
 Result<std::vector<HistoryEntry>> StateStore::history(const std::optional<std::string>& domain,

@@ -88,6 +88,15 @@ struct CheckToSave {
     std::vector<StateEvent> events;
     std::vector<RecordVerdict> records;
     TimePoint checked_at{};
+    // True for a change without a check (on_tick, on_config): the stored records stay as they
+    // are and `records` and `checked_at` are ignored.
+    bool keep_records = false;
+};
+
+// A stored record whose severity is not ok, and its identity.
+struct StoredProblem {
+    IdentityKey key;
+    RecordVerdict verdict;
 };
 
 // One alert message to queue for one sink (see alert/outbox_plan.hpp, whose OutboxInsert the
@@ -226,6 +235,11 @@ public:
 
     // Every active identity with its records, ordered by key (account, region, domain).
     Result<std::vector<StoredIdentity>> list_identities();
+
+    // The stored records of active identities whose severity is not ok, ordered by key and
+    // then as saved. What a restarted daemon shows until the first check, without reading the
+    // (many more) ok records into memory.
+    Result<std::vector<StoredProblem>> problem_records();
 
     // The latest `limit` history entries (0: all), oldest first, of every identity (active or
     // not) or only of those whose domain is exactly `domain` (canonical, lowercase).

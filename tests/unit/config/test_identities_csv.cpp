@@ -79,6 +79,29 @@ TEST(IdentitiesCsv, EveryFaultNamesFileLineAndColumn) {
     EXPECT_EQ(parsed.identities.size(), 1u); // dup.test's first line
 }
 
+TEST(IdentitiesCsv, EveryRepeatNamesTheFirstLineAndErrorsStayInLineOrder) {
+    const std::string text = "x.test,1,us-east-1,easy_dkim,a b c\n"
+                             "y.test,1,us-east-1,easy_dkim,a b c\n"
+                             "X.test.,1,us-east-1,easy_dkim,d e f\n"
+                             "y.test,1,useast,easy_dkim,a b c\n"
+                             "x.test,1,us-east-1,easy_dkim,a b c\n"
+                             "x.test,2,us-east-1,easy_dkim,a b c\n";
+    const auto parsed = parse_identities_csv(text, "ids.csv", k_keys);
+    const std::vector<std::string> expected = {
+        "ids.csv:3:1: duplicate identity (account 1, region us-east-1, domain x.test); first "
+        "defined at line 1",
+        "ids.csv:4:10: region \"useast\" is not an AWS region name such as us-east-1",
+        "ids.csv:5:1: duplicate identity (account 1, region us-east-1, domain x.test); first "
+        "defined at line 1",
+    };
+    EXPECT_EQ(error_lines(parsed), expected);
+    ASSERT_EQ(parsed.identities.size(), 3u);
+    EXPECT_EQ(parsed.identities[0].line, 1);
+    EXPECT_EQ(parsed.identities[1].line, 2);
+    EXPECT_EQ(parsed.identities[2].line, 6);
+    EXPECT_EQ(parsed.identities[2].identity.account, "2");
+}
+
 TEST(IdentitiesCsv, LoaderMergesTheFileWithTheYamlListAndCatchesDuplicatesAcrossThem) {
     const auto dir = std::filesystem::temp_directory_path() / "dkimwatch-identities-csv-test";
     std::filesystem::create_directories(dir);

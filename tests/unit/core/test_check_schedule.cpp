@@ -8,10 +8,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<IdentityKey> keys(int count) {
-    std::vector<IdentityKey> out;
+std::vector<ScheduleEntry> entries(int count) {
+    std::vector<ScheduleEntry> out;
     for (int i = 0; i < count; ++i) {
-        out.push_back({"1", "us-east-1", "d" + std::to_string(i) + ".test"});
+        out.push_back({static_cast<ScheduleId>(i), std::nullopt});
     }
     return out;
 }
@@ -20,7 +20,7 @@ const TimePoint k_start{Milliseconds{1'800'000'000'000}};
 
 TEST(CheckSchedule, NewIdentitiesAreSpreadEvenlyOverTheInterval) {
     CheckSchedule schedule(42);
-    schedule.add(keys(600), k_start, 10min);
+    schedule.add(entries(600), k_start, 10min);
     // Every 10-second bucket of the 10-minute interval gets exactly its share (10 of 600).
     for (int bucket = 0; bucket < 60; ++bucket) {
         const auto due = schedule.take_due(k_start + (bucket + 1) * 10s - 1ms, 1000);
@@ -31,48 +31,47 @@ TEST(CheckSchedule, NewIdentitiesAreSpreadEvenlyOverTheInterval) {
 
 TEST(CheckSchedule, NothingIsDueBeforeItsTimeAndEarliestComesFirst) {
     CheckSchedule schedule(1);
-    schedule.add(keys(3), k_start, 3s);
+    schedule.add(entries(3), k_start, 3s);
     ASSERT_TRUE(schedule.next_due().has_value());
     EXPECT_GE(*schedule.next_due(), k_start);
     EXPECT_LT(*schedule.next_due(), k_start + 1s);
     const auto all = schedule.take_due(k_start + 3s, 10);
     ASSERT_EQ(all.size(), 3u);
-    EXPECT_EQ(all[0].domain, "d0.test");
-    EXPECT_EQ(all[2].domain, "d2.test");
+    EXPECT_EQ(all, (std::vector<ScheduleId>{0, 1, 2}));
     EXPECT_FALSE(schedule.next_due().has_value());
 }
 
 TEST(CheckSchedule, TakeDueHonoursTheLimit) {
     CheckSchedule schedule(7);
-    schedule.add(keys(10), k_start, 1s);
+    schedule.add(entries(10), k_start, 1s);
     EXPECT_EQ(schedule.take_due(k_start + 1s, 4).size(), 4u);
     EXPECT_EQ(schedule.take_due(k_start + 1s, 100).size(), 6u);
 }
 
 TEST(CheckSchedule, RestartKeepsTheRhythmOfEarlierChecks) {
     CheckSchedule schedule(3);
-    const auto all = keys(2);
-    std::map<IdentityKey, TimePoint> last{{all[0], k_start - 4min}, {all[1], k_start - 20min}};
-    schedule.add(all, k_start, 10min, last);
-    EXPECT_EQ(schedule.due_time(all[0]), k_start + 6min);
+    const std::vector<ScheduleEntry> all{{0, k_start - 4min}, {1, k_start - 20min}};
+    schedule.add(all, k_start, 10min);
+    EXPECT_EQ(schedule.due_time(0), k_start + 6min);
     // Overdue: spread into the coming interval rather than all at once.
-    EXPECT_GE(*schedule.due_time(all[1]), k_start);
-    EXPECT_LT(*schedule.due_time(all[1]), k_start + 10min);
+    EXPECT_GE(*schedule.due_time(1), k_start);
+    EXPECT_LT(*schedule.due_time(1), k_start + 10min);
 }
 
 TEST(CheckSchedule, AddKeepsAlreadyScheduledIdentities) {
     CheckSchedule schedule(5);
-    const auto all = keys(2);
-    schedule.add({all[0]}, k_start, 10min);
-    const auto first_due = schedule.due_time(all[0]);
+    const auto all = entries(2);
+    schedule.add(std::span(all).first(1), k_start, 10min);
+    const auto first_due = schedule.due_time(0);
     schedule.add(all, k_start + 1min, 10min);
-    EXPECT_EQ(schedule.due_time(all[0]), first_due);
-    EXPECT_TRUE(schedule.due_time(all[1]).has_value());
+    EXPECT_EQ(schedule.due_time(0), first_due);
+    EXPECT_TRUE(schedule.due_time(1).has_value());
+    EXPECT_EQ(schedule.size(), 2u);
 }
 
 TEST(CheckSchedule, RescheduleUsesTheIntervalWithinFivePercent) {
     CheckSchedule schedule(9);
-    const auto key = keys(1)[0];
+    const ScheduleId key = 5;
     for (int i = 0; i < 200; ++i) {
         schedule.reschedule(key, k_start, 100s);
         const auto due = *schedule.due_time(key);
@@ -86,12 +85,27 @@ TEST(CheckSchedule, RescheduleUsesTheIntervalWithinFivePercent) {
 
 TEST(CheckSchedule, RemovedIdentitiesAreNeverDue) {
     CheckSchedule schedule(11);
-    const auto all = keys(3);
-    schedule.add(all, k_start, 1s);
-    schedule.remove(all[1]);
+    schedule.add(entries(3), k_start, 1s);
+    schedule.remove(1);
+    schedule.remove(7); // unknown: ignored
+    EXPECT_EQ(schedule.size(), 2u);
     const auto due = schedule.take_due(k_start + 2s, 10);
-    ASSERT_EQ(due.size(), 2u);
-    EXPECT_TRUE(std::none_of(due.begin(), due.end(), [&](const auto& k) { return k == all[1]; }));
+    EXPECT_EQ(due, (std::vector<ScheduleId>{0, 2}));
+}
+
+TEST(CheckSchedule, SetDueCarriesAnExactTimeAndReplacesAnEarlierOne) {
+    CheckSchedule schedule(13);
+    schedule.add(entries(2), k_start, 10min);
+    schedule.set_due(1, k_start + 90s);
+    schedule.set_due(4, k_start + 30s);
+    EXPECT_EQ(schedule.due_time(1), k_start + 90s);
+    EXPECT_EQ(schedule.size(), 3u);
+    const auto due = schedule.take_due(k_start + 90s, 10);
+    // 0 is due somewhere in the first 10 minutes, so it may or may not be among them.
+    ASSERT_GE(due.size(), 2u);
+    EXPECT_EQ(std::count(due.begin(), due.end(), 1u), 1);
+    EXPECT_EQ(std::count(due.begin(), due.end(), 4u), 1);
+    EXPECT_LT(std::find(due.begin(), due.end(), 4u), std::find(due.begin(), due.end(), 1u));
 }
 
 } // namespace

@@ -247,6 +247,67 @@ TEST(StateStore, IdentitiesAreListedInKeyOrderEachWithItsOwnRecords) {
     EXPECT_EQ(identities[2].status.fingerprint, "fp " + k_gamma.to_string());
 }
 
+TEST(StateStore, KeepRecordsSavesTheStatusButNotTheRecords) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    const RecordVerdict missing =
+        record("t2._domainkey.alpha.example", VerdictCode::missing, Severity::error, std::nullopt);
+    CheckToSave check{k_alpha, full_status(), {}, {missing}, k_t0 + 1s};
+    expect_ok(store->save(std::span(&check, 1)));
+    IdentityStatus later = full_status();
+    later.consecutive_failures = 9;
+    CheckToSave tick{k_alpha, later, {}, {}, k_t0 + 5s};
+    tick.keep_records = true;
+    expect_ok(store->save(std::span(&tick, 1)));
+    const auto identities = list(*store);
+    ASSERT_EQ(identities.size(), 1u);
+    EXPECT_EQ(identities[0].status.consecutive_failures, 9);
+    ASSERT_EQ(identities[0].records.size(), 1u);
+    expect_same_record(identities[0].records[0], missing, k_t0 + 1s);
+}
+
+TEST(StateStore, ProblemRecordsAreTheNotOkRecordsOfActiveIdentitiesInKeyOrder) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    const auto ok = [](const std::string& name) {
+        return record(name, VerdictCode::ok, Severity::ok, "x");
+    };
+    std::vector<CheckToSave> batch{
+        {k_gamma,
+         full_status(),
+         {},
+         {record("g1", VerdictCode::weak_key, Severity::warning, "w")},
+         k_t0},
+        {k_alpha,
+         full_status(),
+         {},
+         {ok("a1"), record("a2", VerdictCode::missing, Severity::error, std::nullopt), ok("a3"),
+          record("a4", VerdictCode::dns_error, Severity::indeterminate, "")},
+         k_t0},
+        {k_beta, full_status(), {}, {ok("b1"), ok("b2"), ok("b3")}, k_t0},
+    };
+    expect_ok(store->save(batch));
+    auto problems = store->problem_records();
+    ASSERT_TRUE(problems) << error_of(problems);
+    ASSERT_EQ(problems->size(), 3u);
+    EXPECT_EQ((*problems)[0].key, k_alpha);
+    EXPECT_EQ((*problems)[0].verdict.name, "a2");
+    EXPECT_EQ((*problems)[0].verdict.code, VerdictCode::missing);
+    EXPECT_EQ((*problems)[1].verdict.name, "a4");
+    EXPECT_EQ((*problems)[1].verdict.severity, Severity::indeterminate);
+    EXPECT_EQ((*problems)[2].key, k_gamma);
+    EXPECT_EQ((*problems)[2].verdict.code, VerdictCode::weak_key);
+
+    // An inactive identity's records are not problems of the running inventory.
+    expect_ok(store->set_active_identities(std::vector<IdentityKey>{k_beta, k_gamma}));
+    problems = store->problem_records();
+    ASSERT_TRUE(problems) << error_of(problems);
+    ASSERT_EQ(problems->size(), 1u);
+    EXPECT_EQ((*problems)[0].key, k_gamma);
+}
+
 TEST(StateStore, HistoryKeepsEveryEventInOrderWithItsFields) {
     TempDir dir;
     auto store = open_store(dir.db());
