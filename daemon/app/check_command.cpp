@@ -38,7 +38,11 @@ int run_check_command(const CheckOptions& options) {
                  config.identities.size(), resolver.stats().queries_sent,
                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
 
-    std::cout << (options.format == "json" ? render_check_json(run) : render_check_text(run));
+    if (options.format == "json") {
+        write_check_json(run, std::cout);
+    } else {
+        std::cout << render_check_text(run);
+    }
     std::cout.flush();
     return check_exit_code(run.reports);
 }

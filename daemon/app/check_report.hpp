@@ -5,6 +5,7 @@
 #include "core/sweep.hpp"
 
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,10 @@ struct CheckRun {
     std::vector<IdentityReport> reports;
 };
 
-// The JSON contract: {"checked_at": "...Z", "identities": [{..., "records": [...]}]}.
+// The JSON contract: {"checked_at": "...Z", "identities": [{..., "records": [...]}]}, indented
+// by 2. write_check_json() writes it to `out` one identity at a time (memory independent of the
+// number of identities); render_check_json() returns the same text.
+void write_check_json(const CheckRun& run, std::ostream& out);
 std::string render_check_json(const CheckRun& run);
 
 // One line per record, problems first (error, unknown, warning, ok), each problem followed by

@@ -61,6 +61,65 @@ TEST(CheckReport, JsonFollowsTheContract) {
     EXPECT_EQ(entry["records"][1]["expected"], "tok2.dkim.amazonses.com");
 }
 
+TEST(CheckReport, StreamedJsonIsByteForByteOneDocumentIndentedByTwo) {
+    // The streamed writer must print exactly what dumping one document would: same layout,
+    // same escapes (quotes, control characters, invalid UTF-8 replaced), same number format.
+    Identity second = identity();
+    second.domain = "b.example";
+    second.method = Byodkim{"sel1", {}, 2048, "public_key"};
+    const Identity first = identity();
+    CheckRun run = sample(first);
+    IdentityReport odd;
+    odd.identity = &second;
+    odd.records = {record("sel1", VerdictCode::key_malformed,
+                          std::string("p=\"x\"\n\ttab \xff end \xc3\xa9"))};
+    odd.records[0].server = "127.0.0.1:53";
+    odd.records[0].latency = std::chrono::microseconds{1250};
+    odd.worst = Severity::error;
+    run.reports.push_back(odd);
+    IdentityReport empty;
+    empty.identity = &first;
+    run.reports.push_back(empty);
+
+    using Json = nlohmann::ordered_json;
+    const auto whole = [](const CheckRun& of) {
+        Json document;
+        document["checked_at"] = format_utc_timestamp(of.checked_at);
+        Json identities = Json::array();
+        for (const auto& report : of.reports) {
+            Json entry;
+            entry["domain"] = report.identity->domain;
+            entry["account"] = report.identity->account;
+            entry["region"] = report.identity->region;
+            entry["method"] = report.identity->method_name();
+            entry["status"] = identity_status_name(report.worst);
+            Json records = Json::array();
+            for (const auto& r : report.records) {
+                Json item;
+                item["name"] = r.name;
+                item["type"] = r.type;
+                item["expected"] = r.expected;
+                item["observed"] = r.observed ? Json(*r.observed) : Json(nullptr);
+                item["verdict"] = verdict_code_name(r.code);
+                item["severity"] = severity_name(r.severity);
+                item["message"] = r.message;
+                item["server"] = r.server.empty() ? Json(nullptr) : Json(r.server);
+                item["latency_ms"] = std::chrono::duration<double, std::milli>(r.latency).count();
+                records.push_back(std::move(item));
+            }
+            entry["records"] = std::move(records);
+            identities.push_back(std::move(entry));
+        }
+        document["identities"] = std::move(identities);
+        return document.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    };
+    EXPECT_EQ(render_check_json(run), whole(run));
+    CheckRun none;
+    none.checked_at = run.checked_at;
+    EXPECT_EQ(render_check_json(none), whole(none));
+    EXPECT_NE(render_check_json(run).find("\"records\": []"), std::string::npos);
+}
+
 TEST(CheckReport, TextListsProblemsFirst) {
     const Identity id = identity();
     const std::string text = render_check_text(sample(id));
