@@ -10,7 +10,6 @@ namespace dkimwatch {
 std::string version_text() {
     std::string text = "dkimwatch " DKIMWATCH_VERSION "\n";
     text += "built with:\n";
-    text += "  ldns " DKIMWATCH_LDNS_VERSION "\n";
     text += "  yaml-cpp " DKIMWATCH_YAML_CPP_VERSION "\n";
     text += "  libcurl " DKIMWATCH_CURL_VERSION "\n";
     text += "  SQLite " DKIMWATCH_SQLITE_VERSION "\n";

@@ -198,7 +198,7 @@ class DebPackageTest(unittest.TestCase):
         self.assertEqual(version.returncode, 0, version.stderr)
         print(version.stdout)
         self.assertEqual(version.stdout.splitlines()[0], f"dkimwatch {ARGS.project_version}")
-        self.assertIn("ldns", version.stdout)
+        self.assertIn("libcurl", version.stdout)
 
         validate = run(["/usr/bin/dkimwatch", "validate", "--config", CONFFILE])
         self.assertEqual((validate.returncode, validate.stdout, validate.stderr), (0, "ok\n", ""))
