@@ -63,7 +63,8 @@ TEST(CheckReport, JsonFollowsTheContract) {
 
 TEST(CheckReport, StreamedJsonIsByteForByteOneDocumentIndentedByTwo) {
     // The streamed writer must print exactly what dumping one document would: same layout,
-    // same escapes (quotes, control characters, invalid UTF-8 replaced), same number format.
+    // same escapes (quotes, control characters, invalid UTF-8 replaced), same number format;
+    // JsonFollowsTheContract checks the fields.
     Identity second = identity();
     second.domain = "b.example";
     second.method = Byodkim{"sel1", {}, 2048, "public_key"};
@@ -81,37 +82,11 @@ TEST(CheckReport, StreamedJsonIsByteForByteOneDocumentIndentedByTwo) {
     empty.identity = &first;
     run.reports.push_back(empty);
 
+    // Parsing the streamed text and dumping it again as one document gives the same bytes
+    // only if the layout, the escapes and the number formats are the ones of one document.
     using Json = nlohmann::ordered_json;
     const auto whole = [](const CheckRun& of) {
-        Json document;
-        document["checked_at"] = format_utc_timestamp(of.checked_at);
-        Json identities = Json::array();
-        for (const auto& report : of.reports) {
-            Json entry;
-            entry["domain"] = report.identity->domain;
-            entry["account"] = report.identity->account;
-            entry["region"] = report.identity->region;
-            entry["method"] = report.identity->method_name();
-            entry["status"] = identity_status_name(report.worst);
-            Json records = Json::array();
-            for (const auto& r : report.records) {
-                Json item;
-                item["name"] = r.name;
-                item["type"] = r.type;
-                item["expected"] = r.expected;
-                item["observed"] = r.observed ? Json(*r.observed) : Json(nullptr);
-                item["verdict"] = verdict_code_name(r.code);
-                item["severity"] = severity_name(r.severity);
-                item["message"] = r.message;
-                item["server"] = r.server.empty() ? Json(nullptr) : Json(r.server);
-                item["latency_ms"] = std::chrono::duration<double, std::milli>(r.latency).count();
-                records.push_back(std::move(item));
-            }
-            entry["records"] = std::move(records);
-            identities.push_back(std::move(entry));
-        }
-        document["identities"] = std::move(identities);
-        return document.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+        return Json::parse(render_check_json(of)).dump(2, ' ', false) + "\n";
     };
     EXPECT_EQ(render_check_json(run), whole(run));
     CheckRun none;
