@@ -31,7 +31,9 @@ DeliveryDecision decide_delivery(AlertSinkConfig::Type type, std::span<const Que
     }
     const QueuedMessage& head = queue.front();
     // Rule 1.
-    if (!groups_at_delivery(type) || grouping.storm_window <= Milliseconds{0}) {
+    const bool pagerduty = type == AlertSinkConfig::Type::pagerduty;
+    if (!groups_at_delivery(type) || grouping.storm_window <= Milliseconds{0} ||
+        (pagerduty && head.resolves)) {
         return SendOne{head.id, false};
     }
     // Rule 2.
@@ -48,8 +50,14 @@ DeliveryDecision decide_delivery(AlertSinkConfig::Type type, std::span<const Que
     if (last_group_sent && now < *last_group_sent + grouping.group_interval) {
         return WaitUntil{*last_group_sent + grouping.group_interval};
     }
-    const std::size_t count =
-        std::min(queue.size(), std::max<std::size_t>(grouping.max_group_rows, 1));
+    std::size_t count = std::min(queue.size(), std::max<std::size_t>(grouping.max_group_rows, 1));
+    if (pagerduty) {
+        // A resolve goes alone, after the rows before it (order per identity).
+        count = static_cast<std::size_t>(
+            std::find_if(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(count),
+                         [](const QueuedMessage& message) { return message.resolves; }) -
+            queue.begin());
+    }
     if (count == 1) {
         return SendOne{head.id, true};
     }

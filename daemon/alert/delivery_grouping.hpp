@@ -8,15 +8,16 @@
 // zone-wide failure is confirmed in many small batches, and plan_outbox (outbox_plan.hpp) only
 // groups within one batch (its grouped rows, with no identity, keep the outbox small when one
 // batch changes thousands of identities). Here the rows of many batches are grouped:
-//   1. Alertmanager sinks (Alertmanager groups by itself), and every sink when storm_window is
-//      zero: the head of the queue is sent alone (a grouped row as it is), at once.
+//   1. Alertmanager sinks (Alertmanager groups by itself), every sink when storm_window is
+//      zero, and a PagerDuty sink whose head resolves an identity's incident: the head of the
+//      queue is sent alone (a grouped row as it is), at once.
 //   2. now < head.created_at + group_wait: wait until then, to collect companions.
 //   3. A storm: the head is a grouped row, or the storm window around the head
 //      (storm_window_around) holds a grouped row or individual rows of more than
 //      group_threshold distinct identities, for this sink, sent or queued. During a storm
 //      nothing is sent before last_group_sent + group_interval; then the queued rows from the
-//      head on (individual and grouped, at most max_group_rows) go out as one group, or alone
-//      when only one row is queued.
+//      head on (individual and grouped, at most max_group_rows; for PagerDuty only up to the
+//      first resolving row) go out as one group, or alone when only one row is left.
 //   4. Otherwise the head is sent alone.
 // A grouped row is itself a storm (more than group_threshold identities in one batch), so it
 // is held and merged like the individual rows around it rather than sent apart from them.
@@ -63,6 +64,9 @@ struct QueuedMessage {
     std::int64_t id = 0;
     bool grouped = false; // a grouped message queued by plan_outbox (no identity)
     TimePoint created_at{};
+    // PagerDuty only: an individual event that resolves its identity's incident (it must be
+    // sent with the identity's own dedup_key, so it is never merged into a group).
+    bool resolves = false;
 
     bool operator==(const QueuedMessage&) const = default;
 };

@@ -7,6 +7,7 @@
 #include "alert/json_request.hpp"
 #include "alert/text_truncation.hpp"
 
+#include <algorithm>
 #include <array>
 #include <openssl/evp.h>
 #include <stdexcept>
@@ -122,7 +123,7 @@ Json group_trigger(const AlertSinkConfig& sink, const AlertGroup& group, TimePoi
     Json body;
     body["routing_key"] = sink.routing_key;
     body["event_action"] = "trigger";
-    body["dedup_key"] = "dkimwatch:group:" + format_utc(group.at);
+    body["dedup_key"] = k_pagerduty_storm_dedup_key;
     body["payload"] = std::move(payload);
     return body;
 }
@@ -161,8 +162,23 @@ HttpRequest render_pagerduty_request(const AlertSinkConfig& sink, const AlertMes
                    ? event_resolve(sink, *event)
                    : event_trigger(sink, *event, now);
     } else {
-        body = group_trigger(sink, std::get<AlertGroup>(message), now);
+        const auto& group = std::get<AlertGroup>(message);
+        const bool triggers =
+            std::any_of(group.events.begin(), group.events.end(), [](const AlertEvent& event) {
+                return std::string(pagerduty_event_action(event)) == "trigger";
+            });
+        if (!triggers) {
+            return render_pagerduty_storm_resolve(sink);
+        }
+        body = group_trigger(sink, group, now);
     }
+    return json_post_request(sink.url, dump_json(body), {202});
+}
+
+HttpRequest render_pagerduty_storm_resolve(const AlertSinkConfig& sink) {
+    const Json body{{"routing_key", sink.routing_key},
+                    {"event_action", "resolve"},
+                    {"dedup_key", k_pagerduty_storm_dedup_key}};
     return json_post_request(sink.url, dump_json(body), {202});
 }
 

@@ -19,8 +19,14 @@
 //   "...:test"     test alerts (kind "test" or event.test), always a trigger
 // A key longer than PagerDuty's 255 characters becomes
 // "dkimwatch:sha256:<hex SHA-256 of account NUL region NUL domain>:<family>".
-// A group is always one trigger with dedup_key "dkimwatch:group:<UTC of the group>", listing
-// its events in custom_details (resolves inside a group are not sent separately).
+// Storm control: a group is one storm incident, dedup_key "dkimwatch:storm" (the routing key
+// scopes it), so every group of one storm lands in the same incident instead of paging again:
+//   - a group with a triggering event is a trigger listing its events in custom_details;
+//   - a group of only resolving events resolves the storm incident;
+//   - render_pagerduty_storm_resolve() resolves it too: the sink's worker sends it after an
+//     identity's resolve once nothing is left firing (sink_worker.cpp).
+// Resolving events are not grouped at delivery (delivery_grouping.hpp), so the incident of an
+// identity triggered alone is resolved by its own key.
 
 #include "alert/alert_message.hpp"
 
@@ -30,6 +36,7 @@
 namespace dkimwatch {
 
 inline constexpr std::size_t k_pagerduty_summary_limit = 1024;
+inline constexpr const char* k_pagerduty_storm_dedup_key = "dkimwatch:storm";
 
 std::string pagerduty_dedup_key(const AlertEvent& event);
 
@@ -38,5 +45,7 @@ const char* pagerduty_event_action(const AlertEvent& event);
 
 HttpRequest render_pagerduty_request(const AlertSinkConfig& sink, const AlertMessage& message,
                                      TimePoint now);
+// The resolve of the storm incident.
+HttpRequest render_pagerduty_storm_resolve(const AlertSinkConfig& sink);
 
 } // namespace dkimwatch

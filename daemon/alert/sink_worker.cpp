@@ -1,16 +1,19 @@
 #include "alert/sink_worker.hpp"
 
 #include "alert/alert_message.hpp"
+#include "alert/alert_severity.hpp"
 #include "alert/alertmanager_payload.hpp"
 #include "alert/delivery_grouping.hpp"
 #include "alert/http_client.hpp"
 #include "alert/outbox_plan.hpp"
+#include "alert/pagerduty_payload.hpp"
 #include "alert/retry_policy.hpp"
 #include "core/log_value.hpp"
 #include "metrics/daemon_metrics.hpp"
 #include "store/state_store.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
@@ -110,7 +113,8 @@ public:
         std::vector<QueuedMessage> messages;
         messages.reserve(rows.size());
         for (const OutboxRow& row : rows) {
-            messages.push_back(QueuedMessage{row.id, is_grouped(row), row.created_at});
+            messages.push_back(
+                QueuedMessage{row.id, is_grouped(row), row.created_at, resolves_alone(row)});
         }
         const DeliveryDecision decision =
             decide_delivery(m_sink.type, messages, activity, m_last_group_sent, now, grouping);
@@ -150,6 +154,55 @@ private:
 
     // A pre-grouped row (plan_outbox's AlertGroup) has no identity.
     static bool is_grouped(const OutboxRow& row) { return row.key.domain.empty(); }
+
+    // PagerDuty: an identity's event that resolves its incident (never merged into a group).
+    bool resolves_alone(const OutboxRow& row) const {
+        if (m_sink.type != AlertSinkConfig::Type::pagerduty || is_grouped(row)) {
+            return false;
+        }
+        auto message = alert_message_from_json(row.message_json);
+        const AlertEvent* event = message ? std::get_if<AlertEvent>(&*message) : nullptr;
+        return event != nullptr && std::string(pagerduty_event_action(*event)) == "resolve";
+    }
+
+    // PagerDuty: keeps track of the storm incident from what was just delivered, and resolves
+    // it after an identity's resolve once nothing this sink would trigger on is firing.
+    void after_pagerduty_delivery(const HttpRequest& request, const OutboxRow& head, bool many) {
+        const auto body = nlohmann::json::parse(request.body, nullptr, false);
+        if (body.is_object() && body.value("dedup_key", "") == k_pagerduty_storm_dedup_key) {
+            m_storm_may_be_open = body.value("event_action", "") == "trigger";
+            return;
+        }
+        if (many || !m_storm_may_be_open || !resolves_alone(head) || !m_context.firing_snapshot ||
+            !m_context.rendering.storm_resolve) {
+            return;
+        }
+        const auto firing = m_context.firing_snapshot();
+        const bool quiet =
+            std::none_of(firing.begin(), firing.end(), [this](const AlertEvent& event) {
+                return event.severity != EventSeverity::resolved &&
+                       passes_min_severity(event.severity, m_sink.min_severity) &&
+                       std::string(pagerduty_event_action(event)) == "trigger";
+            });
+        if (!quiet) {
+            return;
+        }
+        const HttpRequest resolve = m_context.rendering.storm_resolve(m_sink);
+        m_last_send = SteadyClock::now();
+        const HttpResponse response = m_client.send(resolve, k_http_request_timeout, m_stop);
+        if (classify_delivery(resolve, response) == DeliveryOutcome::delivered) {
+            m_storm_may_be_open = false;
+            spdlog::info("event=alert_storm_resolved sink={} to={}", m_sink.name, resolve.display);
+            return;
+        }
+        if (!(response.status == 0 && m_stop.stop_requested())) {
+            m_context.metrics.count_alert_failure(m_sink.name);
+            spdlog::warn("event=alert_storm_resolve_failed sink={} to={} error={} note={}",
+                         m_sink.name, resolve.display,
+                         quote_log_value(describe_failure(resolve, response)),
+                         quote_log_value("tried again after the next resolve"));
+        }
+    }
 
     Milliseconds max_retry_age() const {
         return Milliseconds{m_context.max_retry_age_ms.load(std::memory_order_relaxed)};
@@ -275,6 +328,9 @@ private:
             if (grouped) {
                 m_last_group_sent = rendered_at;
             }
+            if (m_sink.type == AlertSinkConfig::Type::pagerduty) {
+                after_pagerduty_delivery(request, head, many);
+            }
             if (many) {
                 spdlog::info("event=alert_group_sent sink={} to={} rows={} identities={} "
                              "attempts={}",
@@ -383,6 +439,10 @@ private:
     // When the last group, grouped row or storm's single row was sent (wall time; not kept
     // across restarts).
     std::optional<TimePoint> m_last_group_sent;
+    // PagerDuty: a storm incident is open (a group trigger was delivered and its resolve not
+    // yet). In memory only: after a restart in the middle of a storm its incident is resolved
+    // by the next storm's end, or by hand.
+    bool m_storm_may_be_open = false;
 };
 
 } // namespace
@@ -399,6 +459,9 @@ AlertRendering default_alert_rendering() {
     };
     rendering.firing = [](const AlertSinkConfig& sink, const std::vector<AlertEvent>& firing,
                           TimePoint now) { return render_alertmanager_firing(sink, firing, now); };
+    rendering.storm_resolve = [](const AlertSinkConfig& sink) {
+        return render_pagerduty_storm_resolve(sink);
+    };
     return rendering;
 }
 

@@ -64,6 +64,9 @@ struct AlertRendering {
     std::function<HttpRequest(const AlertSinkConfig& sink, const std::vector<AlertEvent>& firing,
                               TimePoint now)>
         firing;
+    // pagerduty: the resolve of the storm incident (pagerduty_payload.hpp). May be empty: the
+    // storm incident is then never resolved by the worker.
+    std::function<HttpRequest(const AlertSinkConfig& sink)> storm_resolve;
 };
 
 AlertRendering default_alert_rendering();

@@ -13,7 +13,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
+#include <thread>
 
 namespace dkimwatch {
 namespace {
@@ -385,6 +387,70 @@ TEST_F(AlertDelivery, AlertmanagerGetsTheFiringAlertsAgainEveryResendInterval) {
     EXPECT_LE(gap, 1.5);
     EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "am"), 1); // re-sends are not messages
     EXPECT_GE(snapshots.load(), 2);
+}
+
+TEST_F(AlertDelivery, APagerdutyStormIsOneIncidentResolvedWhenNothingFiresAnyMore) {
+    Receiver receiver(m_dir.path(), "202");
+    AlertSinkConfig sink = sink_config("pd", Type::pagerduty, receiver);
+    sink.routing_key = "routing-key";
+    AlertSettings config = settings({sink});
+    config.group_threshold = 2;
+    config.group_wait = 0s;
+    config.group_interval = 1s;
+    std::atomic<bool> c_firing{true};
+    FiringSnapshot firing = [&c_firing] {
+        std::vector<AlertEvent> events;
+        if (c_firing) {
+            events.push_back(
+                sample_event("c.example", "revocation_warning", EventSeverity::critical));
+        }
+        return events;
+    };
+    const auto queue_events = [this](const std::vector<AlertEvent>& events) {
+        std::vector<OutboxRowInsert> rows;
+        for (const AlertEvent& event : events) {
+            rows.push_back({"pd", event.key, alert_message_to_json(event), wall_now()});
+        }
+        ASSERT_TRUE(m_store->outbox_insert(rows).ok());
+    };
+    const auto action_and_key = [](const ReceivedRequest& request) {
+        const auto body = nlohmann::json::parse(request.body);
+        return body["event_action"].get<std::string>() + " " + body["dedup_key"].get<std::string>();
+    };
+    // Three identities warned at once (more than group_threshold 2): one storm incident.
+    queue_events({sample_event("a.example", "revocation_warning", EventSeverity::critical),
+                  sample_event("b.example", "revocation_warning", EventSeverity::critical),
+                  sample_event("c.example", "revocation_warning", EventSeverity::critical)});
+    AlertDispatcher dispatcher(config, m_dir.db(), *m_metrics, firing, default_alert_rendering(),
+                               10min);
+    dispatcher.start();
+    auto requests = receiver.wait_for(1, 5s);
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(action_and_key(requests[0]), "trigger dkimwatch:storm");
+
+    // a and b recover while c still fails: each identity's own resolve, the storm stays open.
+    queue_events({sample_event("a.example", "recovered", EventSeverity::resolved),
+                  sample_event("b.example", "recovered", EventSeverity::resolved)});
+    dispatcher.notify();
+    requests = receiver.wait_for(3, 5s);
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(action_and_key(requests[1]),
+              "resolve dkimwatch:111122223333:us-east-1:a.example:revocation");
+    EXPECT_EQ(action_and_key(requests[2]),
+              "resolve dkimwatch:111122223333:us-east-1:b.example:revocation");
+
+    // c recovers, and nothing fires any more: its resolve, then the storm incident's.
+    c_firing = false;
+    queue_events({sample_event("c.example", "recovered", EventSeverity::resolved)});
+    dispatcher.notify();
+    requests = receiver.wait_for(5, 5s);
+    ASSERT_EQ(requests.size(), 5u);
+    EXPECT_EQ(action_and_key(requests[3]),
+              "resolve dkimwatch:111122223333:us-east-1:c.example:revocation");
+    EXPECT_EQ(action_and_key(requests[4]), "resolve dkimwatch:storm");
+    std::this_thread::sleep_for(1500ms); // nothing more (the storm resolve is sent once)
+    EXPECT_EQ(receiver.requests().size(), 5u);
+    EXPECT_EQ(metric("dkimwatch_alerts_sent_total", "pd"), 4); // messages; not the storm resolve
 }
 
 TEST_F(AlertDelivery, ReconfigureStartsAndStopsWorkersAndTheirSeries) {

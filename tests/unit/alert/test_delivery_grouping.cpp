@@ -247,6 +247,33 @@ TEST(DeliveryGrouping, OnlyTheHeadsGroupWaitCounts) {
               group({1, 2, 3, 4}));
 }
 
+TEST(DeliveryGrouping, APagerdutyResolveGoesAloneAndAtOnce) {
+    // An identity's resolve must carry its own dedup_key: never held, never merged.
+    auto queue = individual(30, k_now);
+    queue[0].resolves = true;
+    EXPECT_EQ(
+        decide_delivery(Type::pagerduty, queue, identities(30), std::nullopt, k_now, grouping()),
+        one(1));
+    // Other sinks group it like any row.
+    EXPECT_EQ(
+        decide_delivery(Type::slack, queue, identities(30), std::nullopt, k_now + 10s, grouping()),
+        group(ids(1, 30)));
+}
+
+TEST(DeliveryGrouping, APagerdutyGroupStopsBeforeTheFirstResolve) {
+    auto queue = individual(30, k_now);
+    queue[5].resolves = true; // row 6
+    queue[20].resolves = true;
+    EXPECT_EQ(decide_delivery(Type::pagerduty, queue, identities(30), std::nullopt, k_now + 10s,
+                              grouping()),
+              group(ids(1, 5)));
+    // A resolve right behind the head leaves the head alone, as a storm's single row.
+    queue[1].resolves = true;
+    EXPECT_EQ(decide_delivery(Type::pagerduty, queue, identities(30), std::nullopt, k_now + 10s,
+                              grouping()),
+              one(1, true));
+}
+
 TEST(DeliveryGrouping, AnEmptyQueueWaitsForever) {
     EXPECT_EQ(decide_delivery(Type::slack, {}, identities(0), std::nullopt, k_now, grouping()),
               wait_until(TimePoint::max()));

@@ -108,14 +108,15 @@ TEST(PagerdutyRequest, TestAlertAndSeverities) {
     EXPECT_EQ(pd_body(sample_event("still_revoked_records_back"))["payload"]["severity"], "info");
 }
 
-TEST(PagerdutyRequest, GroupIsOneTrigger) {
+TEST(PagerdutyRequest, GroupIsOneTriggerOfTheStormIncident) {
     AlertGroup group;
     group.total = 12;
     group.at = k_now;
     group.events = {sample_event("pending_overdue"), sample_event("recovered")};
     const json body = pd_body(group);
     EXPECT_EQ(body["event_action"], "trigger");
-    EXPECT_EQ(body["dedup_key"], "dkimwatch:group:2024-01-01T02:30:00Z");
+    // Every group of a storm lands in one incident, whatever its time.
+    EXPECT_EQ(body["dedup_key"], "dkimwatch:storm");
     EXPECT_EQ(body["payload"]["severity"], "warning");
     EXPECT_EQ(body["payload"]["summary"], alert_group_summary(group));
     EXPECT_EQ(body["payload"]["class"], "group");
@@ -128,6 +129,23 @@ TEST(PagerdutyRequest, GroupIsOneTrigger) {
                     {"event", "recovered"},
                     {"severity", "resolved"},
                     {"summary", alert_event_summary(sample_event("recovered"), k_now)}}));
+}
+
+TEST(PagerdutyRequest, AGroupOfOnlyResolvesResolvesTheStormIncident) {
+    AlertGroup group;
+    group.total = 30;
+    group.at = k_now;
+    group.events = {sample_event("recovered"), sample_event("verified"),
+                    sample_event("config_changed")};
+    const auto sink = test::sink(AlertSinkConfig::Type::pagerduty);
+    const json expected{{"routing_key", sink.routing_key},
+                        {"event_action", "resolve"},
+                        {"dedup_key", "dkimwatch:storm"}};
+    EXPECT_EQ(pd_body(group), expected);
+    const HttpRequest storm_resolve = render_pagerduty_storm_resolve(sink);
+    EXPECT_EQ(json::parse(storm_resolve.body), expected);
+    EXPECT_EQ(storm_resolve.url, sink.url);
+    EXPECT_EQ(storm_resolve.success_statuses, std::vector<int>{202});
 }
 
 TEST(PagerdutyRequest, UrlAndStatus) {
