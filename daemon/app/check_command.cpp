@@ -13,14 +13,11 @@
 namespace dkimwatch {
 
 int run_check_command(const CheckOptions& options) {
-    auto loaded = load_config_file(options.config_path);
-    if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
-        for (const auto& error : *errors) {
-            std::cerr << error.to_string() << "\n";
-        }
+    const auto loaded = load_config_or_report(options.config_path, std::cerr);
+    if (!loaded) {
         return 3;
     }
-    const Config& config = std::get<Config>(loaded);
+    const Config& config = *loaded;
 
     auto settings = resolver_settings_for(config.dns);
     if (!settings) {

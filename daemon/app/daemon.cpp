@@ -114,14 +114,11 @@ public:
         // Blocked in every thread (civetweb's included, created later), taken by sigtimedwait.
         pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-        auto loaded = load_config_file(m_options.config_path);
-        if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
-            for (const auto& error : *errors) {
-                std::cerr << error.to_string() << "\n";
-            }
+        auto loaded = load_config_or_report(m_options.config_path, std::cerr);
+        if (!loaded) {
             return 1;
         }
-        m_config = std::move(std::get<Config>(loaded));
+        m_config = std::move(*loaded);
         if (!open_state() || !make_resolver(m_config.dns)) {
             return 1;
         }

@@ -37,14 +37,11 @@ AlertEvent sample_event(const Config& config, TimePoint now) {
 } // namespace
 
 int run_test_alert_command(const TestAlertOptions& options) {
-    auto loaded = load_config_file(options.config_path);
-    if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
-        for (const auto& error : *errors) {
-            std::cerr << error.to_string() << "\n";
-        }
+    const auto loaded = load_config_or_report(options.config_path, std::cerr);
+    if (!loaded) {
         return 3;
     }
-    const Config& config = std::get<Config>(loaded);
+    const Config& config = *loaded;
     std::vector<const AlertSinkConfig*> sinks;
     for (const auto& sink : config.alerts.sinks) {
         if (!options.sink || sink.name == *options.sink) {

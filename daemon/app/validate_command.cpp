@@ -7,11 +7,7 @@
 namespace dkimwatch {
 
 int run_validate_command(const std::string& config_path) {
-    auto loaded = load_config_file(config_path);
-    if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
-        for (const auto& error : *errors) {
-            std::cerr << error.to_string() << "\n";
-        }
+    if (!load_config_or_report(config_path, std::cerr)) {
         return 1;
     }
     std::cout << "ok\n";

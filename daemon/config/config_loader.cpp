@@ -1817,4 +1817,16 @@ ConfigLoadResult load_config_file(const std::filesystem::path& path) {
     return loaded;
 }
 
+std::optional<Config> load_config_or_report(const std::filesystem::path& path,
+                                            std::ostream& errors) {
+    auto loaded = load_config_file(path);
+    if (auto* found = std::get_if<std::vector<ConfigError>>(&loaded)) {
+        for (const auto& error : *found) {
+            errors << error.to_string() << "\n";
+        }
+        return std::nullopt;
+    }
+    return std::move(std::get<Config>(loaded));
+}
+
 } // namespace dkimwatch

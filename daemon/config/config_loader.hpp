@@ -6,6 +6,8 @@
 #include "config/config.hpp"
 
 #include <filesystem>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -29,6 +31,11 @@ using ConfigLoadResult = std::variant<Config, std::vector<ConfigError>>;
 // Reads and validates the file at `path`. Relative key file paths are resolved against the
 // config file's directory.
 ConfigLoadResult load_config_file(const std::filesystem::path& path);
+
+// load_config_file() for the commands: the Config, or nullopt after writing every error to
+// `errors`, one line each (ConfigError::to_string()).
+std::optional<Config> load_config_or_report(const std::filesystem::path& path,
+                                            std::ostream& errors);
 
 // Validates YAML text. `display_name` appears in errors; `base_dir` resolves relative paths.
 ConfigLoadResult load_config_text(std::string_view text, const std::string& display_name,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <ostream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,24 @@ TEST(LoadConfigFile, MissingFileIsOneWholeFileError) {
     EXPECT_EQ(errors->front().line, 0);
     EXPECT_EQ(errors->front().to_string(),
               path.string() + ": cannot read: No such file or directory");
+}
+
+TEST(LoadConfigFile, OrReportWritesEveryErrorOneLineEach) {
+    std::ostringstream errors;
+    const fs::path bad = k_cases_dir / "bad" / "duplicate_identity.yaml";
+    EXPECT_FALSE(load_config_or_report(bad, errors).has_value());
+    std::string expected;
+    for (const auto& line : error_lines(load_config_file(bad))) {
+        expected += line + "\n";
+    }
+    EXPECT_EQ(errors.str(), expected);
+    EXPECT_NE(expected.find("duplicate identity"), std::string::npos);
+
+    std::ostringstream none;
+    const auto config = load_config_or_report(k_cases_dir / "good" / "minimal.yaml", none);
+    ASSERT_TRUE(config.has_value());
+    EXPECT_EQ(config->source_path, (k_cases_dir / "good" / "minimal.yaml").string());
+    EXPECT_EQ(none.str(), "");
 }
 
 TEST(LoadConfigFile, MinimalConfigGetsDefaults) {
