@@ -339,7 +339,28 @@ struct StateStore::Impl {
     template <typename Bind>
     Result<StoreOk> update_queued_rows(sqlite::Statement& update, std::span<const std::int64_t> ids,
                                        Bind bind);
+    // Steps `statement` through all its rows, calling `visit()` (returning Result<sqlite::Done>)
+    // on each while the row is current. The first error, of a step or of `visit`, ends it and is
+    // returned with the file's label.
+    template <typename Visit>
+    Result<sqlite::Done> each_row(sqlite::Statement& statement, Visit visit);
 };
+
+template <typename Visit>
+Result<sqlite::Done> StateStore::Impl::each_row(sqlite::Statement& statement, Visit visit) {
+    for (;;) {
+        auto row = statement.step();
+        if (!row) {
+            return error(row.error());
+        }
+        if (!*row) {
+            return sqlite::Done{};
+        }
+        if (auto visited = visit(); !visited) {
+            return error(visited.error());
+        }
+    }
+}
 
 Result<sqlite::Done> StateStore::Impl::prepare_all() {
     sqlite3* handle = db.get();
@@ -521,19 +542,16 @@ Result<StoreOk> StateStore::Impl::update_queued_row(sqlite::Statement& statement
 
 Result<std::vector<OutboxRow>> StateStore::Impl::read_outbox_rows(sqlite::Statement& statement) {
     std::vector<OutboxRow> rows;
-    for (;;) {
-        auto row = statement.step();
-        if (!row) {
-            return error(row.error());
-        }
-        if (!*row) {
-            break;
-        }
+    auto read = each_row(statement, [&]() -> Result<sqlite::Done> {
         auto outbox = read_outbox_row(statement);
         if (!outbox) {
-            return error(outbox.error());
+            return Error{outbox.error()};
         }
         rows.push_back(std::move(outbox).value());
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
     }
     return rows;
 }
@@ -665,20 +683,17 @@ Result<std::map<IdentityKey, IdentityStatus>> StateStore::load_statuses() {
     auto& statement = m_impl->select_statuses;
     auto use = statement.use();
     std::map<IdentityKey, IdentityStatus> statuses;
-    for (;;) {
-        auto row = statement.step();
-        if (!row) {
-            return m_impl->error(row.error());
-        }
-        if (!*row) {
-            break;
-        }
+    auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
         IdentityKey key = read_key(statement, 0);
         auto status = read_status(statement, 3);
         if (!status) {
-            return m_impl->error("identity " + key.to_string() + " has " + status.error());
+            return Error{"identity " + key.to_string() + " has " + status.error()};
         }
         statuses.emplace(std::move(key), std::move(status).value());
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
     }
     return statuses;
 }
@@ -754,19 +769,16 @@ Result<StoreOk> StateStore::set_active_identities(std::span<const IdentityKey> a
     {
         auto& statement = m_impl->select_activity;
         auto use = statement.use();
-        for (;;) {
-            auto row = statement.step();
-            if (!row) {
-                return m_impl->error(row.error());
-            }
-            if (!*row) {
-                break;
-            }
+        auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
             const bool is_active = statement.int64(4) != 0;
             const bool should_be = wanted.contains(read_key(statement, 1));
             if (is_active != should_be) {
                 changes.emplace_back(statement.int64(0), should_be);
             }
+            return sqlite::Done{};
+        });
+        if (!read) {
+            return Error{read.error()};
         }
     }
     for (const auto& [identity_id, flag] : changes) {
@@ -790,14 +802,7 @@ Result<std::vector<StoredIdentity>> StateStore::list_identities() {
     constexpr int k_record_first = 4 + k_status_column_count;
     std::vector<StoredIdentity> identities;
     std::int64_t current_id = 0;
-    for (;;) {
-        auto row = statement.step();
-        if (!row) {
-            return m_impl->error(row.error());
-        }
-        if (!*row) {
-            break;
-        }
+    auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
         const std::int64_t identity_id = statement.int64(0);
         if (identities.empty() || identity_id != current_id) {
             current_id = identity_id;
@@ -805,8 +810,7 @@ Result<std::vector<StoredIdentity>> StateStore::list_identities() {
             identity.key = read_key(statement, 1);
             auto status = read_status(statement, 4);
             if (!status) {
-                return m_impl->error("identity " + identity.key.to_string() + " has " +
-                                     status.error());
+                return Error{"identity " + identity.key.to_string() + " has " + status.error()};
             }
             identity.status = std::move(status).value();
             identity.active = true;
@@ -815,11 +819,15 @@ Result<std::vector<StoredIdentity>> StateStore::list_identities() {
         if (!statement.is_null(k_record_first)) { // LEFT JOIN: NULL when it has no records
             auto record = read_record(statement, k_record_first);
             if (!record) {
-                return m_impl->error("identity " + identities.back().key.to_string() + ": " +
-                                     record.error());
+                return Error{"identity " + identities.back().key.to_string() + ": " +
+                             record.error()};
             }
             identities.back().records.push_back(std::move(record).value());
         }
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
     }
     return identities;
 }
@@ -828,20 +836,17 @@ Result<std::vector<StoredProblem>> StateStore::problem_records() {
     auto& statement = m_impl->select_problems;
     auto use = statement.use();
     std::vector<StoredProblem> problems;
-    for (;;) {
-        auto row = statement.step();
-        if (!row) {
-            return m_impl->error(row.error());
-        }
-        if (!*row) {
-            break;
-        }
+    auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
         IdentityKey key = read_key(statement, 0);
         auto record = read_record(statement, 3);
         if (!record) {
-            return m_impl->error("identity " + key.to_string() + ": " + record.error());
+            return Error{"identity " + key.to_string() + ": " + record.error()};
         }
         problems.push_back({std::move(key), std::move(record.value().verdict)});
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
     }
     return problems;
 }
@@ -861,14 +866,7 @@ Result<std::vector<HistoryEntry>> StateStore::history(const std::optional<std::s
         statement.bind(2, std::string_view(*domain));
     }
     std::vector<HistoryEntry> entries;
-    for (;;) {
-        auto row = statement.step();
-        if (!row) {
-            return m_impl->error(row.error());
-        }
-        if (!*row) {
-            break;
-        }
+    auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
         HistoryEntry entry;
         entry.id = statement.int64(0);
         entry.key = read_key(statement, 1);
@@ -880,6 +878,10 @@ Result<std::vector<HistoryEntry>> StateStore::history(const std::optional<std::s
         entry.deadline = optional_time(statement, 9);
         entry.reminder_threshold = optional_duration(statement, 10);
         entries.push_back(std::move(entry));
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
     }
     // Selected newest first so that LIMIT keeps the latest; returned oldest first.
     std::reverse(entries.begin(), entries.end());
@@ -919,11 +921,7 @@ Result<std::optional<OutboxRow>> StateStore::next_outbox(const std::string& sink
 }
 
 Result<StoreOk> StateStore::outbox_mark_sent(std::int64_t id, TimePoint at) {
-    auto& statement = m_impl->update_outbox_sent;
-    auto use = statement.use();
-    statement.bind(1, id);
-    statement.bind(2, to_ms(at));
-    return m_impl->update_queued_row(statement, id);
+    return outbox_mark_sent(std::span(&id, 1), at);
 }
 
 Result<StoreOk> StateStore::outbox_retry(std::int64_t id, int attempts, TimePoint next_attempt_at,
@@ -938,12 +936,7 @@ Result<StoreOk> StateStore::outbox_retry(std::int64_t id, int attempts, TimePoin
 }
 
 Result<StoreOk> StateStore::outbox_drop(std::int64_t id, TimePoint at, const std::string& reason) {
-    auto& statement = m_impl->update_outbox_dropped;
-    auto use = statement.use();
-    statement.bind(1, id);
-    statement.bind(2, to_ms(at));
-    statement.bind(3, std::string_view(reason));
-    return m_impl->update_queued_row(statement, id);
+    return outbox_drop(std::span(&id, 1), at, reason);
 }
 
 Result<OutboxDepth> StateStore::outbox_depth(const std::string& sink) {
