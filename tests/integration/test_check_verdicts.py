@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "dnsenv"))
 
 import dnsenv  # noqa: E402
+import harness  # noqa: E402
 
 DKIMWATCH = os.environ.get("DKIMWATCH", "")
 SCENARIO = HERE / "dnsenv" / "scenarios" / "verdicts"
@@ -133,9 +134,7 @@ class CheckVerdicts(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        if not DKIMWATCH or not os.access(DKIMWATCH, os.X_OK):
-            raise RuntimeError(f"the dkimwatch binary is not executable: {DKIMWATCH!r} "
-                               "(pass --dkimwatch PATH or set DKIMWATCH)")
+        harness.require_binary(DKIMWATCH)
         cls.env = dnsenv.DnsEnv(SCENARIO).start()
         cls.runs = {}
 
@@ -337,16 +336,7 @@ class CheckVerdicts(unittest.TestCase):
         self.assertIn("healthy.test", p.stdout)
 
 
-def _take_binary_argument() -> None:
-    global DKIMWATCH
-    args = sys.argv[1:]
-    if "--dkimwatch" in args:
-        i = args.index("--dkimwatch")
-        DKIMWATCH = args[i + 1]
-        del args[i:i + 2]
-    sys.argv[1:] = args
-
 
 if __name__ == "__main__":
-    _take_binary_argument()
+    DKIMWATCH = harness.take_binary_argument(DKIMWATCH)
     unittest.main(verbosity=2)

@@ -30,8 +30,6 @@ prometheus (promtool). Python 3.11 standard library only.
 
 from __future__ import annotations
 
-import calendar
-import ctypes
 import json
 import os
 import re
@@ -44,16 +42,16 @@ import tempfile
 import threading
 import time
 import unittest
-import http.client
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "dnsenv"))
 
 import dnsenv  # noqa: E402
+import harness  # noqa: E402
+from harness import Daemon, epoch_to_utc, free_tcp_port, utc_to_epoch  # noqa: E402
 
 DKIMWATCH = os.environ.get("DKIMWATCH", "")
 SCENARIO = HERE / "dnsenv" / "scenarios" / "daemon"
@@ -77,31 +75,6 @@ CHECK_INTERVAL = 1.0
 RECHECK_INTERVAL = 0.5
 SANITIZER_REPORT = re.compile(r"Sanitizer|runtime error:|Segmentation fault|terminate called|"
                               r"Aborted|core dumped")
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def utc_to_epoch(text: str) -> int:
-    """'2026-01-02T03:04:05Z' -> Unix seconds."""
-    return calendar.timegm(time.strptime(text, UTC_FORMAT))
-
-
-def epoch_to_utc(seconds: float) -> str:
-    """Unix seconds -> 'YYYY-MM-DDTHH:MM:SSZ', truncated to the second (as dkimwatch prints)."""
-    return time.strftime(UTC_FORMAT, time.gmtime(int(seconds // 1)))
-
-
-def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the daemon's child before exec: SIGKILL when this test process dies (even by SIGKILL,
-    e.g. a ctest timeout), so that no daemon outlives its test."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-
 
 # --------------------------------------------------------------------------------------------
 # /metrics
@@ -152,63 +125,6 @@ def identity_labels(domain: str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------------------------
 # The daemon process
-
-class Daemon:
-    """One `dkimwatch --log-level LEVEL run --config CONFIG`, stderr in a file."""
-
-    def __init__(self, config: Path, log_path: Path, extra_env: dict[str, str] | None = None,
-                 log_level: str = "info"):
-        self.config = config
-        self.log_path = log_path
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
-                            "LISTEN_FDS", "LISTEN_PID")}
-        env.update(extra_env or {})
-        self.started_at = time.time()
-        with open(log_path, "ab") as log:
-            self.popen = subprocess.Popen(
-                [DKIMWATCH, "--log-level", log_level, "run", "--config", str(config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                start_new_session=True, preexec_fn=_die_with_parent)
-        self.pid = self.popen.pid
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal(self, sig: int) -> None:
-        if self.alive():
-            os.kill(self.pid, sig)
-
-    def terminate(self, timeout: float = 5.0) -> tuple[int | None, float]:
-        """SIGTERM; returns (exit status or None if still running after `timeout`, seconds)."""
-        start = time.monotonic()
-        self.signal(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        return code, time.monotonic() - start
-
-    def kill(self) -> int:
-        """SIGKILL, by PID; returns the exit status (-9)."""
-        if self.alive():
-            os.kill(self.pid, signal.SIGKILL)
-        return self.popen.wait()
-
-    def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL after 5 s. Returns the SIGTERM exit status (None if killed)."""
-        if not self.alive():
-            return self.popen.returncode
-        code, _ = self.terminate(5.0)
-        if code is None:
-            self.kill()
-        return code
 
 
 class NotifyListener:
@@ -270,14 +186,12 @@ def start_nsd(env: dnsenv.DnsEnv, timeout: float = 10.0) -> None:
 
 # --------------------------------------------------------------------------------------------
 
-class DaemonTestCase(unittest.TestCase):
+class DaemonTestCase(harness.Polling, unittest.TestCase):
     env: dnsenv.DnsEnv
 
     @classmethod
     def setUpClass(cls) -> None:
-        if not DKIMWATCH or not os.access(DKIMWATCH, os.X_OK):
-            raise RuntimeError(f"the dkimwatch binary is not executable: {DKIMWATCH!r} "
-                               "(pass --dkimwatch PATH or set DKIMWATCH)")
+        harness.require_binary(DKIMWATCH)
         cls.env = dnsenv.DnsEnv(SCENARIO).start()
 
     @classmethod
@@ -344,7 +258,7 @@ class DaemonTestCase(unittest.TestCase):
 
     def start_daemon(self, config: Path | None = None, extra_env: dict[str, str] | None = None,
                      wait: bool = True) -> Daemon:
-        daemon = Daemon(config or self.config,
+        daemon = Daemon(DKIMWATCH, config or self.config,
                         self.tmp / f"daemon-{len(self.daemons) + 1}.log", extra_env)
         self.daemons.append(daemon)
         if wait:
@@ -366,27 +280,6 @@ class DaemonTestCase(unittest.TestCase):
 
     # ---- polling
 
-    def wait_for(self, what: str, probe: Callable[[], Any], daemon: Daemon | None = None,
-                 timeout: float = 10.0, interval: float = 0.1) -> Any:
-        """Polls `probe` until it returns something truthy (returned) or `timeout` passes
-        (fails, naming `what`). Fails at once if `daemon` exits."""
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while True:
-            try:
-                last = probe()
-            except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError,
-                    KeyError) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if last:
-                    return last
-            if daemon is not None and not daemon.alive():
-                self.fail(f"waiting for {what}: the daemon exited with status "
-                          f"{daemon.popen.returncode}")
-            if time.monotonic() >= deadline:
-                self.fail(f"waiting for {what}: not within {timeout}s (last probe: {last!r})")
-            time.sleep(interval)
 
     # ---- the daemon's outputs
 
@@ -1149,16 +1042,7 @@ class DaemonTests(DaemonTestCase):
         self.assertEqual(events[1]["deadline"], status["deadline"])
 
 
-def _take_binary_argument() -> None:
-    global DKIMWATCH
-    args = sys.argv[1:]
-    if "--dkimwatch" in args:
-        i = args.index("--dkimwatch")
-        DKIMWATCH = args[i + 1]
-        del args[i:i + 2]
-    sys.argv[1:] = args
-
 
 if __name__ == "__main__":
-    _take_binary_argument()
+    DKIMWATCH = harness.take_binary_argument(DKIMWATCH)
     unittest.main(verbosity=2)

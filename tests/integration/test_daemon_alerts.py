@@ -23,22 +23,18 @@ prometheus-alertmanager. Python 3.11 standard library only.
 
 from __future__ import annotations
 
-import calendar
-import ctypes
 import hashlib
 import hmac
 import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import http.client
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -48,6 +44,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "dnsenv"))
 
 import dnsenv  # noqa: E402
+import harness  # noqa: E402
+from harness import Daemon, die_with_parent, free_tcp_port, stop_process, utc_to_epoch  # noqa: E402
 
 DKIMWATCH = os.environ.get("DKIMWATCH", "")
 SCENARIO = HERE / "dnsenv" / "scenarios" / "alerts"
@@ -83,16 +81,12 @@ SECRETS = ("T0E2ESECRET", "slackPathS3cret4c1d", "webhookPathS3cret77ab", ROUTIN
 
 SANITIZER_REPORT = re.compile(r"Sanitizer|runtime error:|Segmentation fault|terminate called|"
                               r"Aborted|core dumped")
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 UTC_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
 EVENT_FIELDS = {"version", "type", "event", "severity", "summary", "test", "identity", "state",
                 "state_since", "deadline", "seconds_to_deadline", "reason", "records", "at",
                 "sent_at"}
 RECORD_FIELDS = {"name", "type", "verdict", "expected", "observed", "message"}
 
-
-def utc_to_epoch(text: str) -> int:
-    return calendar.timegm(time.strptime(text, UTC_FORMAT))
 
 
 def am_time(text: str) -> float:
@@ -102,31 +96,6 @@ def am_time(text: str) -> float:
         raise ValueError(f"not an Alertmanager time: {text!r}")
     return utc_to_epoch(m.group(1) + "Z") + float(m.group(2) or 0)
 
-
-def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In a child before exec: SIGKILL when this test process dies (e.g. a ctest timeout)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-
-
-def stop_process(popen: subprocess.Popen, timeout: float = 5.0) -> int | None:
-    """SIGTERM by PID, SIGKILL after `timeout`. Returns the SIGTERM exit status (None if it had
-    to be killed)."""
-    if popen.poll() is not None:
-        return popen.returncode
-    os.kill(popen.pid, signal.SIGTERM)
-    try:
-        return popen.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.kill(popen.pid, signal.SIGKILL)
-        popen.wait()
-        return None
 
 
 def verify_signature(secret: bytes, header: str, body: bytes, now: float,
@@ -157,8 +126,7 @@ def poll(probe: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any
     while True:
         try:
             last = probe()
-        except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError,
-                KeyError):
+        except harness.NOT_READY:
             last = None
         if last:
             return last
@@ -169,40 +137,6 @@ def poll(probe: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any
 
 # --------------------------------------------------------------------------------------------
 # Processes: the daemon, receivers, Alertmanager
-
-class Daemon:
-    """One `dkimwatch --log-level info run --config CONFIG`, stderr in a file."""
-
-    def __init__(self, config: Path, log_path: Path):
-        self.config = config
-        self.log_path = log_path
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
-        self.started_at = time.time()
-        with open(log_path, "ab") as log:
-            self.popen = subprocess.Popen(
-                [DKIMWATCH, "--log-level", "info", "run", "--config", str(config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                start_new_session=True, preexec_fn=_die_with_parent)
-        self.pid = self.popen.pid
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def kill(self) -> int:
-        """SIGKILL, by PID."""
-        if self.alive():
-            os.kill(self.pid, signal.SIGKILL)
-        return self.popen.wait()
-
-    def stop(self) -> int | None:
-        return stop_process(self.popen)
 
 
 class Receiver:
@@ -218,7 +152,7 @@ class Receiver:
                 [sys.executable, str(RECEIVER), "--port", str(port), "--port-file",
                  str(port_file), "--script", script, "--log", str(self.log_path)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                start_new_session=True, preexec_fn=_die_with_parent)
+                start_new_session=True, preexec_fn=die_with_parent)
         if not poll(lambda: port_file.exists() or self.popen.poll() is not None, 10, 0.02) or \
                 self.popen.poll() is not None:
             raise RuntimeError(f"receiver {name} did not start (port {port}): "
@@ -275,7 +209,7 @@ class Alertmanager:
                      f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=",
                      "--log.level=warn"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                    start_new_session=True, preexec_fn=_die_with_parent)
+                    start_new_session=True, preexec_fn=die_with_parent)
             ready = poll(lambda: self.popen.poll() is not None or
                          http_get(self.url("/-/ready"), 1)[0] == 200, 15, 0.05)
             if ready and self.popen.poll() is None:
@@ -333,9 +267,7 @@ ENV: dnsenv.DnsEnv | None = None
 
 def setUpModule() -> None:  # noqa: N802 (unittest's name)
     global ENV
-    if not DKIMWATCH or not os.access(DKIMWATCH, os.X_OK):
-        raise RuntimeError(f"the dkimwatch binary is not executable: {DKIMWATCH!r} "
-                           "(pass --dkimwatch PATH or set DKIMWATCH)")
+    harness.require_binary(DKIMWATCH)
     if not os.access(ALERTMANAGER, os.X_OK):
         raise RuntimeError(f"{ALERTMANAGER} is missing: install the Debian package "
                            "prometheus-alertmanager (scripts/install-deps.sh)")
@@ -347,7 +279,7 @@ def tearDownModule() -> None:  # noqa: N802
         ENV.stop()
 
 
-class AlertTestCase(unittest.TestCase):
+class AlertTestCase(harness.Polling, unittest.TestCase):
     """Per test: a temp dir, a state_dir, a metrics port; the daemons, receivers and
     Alertmanagers started are stopped by PID, changed zones restored."""
 
@@ -445,7 +377,8 @@ class AlertTestCase(unittest.TestCase):
         return path
 
     def start_daemon(self, config: Path | None = None) -> Daemon:
-        daemon = Daemon(config or self.config, self.tmp / f"daemon-{len(self.daemons) + 1}.log")
+        daemon = Daemon(DKIMWATCH, config or self.config,
+                        self.tmp / f"daemon-{len(self.daemons) + 1}.log")
         self.daemons.append(daemon)
         self.wait_for("the daemon logs event=started", lambda: "event=started" in daemon.log(),
                       daemon, timeout=10)
@@ -466,27 +399,6 @@ class AlertTestCase(unittest.TestCase):
 
     # ---- polling and the daemon's outputs
 
-    def wait_for(self, what: str, probe: Callable[[], Any], daemon: Daemon | None = None,
-                 timeout: float = 10.0, interval: float = 0.1) -> Any:
-        """Polls `probe` until it returns something truthy (returned) or `timeout` passes
-        (fails, naming `what`). Fails at once if `daemon` exits."""
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while True:
-            try:
-                last = probe()
-            except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError,
-                    KeyError) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if last:
-                    return last
-            if daemon is not None and not daemon.alive():
-                self.fail(f"waiting for {what}: the daemon exited with status "
-                          f"{daemon.popen.returncode}")
-            if time.monotonic() >= deadline:
-                self.fail(f"waiting for {what}: not within {timeout}s (last probe: {last!r})")
-            time.sleep(interval)
 
     def cli(self, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
         p = subprocess.run([DKIMWATCH, *args, "--config", str(config or self.config)],
@@ -1146,16 +1058,7 @@ class TestAlertCommandTests(AlertTestCase):
         self.assertEqual(leaks, [], "secrets in dkimwatch's outputs (secret, output index)")
 
 
-def _take_binary_argument() -> None:
-    global DKIMWATCH
-    args = sys.argv[1:]
-    if "--dkimwatch" in args:
-        i = args.index("--dkimwatch")
-        DKIMWATCH = args[i + 1]
-        del args[i:i + 2]
-    sys.argv[1:] = args
-
 
 if __name__ == "__main__":
-    _take_binary_argument()
+    DKIMWATCH = harness.take_binary_argument(DKIMWATCH)
     unittest.main(verbosity=2)
