@@ -733,24 +733,9 @@ Result<StoreOk> StateStore::save(std::span<const CheckToSave> batch,
 Result<StoreOk> StateStore::save_status(const IdentityKey& key, const IdentityStatus& status,
                                         std::span<const StateEvent> events,
                                         std::span<const OutboxRowInsert> alerts) {
-    if (auto writable = m_impl->require_writable(); !writable) {
-        return Error{writable.error()};
-    }
-    auto transaction =
-        sqlite::WriteTransaction::begin(m_impl->begin, m_impl->commit, m_impl->rollback);
-    if (!transaction) {
-        return m_impl->error(transaction.error());
-    }
-    if (auto identity_id = m_impl->write_status(key, status, events); !identity_id) {
-        return m_impl->error("saving " + key.to_string() + ": " + identity_id.error());
-    }
-    if (auto queued = m_impl->insert_outbox_rows(alerts); !queued) {
-        return m_impl->error(queued.error());
-    }
-    if (auto committed = transaction.value().commit(); !committed) {
-        return m_impl->error(committed.error());
-    }
-    return StoreOk{};
+    CheckToSave item{key, status, {events.begin(), events.end()}, {}, {}};
+    item.keep_records = true;
+    return save(std::span(&item, 1), alerts);
 }
 
 Result<StoreOk> StateStore::set_active_identities(std::span<const IdentityKey> active) {

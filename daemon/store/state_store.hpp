@@ -182,8 +182,8 @@ public:
     Result<StoreOk> save(std::span<const CheckToSave> batch,
                          std::span<const OutboxRowInsert> alerts = {});
 
-    // Like save() of one item, for on_tick()/on_config() results: upserts the status and
-    // appends the events, leaving the identity's records as they are; queues `alerts` in the
+    // save() of one item with keep_records, for on_tick()/on_config() results: upserts the status
+    // and appends the events, leaving the identity's records as they are; queues `alerts` in the
     // same transaction.
     Result<StoreOk> save_status(const IdentityKey& key, const IdentityStatus& status,
                                 std::span<const StateEvent> events,

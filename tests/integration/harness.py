@@ -162,3 +162,22 @@ class Polling:
                 self.fail(f"waiting for {what}: not within {timeout}s "  # type: ignore[attr-defined]
                           f"(last probe: {last!r})")
             time.sleep(interval)
+
+
+class ShowsDaemonLogs:
+    """A unittest.TestCase mixin: when a test failed, prints the stderr of its daemons, which
+    the test case's tearDown collects in `self.saved_logs` (the daemons are stopped by then)."""
+
+    saved_logs: list[str]
+
+    def run(self, result=None):
+        if result is None:
+            result = self.defaultTestResult()  # type: ignore[attr-defined]
+        before = len(result.failures) + len(result.errors)
+        out = super().run(result)  # type: ignore[misc]
+        if len(result.failures) + len(result.errors) > before and self.saved_logs:
+            sys.stderr.write(f"\n===== daemon stderr of {self.id()} =====\n")  # type: ignore[attr-defined]
+            for log in self.saved_logs:
+                sys.stderr.write(log if log.endswith("\n") else log + "\n")
+            sys.stderr.write("===== end of daemon stderr =====\n")
+        return out

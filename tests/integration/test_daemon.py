@@ -186,7 +186,7 @@ def start_nsd(env: dnsenv.DnsEnv, timeout: float = 10.0) -> None:
 
 # --------------------------------------------------------------------------------------------
 
-class DaemonTestCase(harness.Polling, unittest.TestCase):
+class DaemonTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
     env: dnsenv.DnsEnv
 
     @classmethod
@@ -226,19 +226,6 @@ class DaemonTestCase(harness.Polling, unittest.TestCase):
             self.fail("a daemon reported a crash or sanitizer error:\n" + "\n".join(reports))
         if bad_stops:
             self.fail(f"daemons did not exit 0 on SIGTERM (pid, status): {bad_stops}")
-
-    def run(self, result: unittest.TestResult | None = None):
-        """Prints the daemons' stderr when the test failed (the daemon is stopped by then)."""
-        if result is None:
-            result = self.defaultTestResult()
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before and self.saved_logs:
-            sys.stderr.write(f"\n===== daemon stderr of {self.id()} =====\n")
-            for log in self.saved_logs:
-                sys.stderr.write(log if log.endswith("\n") else log + "\n")
-            sys.stderr.write("===== end of daemon stderr =====\n")
-        return out
 
     # ---- configuration and process
 

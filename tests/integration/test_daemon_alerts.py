@@ -279,7 +279,7 @@ def tearDownModule() -> None:  # noqa: N802
         ENV.stop()
 
 
-class AlertTestCase(harness.Polling, unittest.TestCase):
+class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
     """Per test: a temp dir, a state_dir, a metrics port; the daemons, receivers and
     Alertmanagers started are stopped by PID, changed zones restored."""
 
@@ -320,19 +320,6 @@ class AlertTestCase(harness.Polling, unittest.TestCase):
         bad_stops = [(pid, code) for pid, code in self.stop_codes if code != 0]
         if bad_stops:
             self.fail(f"daemons did not exit 0 on SIGTERM (pid, status): {bad_stops}")
-
-    def run(self, result: unittest.TestResult | None = None):
-        """Prints the daemons' stderr when the test failed."""
-        if result is None:
-            result = self.defaultTestResult()
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before and self.saved_logs:
-            sys.stderr.write(f"\n===== daemon stderr of {self.id()} =====\n")
-            for log in self.saved_logs:
-                sys.stderr.write(log if log.endswith("\n") else log + "\n")
-            sys.stderr.write("===== end of daemon stderr =====\n")
-        return out
 
     # ---- processes
 
