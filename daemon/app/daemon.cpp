@@ -122,19 +122,17 @@ public:
         if (!open_state() || !make_resolver(m_config.dns)) {
             return 1;
         }
+        // /metrics answers 503 until every identity is published (adopt_config() does that), so
+        // that no scrape ever sees a partial inventory (which would resolve and re-fire alerts
+        // built on the metrics).
+        if (!start_metrics()) {
+            return 1;
+        }
         const TimePoint now = wall_now();
         if (!adopt_config(m_config, now, /*initial=*/true)) {
             return 1;
         }
         release_free_memory();
-        // /metrics answers 503 until every identity is published, so that no scrape ever sees a
-        // partial inventory (which would resolve and re-fire alerts built on the metrics).
-        if (!start_metrics()) {
-            return 1;
-        }
-        for (const auto& tracked : m_tracked) {
-            publish(tracked);
-        }
         m_metrics->set_config_reload(true, now);
         m_metrics->set_ready();
         m_dispatcher = std::make_unique<AlertDispatcher>(
@@ -365,9 +363,7 @@ private:
                 continue;
             }
             const IdentityKey key = m_tracked[index].identity.key();
-            if (m_metrics) {
-                m_metrics->remove_identity(key);
-            }
+            m_metrics->remove_identity(key);
             {
                 std::lock_guard lock(m_firing_mutex);
                 m_firing.erase(key);
@@ -594,10 +590,8 @@ private:
     // Exports the identity's metrics and its firing alert conditions.
     void publish(const TrackedIdentity& tracked) {
         const IdentityKey key = tracked.identity.key();
-        if (m_metrics) {
-            m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
-                                       tracked.status.last_check_at, tracked.problems);
-        }
+        m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
+                                   tracked.status.last_check_at, tracked.problems);
         auto firing = firing_conditions(key, tracked.status, tracked.problems);
         std::lock_guard lock(m_firing_mutex);
         if (firing.empty()) {
