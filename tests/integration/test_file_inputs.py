@@ -35,7 +35,7 @@ KEYS = HERE.parent / "data" / "keys"
 COMMAND_TIMEOUT = 15.0
 # Address space for the commands: far above what they need, far below what an endless read of
 # /dev/zero reaches. Not for sanitizer builds, which reserve terabytes of address space.
-ADDRESS_SPACE_LIMIT = 4 << 30
+ADDRESS_SPACE_LIMIT = 2 << 30
 
 # The YAML limit (daemon/config/file_limits.hpp).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
