@@ -163,7 +163,8 @@ int main(int argc, char** argv) {
         history->add_option("--domain,-d", history_domain, "Only this domain's events");
     history
         ->add_option("--limit,-n", history_options.limit,
-                     "Show at most the newest N events (0: all)")
+                     "Show at most the newest N events (1 to 1000000)")
+        ->check(CLI::Range(std::size_t{1}, dkimwatch::k_max_history_limit))
         ->capture_default_str();
     history->add_option("--format,-f", history_options.format, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}))

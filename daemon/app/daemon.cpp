@@ -51,6 +51,13 @@ std::string utc(TimePoint time) {
     return format_utc_timestamp(std::chrono::system_clock::time_point(time));
 }
 
+// What the configuration accepted but deserves a look (Config::warnings), one line each.
+void log_config_warnings(const Config& config) {
+    for (const auto& warning : config.warnings) {
+        spdlog::warn("event=config_warning warning={}", quote_log_value(warning.to_string()));
+    }
+}
+
 sigset_t control_signals() {
     sigset_t set;
     sigemptyset(&set);
@@ -119,6 +126,7 @@ public:
             return 1;
         }
         m_config = std::move(*loaded);
+        log_config_warnings(m_config);
         if (!open_state() || !make_resolver(m_config.dns)) {
             return 1;
         }
@@ -420,6 +428,7 @@ private:
             return;
         }
         Config config = std::move(std::get<Config>(loaded));
+        log_config_warnings(config);
         if (config.daemon.metrics_listen != m_config.daemon.metrics_listen) {
             spdlog::warn("event=reload_partial note={}",
                          quote_log_value("metrics.listen changes take effect after a restart"));

@@ -3,6 +3,7 @@
 #include "app/check_report.hpp"
 #include "app/resolver_setup.hpp"
 #include "config/config_loader.hpp"
+#include "config/file_limits.hpp"
 #include "core/dns_name.hpp"
 #include "core/evaluator.hpp"
 #include "core/public_key.hpp"
@@ -11,9 +12,6 @@
 #include "core/txt_rendering.hpp"
 #include "dns/async_resolver.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,16 +22,6 @@ namespace {
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_critical = 2;
 constexpr int k_exit_unknown = 3;
-
-Result<std::string> read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Error{"cannot read " + path + ": " + std::strerror(errno)};
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
 
 // Resolver settings from --resolver, else --config's dns section, else /etc/resolv.conf.
 Result<ResolverSettings> keycheck_resolvers(const KeycheckOptions& options) {
@@ -95,9 +83,9 @@ int run_keycheck_command(const KeycheckOptions& options) {
     }
     const bool from_private = !options.private_key_file.empty();
     const std::string& key_path = from_private ? options.private_key_file : options.public_key_file;
-    auto content = read_whole_file(key_path);
+    auto content = read_bounded_file(key_path, key_file_limit());
     if (!content) {
-        return fail(options, k_exit_unknown, content.error());
+        return fail(options, k_exit_unknown, content.error().to_string());
     }
     auto loaded = load_byodkim_key(*content);
     if (!loaded) {

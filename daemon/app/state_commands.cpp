@@ -144,6 +144,12 @@ int run_status_command(const StatusOptions& options) {
 }
 
 int run_history_command(const HistoryOptions& options) {
+    if (options.limit < 1 || options.limit > k_max_history_limit) {
+        constexpr int k_exit_usage = 3;
+        std::cerr << "dkimwatch history: --limit must be 1 to " << k_max_history_limit << ", got "
+                  << options.limit << "\n";
+        return k_exit_usage;
+    }
     auto store = open_for_reading(options.config_path);
     if (!store) {
         std::cerr << "dkimwatch history: " << store.error() << "\n";

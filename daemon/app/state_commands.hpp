@@ -18,14 +18,18 @@ struct StatusOptions {
 // be read.
 int run_status_command(const StatusOptions& options);
 
+// The largest --limit of `dkimwatch history`.
+inline constexpr std::size_t k_max_history_limit = 1'000'000;
+
 struct HistoryOptions {
     std::string config_path;
     std::optional<std::string> domain;
-    std::size_t limit = 200;
+    std::size_t limit = 200; // 1 to k_max_history_limit
     std::string format = "text";
 };
 
-// The timeline of transitions and events, oldest first (the newest `limit`).
+// The timeline of transitions and events, oldest first (the newest `limit`). A limit outside
+// 1..k_max_history_limit is a usage error (exit code 3, nothing read).
 int run_history_command(const HistoryOptions& options);
 
 } // namespace dkimwatch

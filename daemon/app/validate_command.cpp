@@ -7,8 +7,14 @@
 namespace dkimwatch {
 
 int run_validate_command(const std::string& config_path) {
-    if (!load_config_or_report(config_path, std::cerr)) {
+    const auto config = load_config_or_report(config_path, std::cerr);
+    if (!config) {
         return 1;
+    }
+    for (const auto& warning : config->warnings) {
+        ConfigError shown = warning;
+        shown.message = "warning: " + shown.message;
+        std::cerr << shown.to_string() << "\n";
     }
     std::cout << "ok\n";
     return 0;

@@ -5,8 +5,9 @@
 
 namespace dkimwatch {
 
-// Prints "ok" on stdout and returns 0, or prints every error (file:line:col: message) on
-// stderr and returns 1.
+// Prints "ok" on stdout and returns 0, after any warning on stderr
+// (file:line:col: warning: message), or prints every error (file:line:col: message) on stderr
+// and returns 1.
 int run_validate_command(const std::string& config_path);
 
 } // namespace dkimwatch

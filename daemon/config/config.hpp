@@ -75,6 +75,18 @@ struct AlertSettings {
     std::chrono::milliseconds group_interval{std::chrono::minutes{1}};
 };
 
+// An error, or a warning, about the configuration, where it is.
+struct ConfigError {
+    std::string file; // as given by the caller (display name)
+    int line = 0;     // 1-based; 0 when the error concerns the whole file
+    int column = 0;   // 1-based; 0 when unknown
+    std::string message;
+
+    // "dkimwatch.yaml:14:7: easy_dkim.tokens must list exactly 3 tokens, got 2"
+    // (or "dkimwatch.yaml: cannot read: No such file or directory" without a position).
+    std::string to_string() const;
+};
+
 struct Config {
     std::string source_path; // the file it was read from, as given
     DnsSettings dns;
@@ -84,6 +96,9 @@ struct Config {
     // blind_after (1h), reminders ([48h, 24h, 6h, 1h]): top-level keys of the same names.
     StateMachinePolicy policy;
     AlertSettings alerts;
+    // What is accepted but deserves a look (a well-formed region missing from the built-in
+    // table), in file order: `validate` prints them, the daemon logs them at start and reload.
+    std::vector<ConfigError> warnings;
 };
 
 } // namespace dkimwatch

@@ -1,5 +1,6 @@
 #include "config/config_loader.hpp"
 
+#include "config/file_limits.hpp"
 #include "config/identities_csv.hpp"
 #include "core/dns_name.hpp"
 #include "core/duration.hpp"
@@ -53,8 +54,6 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 // Config and key files are small; anything bigger is a mistake, not something to read.
-constexpr std::size_t k_max_config_bytes = 256 * 1024 * 1024;
-constexpr std::size_t k_max_key_file_bytes = 1024 * 1024;
 constexpr std::size_t k_max_dns_name_bytes = 253;
 constexpr std::size_t k_easy_dkim_token_count = 3;
 
@@ -110,33 +109,6 @@ bool is_plain_scalar(const YAML::Node& node) {
     return node.IsScalar() && node.Tag() != "!";
 }
 
-Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
-    std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-        return Error{std::strerror(errno)};
-    }
-    std::string content;
-    char buffer[8192];
-    while (true) {
-        const std::size_t got = std::fread(buffer, 1, sizeof buffer, file);
-        content.append(buffer, got);
-        if (content.size() > max_bytes) {
-            std::fclose(file);
-            return Error{"the file is larger than " + std::to_string(max_bytes / 1024) + " KiB"};
-        }
-        if (got < sizeof buffer) {
-            break;
-        }
-    }
-    const bool failed = std::ferror(file) != 0;
-    const int read_errno = errno;
-    std::fclose(file);
-    if (failed) {
-        return Error{std::strerror(read_errno)};
-    }
-    return content;
-}
-
 // One key/value of a mapping, or one item of a sequence (then `key` is undefined), with the
 // path used in messages ("dns.timeout", "easy_dkim.tokens[1]").
 struct Field {
@@ -184,6 +156,19 @@ public:
     }
     // An error located in another file (the identities file).
     void add_error(ConfigError error) { m_errors.push_back(std::move(error)); }
+    // A warning: the configuration still loads (Config::warnings).
+    void warn_at(const YAML::Node& node, std::string message) {
+        ConfigError warning{m_display_name, 0, 0, std::move(message)};
+        if (!node.Mark().is_null() && node.Mark().line >= 0) {
+            warning.line = node.Mark().line + 1;
+            warning.column = node.Mark().column + 1;
+        }
+        m_warnings.push_back(std::move(warning));
+    }
+    void add_warning(ConfigError warning) { m_warnings.push_back(std::move(warning)); }
+    // In the order they were found, which is file order (the identities file's where it is
+    // named).
+    std::vector<ConfigError> take_warnings() { return std::move(m_warnings); }
     const std::string& display_name() const { return m_display_name; }
     void file_error(std::string message) {
         m_errors.push_back(ConfigError{m_display_name, 0, 0, std::move(message)});
@@ -347,6 +332,7 @@ private:
     std::string m_display_name;
     std::filesystem::path m_base_dir;
     std::vector<ConfigError> m_errors;
+    std::vector<ConfigError> m_warnings;
 };
 
 // Where a top-level key was and whether its value passed its own checks, for the checks that
@@ -569,9 +555,9 @@ void read_byodkim_key(Reader& reader, std::string_view name, const Field& field,
         if (!written.is_absolute()) {
             subject += " (" + resolved.string() + ")";
         }
-        auto file = read_file(resolved, k_max_key_file_bytes);
+        auto file = read_bounded_file(resolved, key_file_limit());
         if (!file) {
-            reader.error_at(field, subject + ": cannot read: " + file.error());
+            reader.error_at(field, subject + ": " + file.error().reason);
             return;
         }
         content = std::move(*file);
@@ -714,11 +700,15 @@ std::optional<ReadIdentity> read_identity(Reader& reader, const Field& item) {
         reader.error_at(item, identity_name + " is missing \"region\"" + required);
     } else if (auto region =
                    reader.read_string(*fields.region, "an AWS region such as us-east-1")) {
-        if (!looks_like_region(*region)) {
+        const RegionName kind = classify_region(*region);
+        if (kind == RegionName::malformed) {
             reader.error_at(*fields.region, "region " + quote(*region) +
                                                 " is not an AWS region name such as us-east-1 or "
                                                 "eu-west-1");
         } else {
+            if (kind == RegionName::unknown) {
+                reader.warn_at(fields.region->value, unknown_region_warning(*region));
+            }
             identity.region = *region;
         }
     }
@@ -804,15 +794,18 @@ void read_identities_file(Reader& reader, const Field& field, Document& document
         return;
     }
     const std::filesystem::path path = (reader.base_dir() / *text).lexically_normal();
-    auto content = read_file(path, k_max_config_bytes);
+    auto content = read_bounded_file(path, identities_file_limit());
     if (!content) {
         reader.error_at(field, "identities_file " + quote(*text) + " (" + path.string() +
-                                   "): cannot read: " + content.error());
+                                   "): " + content.error().reason);
         return;
     }
     auto parsed = parse_identities_csv(*content, path.string(), path.parent_path());
     for (auto& error : parsed.errors) {
         reader.add_error(std::move(error));
+    }
+    for (auto& warning : parsed.warnings) {
+        reader.add_warning(std::move(warning));
     }
     if (parsed.identities.empty() && parsed.errors.empty()) {
         reader.error_at(field, "identities_file " + quote(*text) +
@@ -1102,7 +1095,6 @@ void check_across_keys(Reader& reader, const Document& document) {
 // key, the file or the environment variable, never what they hold.
 
 // A file holding a URL, an HMAC key or a routing key is a line; anything bigger is a mistake.
-constexpr std::size_t k_max_secret_file_bytes = 64 * 1024;
 constexpr std::size_t k_max_sink_name_length = 64;
 constexpr Milliseconds k_min_resend_interval = std::chrono::seconds{1};
 constexpr Milliseconds k_min_retry_age = std::chrono::seconds{1};
@@ -1329,9 +1321,9 @@ std::optional<Secret> read_secret(Reader& reader, const Field& field, std::strin
         if (!written.is_absolute()) {
             subject += " (" + resolved.string() + ")";
         }
-        auto content = read_file(resolved, k_max_secret_file_bytes);
+        auto content = read_bounded_file(resolved, secret_file_limit());
         if (!content) {
-            reader.error_at(field, subject + ": cannot read: " + content.error());
+            reader.error_at(field, subject + ": " + content.error().reason);
             return std::nullopt;
         }
         std::string value = std::move(content).value();
@@ -1801,14 +1793,20 @@ ConfigLoadResult load_config_text(std::string_view text, const std::string& disp
     if (reader.has_errors()) {
         return reader.take_errors();
     }
+    document.config.warnings = reader.take_warnings();
     return std::move(document.config);
 }
 
 ConfigLoadResult load_config_file(const std::filesystem::path& path) {
-    auto text = read_file(path, k_max_config_bytes);
+    auto text = read_bounded_file(path, config_file_limit());
     if (!text) {
-        return std::vector<ConfigError>{
-            ConfigError{path.string(), 0, 0, "cannot read: " + text.error()}};
+        std::string reason = text.error().reason;
+        if (text.error().kind == FileReadFailure::too_large) {
+            reason += " (yaml-cpp needs about 60 times a file's size in memory); list a large "
+                      "inventory in identities_file, one line per identity, which has no such "
+                      "cost";
+        }
+        return std::vector<ConfigError>{ConfigError{path.string(), 0, 0, std::move(reason)}};
     }
     auto loaded = load_config_text(*text, path.string(), path.parent_path());
     if (auto* config = std::get_if<Config>(&loaded)) {

@@ -15,17 +15,6 @@
 
 namespace dkimwatch {
 
-struct ConfigError {
-    std::string file; // as given by the caller (display name)
-    int line = 0;     // 1-based; 0 when the error concerns the whole file
-    int column = 0;   // 1-based; 0 when unknown
-    std::string message;
-
-    // "dkimwatch.yaml:14:7: easy_dkim.tokens must list exactly 3 tokens, got 2"
-    // (or "dkimwatch.yaml: cannot read: No such file or directory" without a position).
-    std::string to_string() const;
-};
-
 using ConfigLoadResult = std::variant<Config, std::vector<ConfigError>>;
 
 // Reads and validates the file at `path`. Relative key file paths are resolved against the

@@ -1,23 +1,18 @@
 #include "config/identities_csv.hpp"
 
+#include "config/file_limits.hpp"
 #include "core/dns_name.hpp"
 #include "core/public_key.hpp"
 #include "core/region_table.hpp"
 #include "core/selector.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <tuple>
 
 namespace dkimwatch {
 namespace {
-
-constexpr std::size_t k_max_key_file_bytes = 1024 * 1024;
 
 struct CsvField {
     std::string_view text; // trimmed
@@ -72,24 +67,12 @@ std::vector<std::string_view> split_words(std::string_view text) {
     return words;
 }
 
-Result<std::string> read_key_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Error{"cannot read: " + std::string(std::strerror(errno))};
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (content.str().size() > k_max_key_file_bytes) {
-        return Error{"the file is larger than 1024 KiB"};
-    }
-    return content.str();
-}
-
 class LineParser {
 public:
     LineParser(const std::string& display_name, const std::filesystem::path& base_dir,
-               std::vector<ConfigError>& errors)
-        : m_display_name(display_name), m_base_dir(base_dir), m_errors(errors) {}
+               std::vector<ConfigError>& errors, std::vector<ConfigError>& warnings)
+        : m_display_name(display_name), m_base_dir(base_dir), m_errors(errors),
+          m_warnings(warnings) {}
 
     // Parses one non-comment line; nullopt (with errors recorded) when it is not valid.
     std::optional<Identity> parse(std::string_view line, int line_number) {
@@ -112,9 +95,13 @@ public:
             error(fields[1].column, "account is empty: give the AWS account (any label)");
         }
         identity.account = std::string(fields[1].text);
-        if (!looks_like_region(fields[2].text)) {
+        const RegionName region_kind = classify_region(fields[2].text);
+        if (region_kind == RegionName::malformed) {
             error(fields[2].column, "region \"" + std::string(fields[2].text) +
                                         "\" is not an AWS region name such as us-east-1");
+        } else if (region_kind == RegionName::unknown) {
+            m_warnings.push_back(
+                {m_display_name, m_line, fields[2].column, unknown_region_warning(fields[2].text)});
         }
         identity.region = std::string(fields[2].text);
 
@@ -200,9 +187,9 @@ private:
             const std::string_view path_text = key.substr(key.find(':') + 1);
             const std::filesystem::path path =
                 (m_base_dir / std::string(path_text)).lexically_normal();
-            auto read = read_key_file(path);
+            auto read = read_bounded_file(path, key_file_limit());
             if (!read) {
-                error(fields[5].column, "key file " + path.string() + ": " + read.error());
+                error(fields[5].column, "key file " + path.string() + ": " + read.error().reason);
                 return;
             }
             content = std::move(read).value();
@@ -232,6 +219,7 @@ private:
     const std::string& m_display_name;
     const std::filesystem::path& m_base_dir;
     std::vector<ConfigError>& m_errors;
+    std::vector<ConfigError>& m_warnings;
     int m_line = 0;
 };
 
@@ -289,7 +277,7 @@ void drop_duplicates(CsvIdentities& out, const std::string& display_name) {
 CsvIdentities parse_identities_csv(std::string_view text, const std::string& display_name,
                                    const std::filesystem::path& base_dir) {
     CsvIdentities out;
-    LineParser parser(display_name, base_dir, out.errors);
+    LineParser parser(display_name, base_dir, out.errors, out.warnings);
     // About one line per identity: reserving up front avoids copies of a growing vector.
     out.identities.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) +
                            1);

@@ -27,6 +27,7 @@ struct CsvIdentity {
 struct CsvIdentities {
     std::vector<CsvIdentity> identities; // valid lines, in file order
     std::vector<ConfigError> errors;     // one per faulty field or line, in file order
+    std::vector<ConfigError> warnings;   // a region missing from the built-in table, in file order
 };
 
 // Parses the identities file `text`. `display_name` names the file in errors; `base_dir`

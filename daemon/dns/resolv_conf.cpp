@@ -1,11 +1,9 @@
 #include "dns/resolv_conf.hpp"
 
+#include "util/bounded_file.hpp"
+
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <netinet/in.h>
-#include <sstream>
 
 namespace dkimwatch {
 
@@ -83,16 +81,13 @@ std::vector<ServerAddress> parse_resolv_conf(std::string_view text) {
 }
 
 Result<std::vector<ServerAddress>> system_resolvers(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Error{"cannot read " + path + ": " + std::strerror(errno)};
+    // glibc reads only the first few nameservers; a resolv.conf is a few hundred bytes.
+    constexpr std::size_t k_max_resolv_conf_bytes = std::size_t{1024} * 1024;
+    auto content = read_bounded_file(path, FileLimit{k_max_resolv_conf_bytes, "resolv.conf"});
+    if (!content) {
+        return Error{content.error().to_string()};
     }
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad()) {
-        return Error{"cannot read " + path + ": " + std::strerror(errno)};
-    }
-    std::vector<ServerAddress> servers = parse_resolv_conf(content.str());
+    std::vector<ServerAddress> servers = parse_resolv_conf(*content);
     if (servers.empty()) {
         return Error{path + " names no nameserver"};
     }

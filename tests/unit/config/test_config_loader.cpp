@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace dkimwatch {
@@ -95,6 +96,84 @@ TEST(LoadConfigFile, MissingFileIsOneWholeFileError) {
     EXPECT_EQ(errors->front().line, 0);
     EXPECT_EQ(errors->front().to_string(),
               path.string() + ": cannot read: No such file or directory");
+}
+
+// Every file is read through the bounded reader: a FIFO used to block forever, /dev/zero to be
+// read until the 256 MiB limit, and a YAML of tens of MB to take gigabytes in yaml-cpp.
+class LoadConfigFileKinds : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/dkimwatch-config-files-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        m_dir = pattern;
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+    std::string whole_file_error(const fs::path& path) {
+        const auto lines = error_lines(load_config_file(path));
+        return lines.size() == 1 ? lines.front() : "(" + std::to_string(lines.size()) + " errors)";
+    }
+    fs::path m_dir;
+};
+
+TEST_F(LoadConfigFileKinds, TheConfigurationMustBeARegularFile) {
+    const fs::path fifo = m_dir / "fifo.yaml";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(whole_file_error(fifo),
+              fifo.string() + ": is a FIFO (named pipe), not a regular file");
+    EXPECT_EQ(whole_file_error("/dev/zero"),
+              "/dev/zero: is a character device, not a regular file");
+    EXPECT_EQ(whole_file_error(m_dir), m_dir.string() + ": is a directory, not a regular file");
+}
+
+TEST_F(LoadConfigFileKinds, AnOversizedConfigurationPointsToIdentitiesFile) {
+    const fs::path big = m_dir / "big.yaml";
+    {
+        std::ofstream out(big);
+        out << "identities:\n";
+        const std::string comment = "# " + std::string(1000, 'x') + "\n";
+        while (static_cast<std::size_t>(out.tellp()) <= 8u * 1024 * 1024) {
+            out << comment;
+        }
+    }
+    EXPECT_EQ(whole_file_error(big),
+              big.string() + ": is larger than 8 MiB, the limit for a YAML configuration (yaml-cpp "
+                             "needs about 60 times a file's size in memory); list a large "
+                             "inventory in identities_file, one line per identity, which has no "
+                             "such cost");
+}
+
+TEST_F(LoadConfigFileKinds, NamedFilesMustBeRegularFilesAndErrorsKeepTheirPosition) {
+    ASSERT_EQ(::mkfifo((m_dir / "fifo").c_str(), 0600), 0);
+    fs::create_directory(m_dir / "keys.d");
+    const std::string yaml = R"(identities_file: fifo
+identities:
+  - domain: example.org
+    account: "1"
+    region: eu-west-1
+    byodkim:
+      selector: sel1
+      private_key_file: /dev/zero
+  - domain: example.net
+    account: "1"
+    region: eu-west-1
+    byodkim:
+      selector: sel1
+      public_key_file: keys.d
+alerts:
+  - name: hook
+    type: webhook
+    url_file: fifo
+)";
+    EXPECT_THAT(
+        error_lines(load_config_text(yaml, "files.yaml", m_dir)),
+        ElementsAre("files.yaml:1:18: identities_file \"fifo\" (" + (m_dir / "fifo").string() +
+                        "): is a FIFO (named pipe), not a regular file",
+                    "files.yaml:8:25: byodkim.private_key_file \"/dev/zero\": is a character "
+                    "device, not a regular file",
+                    "files.yaml:14:24: byodkim.public_key_file \"keys.d\" (" +
+                        (m_dir / "keys.d").string() + "): is a directory, not a regular file",
+                    "files.yaml:18:15: alerts[0].url_file \"fifo\" (" + (m_dir / "fifo").string() +
+                        "): is a FIFO (named pipe), not a regular file"));
 }
 
 TEST(LoadConfigFile, OrReportWritesEveryErrorOneLineEach) {
@@ -247,6 +326,56 @@ identities:
                 ElementsAre("inline.yaml:8:24: byodkim.public_key_file \"keys/rsa2048.pub.pem\" (" +
                             (k_cases_dir / "good" / "keys" / "rsa2048.pub.pem").string() +
                             "): cannot read: No such file or directory"));
+}
+
+// SES launches regions: a well-formed name missing from the built-in table loads, with a
+// warning at its position (validate prints it, the daemon logs it).
+TEST(LoadConfigText, AnUnknownWellFormedRegionLoadsWithAWarning) {
+    const Config config = loaded(load_config_text(R"(identities:
+  - domain: example.com
+    account: "1"
+    region: mars-north-9
+    easy_dkim: {tokens: [a, b, c]}
+  - domain: example.org
+    account: "1"
+    region: us-east-1
+    easy_dkim: {tokens: [a, b, c]}
+)",
+                                                  "regions.yaml", k_cases_dir));
+    ASSERT_EQ(config.identities.size(), 2U);
+    EXPECT_EQ(config.identities[0].region, "mars-north-9");
+    EXPECT_EQ(std::get<EasyDkim>(config.identities[0].method).signing_hosted_zone,
+              "dkim.amazonses.com");
+    ASSERT_EQ(config.warnings.size(), 1U);
+    EXPECT_EQ(config.warnings[0].to_string(),
+              "regions.yaml:4:13: region \"mars-north-9\" is not in dkimwatch's table of SES "
+              "regions; accepted as a region SES launched after this release, with its DKIM "
+              "records assumed under dkim.amazonses.com (check the spelling, and set "
+              "signing_hosted_zone if SES reports another)");
+    EXPECT_TRUE(loaded(load_config_text(k_identity, "known.yaml", k_cases_dir)).warnings.empty());
+}
+
+TEST(LoadConfigText, IdentitiesFileRegionWarningsReachTheConfig) {
+    char pattern[] = "/tmp/dkimwatch-region-warning-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    const fs::path dir = pattern;
+    std::ofstream(dir / "ids.csv") << "# comment\n"
+                                      "a.test,1,us-east-1,easy_dkim,t1 t2 t3\n"
+                                      "b.test,1,mars-north-9,easy_dkim,t1 t2 t3\n";
+    const Config config = loaded(load_config_text("identities_file: ids.csv\n", "ids.yaml", dir));
+    EXPECT_EQ(config.identities.size(), 2U);
+    ASSERT_EQ(config.warnings.size(), 1U);
+    EXPECT_EQ(config.warnings[0].file, (dir / "ids.csv").string());
+    EXPECT_EQ(config.warnings[0].line, 3);
+    EXPECT_EQ(config.warnings[0].column, 10);
+    EXPECT_NE(config.warnings[0].message.find("\"mars-north-9\" is not in dkimwatch's table"),
+              std::string::npos);
+    std::ofstream(dir / "bad.csv") << "c.test,1,Mars_North,easy_dkim,t1 t2 t3\n";
+    EXPECT_THAT(error_lines(load_config_text("identities_file: bad.csv\n", "ids.yaml", dir)),
+                ElementsAre((dir / "bad.csv").string() +
+                            ":1:10: region \"Mars_North\" is not an AWS region name such as "
+                            "us-east-1"));
+    fs::remove_all(dir);
 }
 
 TEST(LoadConfigText, ErrorsOfAllSectionsComeInFileOrder) {
@@ -799,8 +928,8 @@ const std::vector<BadCase> k_bad_cases = {
       "the file is empty",
       "alert_files.yaml:13:15: alerts[3].url_file \"../secrets/blank\" ({cases}/secrets/blank): "
       "the file holds only whitespace",
-      "alert_files.yaml:16:15: alerts[4].url_file \"../secrets\" ({cases}/secrets): cannot read: "
-      "Is a directory",
+      "alert_files.yaml:16:15: alerts[4].url_file \"../secrets\" ({cases}/secrets): is a "
+      "directory, not a regular file",
       "alert_files.yaml:19:15: alerts[5].url_file \"../secrets/not-a-url\" "
       "({cases}/secrets/not-a-url) must hold an http:// or https:// URL with a host (it does not "
       "start with http:// or https://)",
@@ -1042,8 +1171,8 @@ const std::vector<BadCase> k_bad_cases = {
       "cannot read: No such file or directory",
       "key_file_unreadable.yaml:13:24: byodkim.public_key_file \"missing.pem\" "
       "({cases}/bad/missing.pem): cannot read: No such file or directory",
-      "key_file_unreadable.yaml:19:24: byodkim.public_key_file \"../keys\" ({cases}/keys): cannot "
-      "read: Is a directory"}},
+      "key_file_unreadable.yaml:19:24: byodkim.public_key_file \"../keys\" ({cases}/keys): is a "
+      "directory, not a regular file"}},
     {"key_kind_mismatch.yaml",
      {"key_kind_mismatch.yaml:8:24: byodkim.public_key_file \"../keys/rsa2048.pem\" "
       "({cases}/keys/rsa2048.pem) holds a private key; keep private keys out of the configuration "
@@ -1107,7 +1236,9 @@ const std::vector<BadCase> k_bad_cases = {
      {"region_invalid.yaml:4:13: region \"useast1\" is not an AWS region name such as us-east-1 or "
       "eu-west-1",
       "region_invalid.yaml:9:13: region \"US-EAST-1\" is not an AWS region name such as us-east-1 "
-      "or eu-west-1"}},
+      "or eu-west-1",
+      "region_invalid.yaml:14:13: region \"Mars_North\" is not an AWS region name such as "
+      "us-east-1 or eu-west-1"}},
     {"reminders_default_window.yaml",
      {"reminders_default_window.yaml:1:13: reminders[0]: 5d is not shorter than "
       "revocation_window (5d, the default)",

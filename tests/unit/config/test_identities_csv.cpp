@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace dkimwatch;
 
@@ -77,6 +79,34 @@ TEST(IdentitiesCsv, EveryFaultNamesFileLineAndColumn) {
     };
     EXPECT_EQ(error_lines(parsed), expected);
     EXPECT_EQ(parsed.identities.size(), 1u); // dup.test's first line
+}
+
+// Key files are read through the bounded reader: /dev/zero used to be read without end (memory
+// grew by ~100 MB/s), a FIFO blocked forever and a directory read as "empty: no key found".
+TEST(IdentitiesCsv, KeyFilesThatAreNotRegularFilesAreRefused) {
+    char pattern[] = "/tmp/dkimwatch-identities-keys-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    const std::filesystem::path dir = pattern;
+    ASSERT_EQ(::mkfifo((dir / "fifo.pem").c_str(), 0600), 0);
+    std::filesystem::create_directory(dir / "keys.d");
+    std::ofstream(dir / "huge.pem") << std::string(1024 * 1024 + 1, 'A');
+    const std::string text = "a.test,1,us-east-1,byodkim,s1,private_key_file:/dev/zero\n"
+                             "b.test,1,us-east-1,byodkim,s1,private_key_file:fifo.pem\n"
+                             "c.test,1,us-east-1,byodkim,s1,public_key_file:keys.d\n"
+                             "d.test,1,us-east-1,byodkim,s1,public_key_file:huge.pem\n";
+    const auto parsed = parse_identities_csv(text, "ids.csv", dir);
+    const std::vector<std::string> expected = {
+        "ids.csv:1:31: key file /dev/zero: is a character device, not a regular file",
+        "ids.csv:2:31: key file " + (dir / "fifo.pem").string() +
+            ": is a FIFO (named pipe), not a regular file",
+        "ids.csv:3:31: key file " + (dir / "keys.d").string() +
+            ": is a directory, not a regular file",
+        "ids.csv:4:31: key file " + (dir / "huge.pem").string() +
+            ": is larger than 1 MiB, the limit for a key file",
+    };
+    EXPECT_EQ(error_lines(parsed), expected);
+    EXPECT_TRUE(parsed.identities.empty());
+    std::filesystem::remove_all(dir);
 }
 
 TEST(IdentitiesCsv, EveryRepeatNamesTheFirstLineAndErrorsStayInLineOrder) {

@@ -97,7 +97,14 @@ TEST_F(SystemResolvers, FileWithoutNameserverIsAnError) {
 TEST_F(SystemResolvers, MissingFileIsAnError) {
     const auto servers = system_resolvers(m_path + ".missing");
     ASSERT_FALSE(servers.ok());
-    EXPECT_EQ(servers.error(), "cannot read " + m_path + ".missing: No such file or directory");
+    EXPECT_EQ(servers.error(), m_path + ".missing: cannot read: No such file or directory");
+}
+
+// Read through the bounded reader: a directory or a device is refused, not read.
+TEST_F(SystemResolvers, ADirectoryIsAnError) {
+    const auto servers = system_resolvers("/");
+    ASSERT_FALSE(servers.ok());
+    EXPECT_EQ(servers.error(), "/: is a directory, not a regular file");
 }
 
 } // namespace
