@@ -86,7 +86,9 @@ def other_question_servfail(query: bytes) -> bytes:
 
 
 class HostileDns:
-    """UDP and TCP on one free port of 127.0.0.1; `mode` decides the answers."""
+    """UDP and TCP on one free port of 127.0.0.1; `mode` decides the answers: "tc",
+    "forged_servfail" (see the module's text) or "answering" (CNAMEs to the SES targets,
+    NXDOMAIN for everything else)."""
 
     def __init__(self, mode: str):
         self.mode = mode
@@ -120,10 +122,12 @@ class HostileDns:
         qtype = struct.unpack(">H", query[qname_end(query):qname_end(query) + 2])[0]
         if self.mode == "tc":
             return [response(query, 0, tc=True)]
-        # forged_servfail
+        # forged_servfail, answering: CNAMEs to the SES targets
         if qtype == TYPE_CNAME:
             token = decode_name(query).split(".")[0]
             return [response(query, 0, answers=[cname_record(token + ".dkim.amazonses.com")])]
+        if self.mode == "answering":
+            return [response(query, 3)]  # the targets' TXT: NXDOMAIN (verdict ok)
         return [bare_servfail(query), other_question_servfail(query)]
 
     def record(self, port: int, query: bytes, tcp: bool) -> None:
