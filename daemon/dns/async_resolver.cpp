@@ -44,6 +44,7 @@ constexpr std::size_t k_recv_batch = 32;
 constexpr std::size_t k_send_batch = 64;
 constexpr std::size_t k_min_recv_buffer = 4096;
 constexpr int k_epoll_batch = 64;
+constexpr int k_max_skipped_per_event = 16; // TCP messages that do not answer the query
 constexpr std::uint64_t k_tcp_tag = 1ull << 63;
 constexpr std::size_t k_opt_size = 11; // the OPT record build_query appends
 constexpr std::size_t k_header_size = 12;
@@ -960,7 +961,9 @@ void AsyncResolver::Impl::handle_tcp_event(std::uint32_t slot, std::uint32_t ser
         return;
     }
     // Reading: a 2-byte length, then the message. A message that does not answer the query
-    // is skipped, and the next one awaited until the attempt's deadline.
+    // is skipped, and the next one awaited until the attempt's deadline. A few per event, so
+    // that a server streaming them cannot hold the loop (and the deadline) up.
+    int skipped = 0;
     for (;;) {
         const std::size_t need =
             connection.received < 2
@@ -972,6 +975,9 @@ void AsyncResolver::Impl::handle_tcp_event(std::uint32_t slot, std::uint32_t ser
                 break;
             }
             connection.received = 0;
+            if (++skipped == k_max_skipped_per_event) {
+                return; // level-triggered: the rest is read at the next wakeup
+            }
             continue;
         }
         if (connection.in.size() < need) {

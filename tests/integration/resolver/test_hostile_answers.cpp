@@ -154,12 +154,13 @@ TEST(HostileAnswers, TcpAnswersForAnotherQuestionOrIdAreDropped) {
         }
         Wire other_id = response_to(query.wire, k_servfail);
         other_id[0] ^= 0x5a;
-        return std::vector<Wire>{
-            bare_header_response(query.wire, k_servfail),
-            with_question_name(response_to(query.wire, k_nxdomain), "other.example.test"),
-            other_id,
-            response_to(query.wire, k_noerror, false, {"over tcp"}),
-        };
+        // More strays than the resolver skips per wakeup, then the answer.
+        std::vector<Wire> out(40, bare_header_response(query.wire, k_servfail));
+        out.push_back(
+            with_question_name(response_to(query.wire, k_nxdomain), "other.example.test"));
+        out.push_back(other_id);
+        out.push_back(response_to(query.wire, k_noerror, false, {"over tcp"}));
+        return out;
     });
     AsyncResolver resolver(settings_for(server));
     const LookupResult result = resolve_one(resolver, "tok1.dkim.amazonses.com");
