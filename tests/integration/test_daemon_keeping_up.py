@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -35,6 +36,7 @@ DKIMWATCH = os.environ.get("DKIMWATCH", "")
 IDENTITIES = 40
 WARNING = ("event=rate_cannot_keep_up identities=40 queries_per_check=6 max_qps=20 "
            "seconds_needed=12 check_interval=2s")
+SANITIZER_REPORT = re.compile(r"Sanitizer|runtime error:")
 LAG = re.compile(r"^dkimwatch_check_lag_seconds (\S+)$", re.M)
 
 
@@ -43,6 +45,7 @@ class KeepingUp(harness.ShowsDaemonLogs, harness.Polling, unittest.TestCase):
         self.server = HostileDns("answering")
         self.addCleanup(self.server.close)
         self.tmp = Path(tempfile.mkdtemp(prefix="dkimwatch-keeping-up-"))
+        self.addCleanup(shutil.rmtree, self.tmp, True)
         self.port = harness.free_tcp_port()
         self.config = self.tmp / "dkimwatch.yaml"
         self.saved_logs: list[str] = []
@@ -88,6 +91,7 @@ class KeepingUp(harness.ShowsDaemonLogs, harness.Polling, unittest.TestCase):
         self.wait_for("the second reload", lambda: daemon.log().count("event=reloaded") == 2,
                       daemon, timeout=40)
         self.assertEqual(daemon.log().count(WARNING), 2)
+        self.assertNotRegex(daemon.log(), SANITIZER_REPORT)
 
 
 if __name__ == "__main__":

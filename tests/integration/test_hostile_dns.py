@@ -182,6 +182,7 @@ class HostileDnsCheck(unittest.TestCase):
             config.write_text("\n".join(lines) + "\n")
             p = subprocess.run([DKIMWATCH, "check", "--config", str(config), "--format", "json"],
                                capture_output=True, text=True, timeout=60)
+        self.assertNotRegex(p.stderr, r"Sanitizer|runtime error:")
         try:
             doc = json.loads(p.stdout)
         except json.JSONDecodeError:
