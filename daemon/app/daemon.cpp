@@ -8,6 +8,7 @@
 #include "app/resolver_setup.hpp"
 #include "app/service_notifier.hpp"
 #include "config/config_loader.hpp"
+#include "core/check_capacity.hpp"
 #include "core/check_schedule.hpp"
 #include "core/log_value.hpp"
 #include "core/state_machine.hpp"
@@ -412,7 +413,30 @@ private:
         }
         m_schedule = std::move(schedule);
         m_schedule.add(to_schedule, now, config.daemon.check_interval);
+        warn_if_rate_cannot_keep_up(config);
         return true;
+    }
+
+    // At start and on reload: says so when max_qps cannot check every identity once per
+    // check_interval (a lower bound: healthy records, no retries).
+    void warn_if_rate_cannot_keep_up(const Config& config) const {
+        std::uint64_t queries = 0;
+        for (const auto& tracked : m_tracked) {
+            queries += queries_per_check(tracked.identity);
+        }
+        const CheckCapacity capacity = check_capacity(m_tracked.size(), queries, config.dns.max_qps,
+                                                      config.daemon.check_interval);
+        if (capacity.keeps_up()) {
+            return;
+        }
+        const auto seconds = std::chrono::ceil<std::chrono::seconds>(capacity.needed);
+        spdlog::warn("event=rate_cannot_keep_up identities={} queries_per_check={:g} max_qps={} "
+                     "seconds_needed={} check_interval={} note={}",
+                     capacity.identities, capacity.queries_per_identity(), capacity.max_qps,
+                     seconds.count(), format_duration(capacity.check_interval),
+                     quote_log_value("identities x queries per check / max_qps exceeds "
+                                     "check_interval: checks fall behind; raise dns.max_qps or "
+                                     "daemon.check_interval"));
     }
 
     void reload() {
@@ -465,6 +489,7 @@ private:
 
     // Checks every identity that is due. Returns false when a stop signal interrupted it.
     bool check_due(TimePoint now) {
+        m_metrics->set_check_lag(m_schedule.lag(now));
         const Milliseconds lead = std::min({k_max_batch_lead, m_config.daemon.recheck_interval / 10,
                                             m_config.daemon.check_interval / 10});
         const auto due = m_schedule.take_due(now + lead, k_max_batch);

@@ -100,6 +100,14 @@ std::optional<TimePoint> CheckSchedule::next_due() const {
     return m_heap.top().due;
 }
 
+Milliseconds CheckSchedule::lag(TimePoint now) const {
+    const std::optional<TimePoint> earliest = next_due();
+    if (!earliest || *earliest >= now) {
+        return Milliseconds{0};
+    }
+    return now - *earliest;
+}
+
 std::optional<TimePoint> CheckSchedule::due_time(ScheduleId id) const {
     if (id < m_slots.size() && m_slots[id].generation != 0) {
         return m_slots[id].due;

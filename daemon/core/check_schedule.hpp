@@ -51,6 +51,10 @@ public:
     void reschedule(ScheduleId id, TimePoint now, Milliseconds interval);
     // The earliest due time, if anything is scheduled.
     std::optional<TimePoint> next_due() const;
+    // How far behind schedule the most overdue identity is at `now`: `now` minus the earliest
+    // due time when that is in the past, else 0 (also when nothing is scheduled). Identities
+    // taken by take_due are not scheduled until rescheduled.
+    Milliseconds lag(TimePoint now) const;
     // Number of identities scheduled.
     std::size_t size() const { return m_size; }
     std::optional<TimePoint> due_time(ScheduleId id) const;

@@ -28,13 +28,23 @@ constexpr std::uint32_t k_none = 0xffffffffu;
 // One UDP socket per this many queries in flight keeps each socket's id space sparse, so that a
 // random id is almost always free at the first draw.
 constexpr int k_inflight_per_socket = 512;
+// The source port is part of what an off-path forger must guess (RFC 5452). Each query leaves
+// from a socket drawn at random from a pool of at least this many per address family, each bound
+// to a port that the kernel picks at random; a socket is replaced after a random number of
+// queries (k_socket_min_uses plus up to k_socket_extra_uses) or k_socket_max_age, whichever comes
+// first. The replaced one is closed once its last query has ended.
+constexpr int k_min_sockets_per_family = 8;
 constexpr int k_max_sockets_per_family = 32;
+constexpr std::uint32_t k_socket_min_uses = 128;
+constexpr std::uint32_t k_socket_extra_uses = 256;
+constexpr auto k_socket_max_age = std::chrono::seconds(60);
 // Beyond this the id spaces of the sockets would fill up; no DNS server wants more anyway.
 constexpr int k_max_inflight = k_max_sockets_per_family * 8192;
 constexpr std::size_t k_recv_batch = 32;
 constexpr std::size_t k_send_batch = 64;
 constexpr std::size_t k_min_recv_buffer = 4096;
 constexpr int k_epoll_batch = 64;
+constexpr int k_max_skipped_per_event = 16; // TCP messages that do not answer the query
 constexpr std::uint64_t k_tcp_tag = 1ull << 63;
 constexpr std::size_t k_opt_size = 11; // the OPT record build_query appends
 constexpr std::size_t k_header_size = 12;
@@ -147,8 +157,9 @@ struct AsyncResolver::Impl {
         send_error,
         servfail,
         refused,
-        bad_rcode,   // FORMERR, NOTIMP or another rcode
-        unparseable, // id and question matched, the rest did not parse
+        bad_rcode,     // FORMERR, NOTIMP or another rcode
+        unparseable,   // id and question matched, the rest did not parse
+        truncated_tcp, // TC set on a TCP answer: incomplete by its own word
     };
     struct Failure {
         std::uint16_t server;
@@ -169,9 +180,13 @@ struct AsyncResolver::Impl {
     };
 
     struct UdpSocket {
-        int fd = -1;
+        int fd = -1;                         // -1: a free slot
         std::vector<std::uint32_t> by_id;    // query id -> lookup index, k_none when free
         std::vector<std::uint32_t> outgoing; // lookups prepared, not yet handed to the kernel
+        std::uint32_t in_flight = 0;         // attempts prepared or sent, not ended
+        std::uint32_t uses_left = 0;         // queries before it is replaced
+        Clock::time_point replace_at;        // replaced at the first query after this
+        bool draining = false;               // replaced: closed when in_flight reaches 0
     };
 
     struct Lookup {
@@ -229,7 +244,9 @@ struct AsyncResolver::Impl {
     explicit Impl(ResolverSettings s);
     ~Impl();
 
-    void open_sockets(bool ipv6, int count);
+    std::uint32_t open_socket(bool ipv6);
+    std::uint32_t socket_for_query(bool ipv6, Clock::time_point now);
+    void close_drained_sockets();
     std::uint16_t random_id();
 
     std::uint32_t start_lookup(Pending pending);
@@ -264,10 +281,12 @@ struct AsyncResolver::Impl {
     ResolverSettings m_settings;
     std::vector<Server> m_servers;
     std::vector<UdpSocket> m_sockets;
-    std::vector<std::uint32_t> m_v4_sockets;
+    std::vector<std::uint32_t> m_v4_sockets; // the pools: indexes into m_sockets
     std::vector<std::uint32_t> m_v6_sockets;
-    unsigned m_next_v4 = 0;
-    unsigned m_next_v6 = 0;
+    std::vector<std::uint32_t> m_free_sockets; // closed slots of m_sockets (by_id kept, all free)
+    std::vector<std::uint32_t> m_drained;      // draining sockets with nothing in flight
+    std::size_t m_draining = 0;                // draining sockets not closed yet
+    std::size_t m_max_draining = 0;            // beyond this, sockets serve on instead
     int m_epoll = -1;
 
     std::vector<Lookup> m_lookups;
@@ -350,14 +369,20 @@ AsyncResolver::Impl::Impl(ResolverSettings s) : m_settings(std::move(s)) {
                                  std::strerror(errno));
     }
     const int per_family =
-        std::clamp((m_settings.max_inflight + k_inflight_per_socket - 1) / k_inflight_per_socket, 1,
-                   k_max_sockets_per_family);
-    if (want_v4) {
-        open_sockets(false, per_family);
+        std::clamp((m_settings.max_inflight + k_inflight_per_socket - 1) / k_inflight_per_socket,
+                   k_min_sockets_per_family, k_max_sockets_per_family);
+    for (int i = 0; i < per_family; ++i) {
+        for (const bool ipv6 : {false, true}) {
+            if ((ipv6 ? want_v6 : want_v4)) {
+                if (const std::uint32_t slot = open_socket(ipv6); slot != k_none) {
+                    (ipv6 ? m_v6_sockets : m_v4_sockets).push_back(slot);
+                }
+            }
+        }
     }
-    if (want_v6) {
-        open_sockets(true, per_family);
-    }
+    // Each draining socket holds a query in flight: this bounds descriptors and id tables when
+    // answers are slow, at the price of fewer replacements then.
+    m_max_draining = m_v4_sockets.size() + m_v6_sockets.size();
     if (m_sockets.empty()) {
         close(m_epoll);
         throw std::runtime_error("AsyncResolver: cannot open a UDP socket for any DNS server");
@@ -380,54 +405,117 @@ AsyncResolver::Impl::~Impl() {
         }
     }
     for (UdpSocket& socket : m_sockets) {
-        close(socket.fd);
+        if (socket.fd >= 0) {
+            close(socket.fd);
+        }
     }
     if (m_epoll >= 0) {
         close(m_epoll);
     }
 }
 
-void AsyncResolver::Impl::open_sockets(bool ipv6, int count) {
-    for (int i = 0; i < count; ++i) {
-        const int fd =
-            ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            return;
-        }
-        const int on = 1;
-        sockaddr_storage any{};
-        socklen_t any_size = 0;
-        if (ipv6) {
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-            auto* sa = reinterpret_cast<sockaddr_in6*>(&any);
-            sa->sin6_family = AF_INET6;
-            sa->sin6_addr = in6addr_any;
-            any_size = sizeof(sockaddr_in6);
-        } else {
-            auto* sa = reinterpret_cast<sockaddr_in*>(&any);
-            sa->sin_family = AF_INET;
-            sa->sin_addr.s_addr = htonl(INADDR_ANY);
-            any_size = sizeof(sockaddr_in);
-        }
-        // Best effort: a bigger receive buffer absorbs bursts of answers.
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &k_socket_buffer, sizeof k_socket_buffer);
-        // Bound to an ephemeral port chosen by the kernel: the source port is random too.
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.u64 = m_sockets.size();
-        if (bind(fd, reinterpret_cast<sockaddr*>(&any), any_size) != 0 ||
-            epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
-            close(fd);
-            return;
-        }
-        UdpSocket socket;
-        socket.fd = fd;
-        socket.by_id.assign(65536, k_none);
-        socket.outgoing.reserve(k_send_batch);
-        (ipv6 ? m_v6_sockets : m_v4_sockets)
-            .push_back(static_cast<std::uint32_t>(m_sockets.size()));
-        m_sockets.push_back(std::move(socket));
+// Opens a UDP socket bound to a port that the kernel picks at random (Linux starts its search
+// for a free ephemeral port at a random point), in a free slot or a new one; k_none on failure.
+std::uint32_t AsyncResolver::Impl::open_socket(bool ipv6) {
+    const int fd =
+        ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return k_none;
     }
+    const int on = 1;
+    sockaddr_storage any{};
+    socklen_t any_size = 0;
+    if (ipv6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+        auto* sa = reinterpret_cast<sockaddr_in6*>(&any);
+        sa->sin6_family = AF_INET6;
+        sa->sin6_addr = in6addr_any;
+        any_size = sizeof(sockaddr_in6);
+    } else {
+        auto* sa = reinterpret_cast<sockaddr_in*>(&any);
+        sa->sin_family = AF_INET;
+        sa->sin_addr.s_addr = htonl(INADDR_ANY);
+        any_size = sizeof(sockaddr_in);
+    }
+    // Best effort: a bigger receive buffer absorbs bursts of answers.
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &k_socket_buffer, sizeof k_socket_buffer);
+    std::uint32_t slot;
+    if (!m_free_sockets.empty()) {
+        slot = m_free_sockets.back();
+    } else {
+        slot = static_cast<std::uint32_t>(m_sockets.size());
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = slot;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&any), any_size) != 0 ||
+        epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
+        close(fd);
+        return k_none;
+    }
+    if (slot == m_sockets.size()) {
+        m_sockets.emplace_back();
+        m_sockets.back().by_id.assign(65536, k_none);
+        m_sockets.back().outgoing.reserve(k_send_batch);
+    } else {
+        m_free_sockets.pop_back();
+    }
+    UdpSocket& socket = m_sockets[slot];
+    socket.fd = fd;
+    socket.in_flight = 0;
+    socket.draining = false;
+    socket.uses_left = k_socket_min_uses + random_id() % k_socket_extra_uses;
+    socket.replace_at = Clock::now() + k_socket_max_age;
+    return slot;
+}
+
+// The socket for the next query to a server of this family: one of the pool at random, replaced
+// first when it has served its share. k_none when the family has no socket.
+std::uint32_t AsyncResolver::Impl::socket_for_query(bool ipv6, Clock::time_point now) {
+    std::vector<std::uint32_t>& pool = ipv6 ? m_v6_sockets : m_v4_sockets;
+    if (pool.empty()) {
+        return k_none;
+    }
+    const std::size_t pick = random_id() % pool.size();
+    UdpSocket& current = m_sockets[pool[pick]];
+    if (current.uses_left > 0 && now < current.replace_at) {
+        --current.uses_left;
+        return pool[pick];
+    }
+    if (m_draining < m_max_draining) {
+        if (const std::uint32_t fresh = open_socket(ipv6); fresh != k_none) {
+            UdpSocket& old = m_sockets[pool[pick]]; // open_socket may have moved m_sockets
+            old.draining = true;
+            ++m_draining;
+            if (old.in_flight == 0) {
+                m_drained.push_back(pool[pick]);
+            }
+            pool[pick] = fresh;
+        }
+    }
+    UdpSocket& chosen = m_sockets[pool[pick]];
+    if (chosen.uses_left == 0 || now >= chosen.replace_at) {
+        // Not replaced (too many draining, or no socket to be had): it serves on for a while.
+        chosen.uses_left = k_socket_min_uses;
+        chosen.replace_at = now + k_socket_max_age;
+    }
+    --chosen.uses_left;
+    return pool[pick];
+}
+
+// Closes the replaced sockets whose last query has ended. Called between event batches only, so
+// that no event of the current batch names a slot that is closed or reused.
+void AsyncResolver::Impl::close_drained_sockets() {
+    for (const std::uint32_t slot : m_drained) {
+        UdpSocket& socket = m_sockets[slot];
+        epoll_ctl(m_epoll, EPOLL_CTL_DEL, socket.fd, nullptr);
+        close(socket.fd);
+        socket.fd = -1;
+        socket.draining = false;
+        m_free_sockets.push_back(slot);
+        --m_draining;
+    }
+    m_drained.clear();
 }
 
 // Query ids come from the kernel's CSPRNG, fetched in blocks.
@@ -500,6 +588,7 @@ bool AsyncResolver::Impl::start_hop(std::uint32_t index) {
 }
 
 void AsyncResolver::Impl::send_pending() {
+    close_drained_sockets();
     while (m_in_flight < m_settings.max_inflight && has_queued()) {
         const Clock::time_point now = Clock::now();
         if (now < m_send_blocked_until) {
@@ -552,15 +641,13 @@ void AsyncResolver::Impl::prepare_attempt(std::uint32_t index, Clock::time_point
         lookup.server_state[server_index] = k_asked;
     }
 
-    const std::vector<std::uint32_t>& family = server.ipv6 ? m_v6_sockets : m_v4_sockets;
-    if (!server.valid || family.empty()) {
+    const std::uint32_t socket_index = server.valid ? socket_for_query(server.ipv6, now) : k_none;
+    if (socket_index == k_none) {
         on_soft_failure(index, FailureKind::send_error,
                         server.valid ? "no socket for this address family"
                                      : "not a numeric address");
         return;
     }
-    unsigned& next = server.ipv6 ? m_next_v6 : m_next_v4;
-    const std::uint32_t socket_index = family[next++ % family.size()];
     UdpSocket& socket = m_sockets[socket_index];
     std::uint16_t id = random_id();
     while (socket.by_id[id] != k_none) {
@@ -569,6 +656,7 @@ void AsyncResolver::Impl::prepare_attempt(std::uint32_t index, Clock::time_point
     lookup.query[0] = static_cast<std::uint8_t>(id >> 8);
     lookup.query[1] = static_cast<std::uint8_t>(id & 0xff);
     socket.by_id[id] = index;
+    ++socket.in_flight;
     socket.outgoing.push_back(index);
     ++m_outgoing_count;
     lookup.transport = Transport::udp;
@@ -725,7 +813,11 @@ void AsyncResolver::Impl::start_tcp(std::uint32_t index) {
 // Releases what the attempt in flight holds (id slot or TCP connection).
 void AsyncResolver::Impl::end_attempt(Lookup& lookup) {
     if (lookup.transport == Transport::udp) {
-        m_sockets[lookup.socket].by_id[lookup.id] = k_none;
+        UdpSocket& socket = m_sockets[lookup.socket];
+        socket.by_id[lookup.id] = k_none;
+        if (--socket.in_flight == 0 && socket.draining) {
+            m_drained.push_back(lookup.socket);
+        }
         --m_in_flight;
     } else if (lookup.transport == Transport::tcp) {
         TcpConnection& connection = m_tcp[lookup.socket];
@@ -803,30 +895,11 @@ void AsyncResolver::Impl::handle_udp_datagram(std::uint32_t socket_index, const 
             return;
         }
     }
-    const unsigned qdcount = (data[4] << 8) | data[5];
-    if (qdcount > 1) {
+    // Without our question (none, another, several) it is not an answer, whatever its rcode:
+    // the attempt goes on waiting, as for a lost packet. (Cut datagrams keep their question:
+    // the buffer holds at least 4096 bytes.)
+    if (!answers_query(std::span<const std::uint8_t>(data, size), lookup.query)) {
         return;
-    }
-    if (qdcount == 1) {
-        // The question must be ours, byte for byte except for letter case.
-        const std::size_t question = lookup.query.size() - k_header_size - k_opt_size;
-        if (size < k_header_size + question) {
-            if (!cut) {
-                return;
-            }
-        } else {
-            const std::uint8_t* ours = lookup.query.data() + k_header_size;
-            const std::uint8_t* theirs = data + k_header_size;
-            const std::size_t name_size = question - 4;
-            for (std::size_t i = 0; i < name_size; ++i) {
-                if (lower(ours[i]) != lower(theirs[i])) {
-                    return;
-                }
-            }
-            if (std::memcmp(ours + name_size, theirs + name_size, 4) != 0) {
-                return;
-            }
-        }
     }
     if (cut) {
         // Bigger than our buffer: treat it as truncated.
@@ -887,14 +960,25 @@ void AsyncResolver::Impl::handle_tcp_event(std::uint32_t slot, std::uint32_t ser
         epoll_ctl(m_epoll, EPOLL_CTL_MOD, connection.fd, &event);
         return;
     }
-    // Reading: a 2-byte length, then the message.
+    // Reading: a 2-byte length, then the message. A message that does not answer the query
+    // is skipped, and the next one awaited until the attempt's deadline. A few per event, so
+    // that a server streaming them cannot hold the loop (and the deadline) up.
+    int skipped = 0;
     for (;;) {
         const std::size_t need =
             connection.received < 2
                 ? 2
                 : 2 + ((static_cast<std::size_t>(connection.in[0]) << 8) | connection.in[1]);
         if (connection.received == need && need > 2) {
-            break;
+            if (answers_query(std::span<const std::uint8_t>(connection.in.data() + 2, need - 2),
+                              m_lookups[index].query)) {
+                break;
+            }
+            connection.received = 0;
+            if (++skipped == k_max_skipped_per_event) {
+                return; // level-triggered: the rest is read at the next wakeup
+            }
+            continue;
         }
         if (connection.in.size() < need) {
             connection.in.resize(need);
@@ -947,22 +1031,20 @@ void AsyncResolver::Impl::on_answer(std::uint32_t index, std::span<const std::ui
     lookup.answer_server = lookup.server;
     lookup.answer_latency = latency;
 
-    if (!parsed.parsed) {
-        // Error answers often carry no question; their rcode and TC bit still mean something.
-        // Without a question, NOERROR and NXDOMAIN cannot be trusted.
-        const bool no_question = wire.size() >= k_header_size && wire[4] == 0 && wire[5] == 0;
-        if (no_question && parsed.truncated && !via_tcp) {
+    // The id and question are ours (answers_query); what follows them may still not parse.
+    if (parsed.truncated) {
+        // Over UDP: ask again over TCP. Over TCP, TC has no business being set: the answer says
+        // it is incomplete, so neither its records nor its rcode can be trusted.
+        if (via_tcp) {
+            on_definitive_failure(index, FailureKind::truncated_tcp, parsed.rcode, {});
+        } else {
             start_tcp(index);
-            return;
         }
-        if (!no_question || parsed.rcode == 0 || parsed.rcode == 3) {
-            on_definitive_failure(index, FailureKind::unparseable, parsed.rcode,
-                                  std::move(parsed.error));
-            return;
-        }
+        return;
     }
-    if (parsed.truncated && !via_tcp) {
-        start_tcp(index);
+    if (!parsed.parsed) {
+        on_definitive_failure(index, FailureKind::unparseable, parsed.rcode,
+                              std::move(parsed.error));
         return;
     }
     switch (parsed.rcode) {
@@ -1120,7 +1202,8 @@ void AsyncResolver::Impl::finish_after_failures(std::uint32_t index) {
             outcome = LookupOutcome::servfail;
         } else if (it->kind == FailureKind::refused) {
             outcome = LookupOutcome::refused;
-        } else if (it->kind == FailureKind::bad_rcode || it->kind == FailureKind::unparseable) {
+        } else if (it->kind == FailureKind::bad_rcode || it->kind == FailureKind::unparseable ||
+                   it->kind == FailureKind::truncated_tcp) {
             outcome = LookupOutcome::malformed;
         } else {
             continue;
@@ -1186,6 +1269,9 @@ std::string AsyncResolver::Impl::describe_failures(const Lookup& lookup) const {
             break;
         case FailureKind::unparseable:
             out += "unusable answer from " + from + " (" + group.note + ")";
+            break;
+        case FailureKind::truncated_tcp:
+            out += "answer truncated (TC) over TCP from " + from;
             break;
         }
     }

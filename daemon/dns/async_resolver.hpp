@@ -2,6 +2,12 @@
 // The real LookupService: an event loop over non-blocking UDP sockets (TCP on truncation) that
 // keeps many queries in flight. Queries are built and answers read in wire format directly
 // (dns/packet_to_lookup.hpp, dns/wire_name.hpp).
+//
+// Against forged answers (RFC 5452): each UDP query leaves from a socket drawn at random from a
+// pool that is renewed as it is used (random ports), with an id from the kernel's CSPRNG, and an
+// answer counts only when it comes from the server asked, to that socket, with that id and
+// exactly the question asked (answers_query). Anything else is ignored like a lost packet. TC on
+// a TCP answer makes the attempt fail (indeterminate), never a verdict.
 
 #include "core/lookup_service.hpp"
 #include "core/server_address.hpp"

@@ -299,6 +299,37 @@ ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id
     return answer;
 }
 
+bool answers_query(std::span<const std::uint8_t> wire, std::span<const std::uint8_t> query) {
+    if (wire.size() < k_header_size || query.size() < k_header_size) {
+        return false;
+    }
+    if (wire[0] != query[0] || wire[1] != query[1] || (wire[2] & 0x80) == 0 ||
+        read_u16(wire, 4) != 1) {
+        return false;
+    }
+    // The query's question: an uncompressed name (labels, then the root), type and class.
+    std::size_t end = k_header_size;
+    while (end < query.size() && query[end] != 0) {
+        end += 1 + query[end];
+    }
+    end += 1 + 4;
+    if (end > query.size() || end > wire.size()) {
+        return false;
+    }
+    // Label lengths are at most 63, below 'A', so folding every byte compares them exactly.
+    const auto lower = [](std::uint8_t c) {
+        return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    };
+    for (std::size_t i = k_header_size; i < end - 4; ++i) {
+        if (lower(wire[i]) != lower(query[i])) {
+            return false;
+        }
+    }
+    return std::equal(query.begin() + static_cast<std::ptrdiff_t>(end - 4),
+                      query.begin() + static_cast<std::ptrdiff_t>(end),
+                      wire.begin() + static_cast<std::ptrdiff_t>(end - 4));
+}
+
 void build_query(const std::string& qname, RecordType qtype, std::uint16_t id,
                  std::uint16_t edns_buffer_size, std::vector<std::uint8_t>& out) {
     out.clear();

@@ -30,6 +30,14 @@ struct ParsedAnswer {
 ParsedAnswer parse_response(std::span<const std::uint8_t> wire, std::uint16_t id,
                             const std::string& qname, RecordType qtype);
 
+// True when `wire` is a response to `query` (a message of build_query with its id patched in):
+// the same id, QR set, exactly one question, and that question the query's (the name compared
+// without regard to letter case, then type and class). Anything else is not an answer to this
+// query, whatever its rcode: it is ignored as if it never arrived (RFC 5452 section 9.1), so
+// that a forger must match the question as well as the id and port. Reads the header and the
+// question only; never reads outside `wire`.
+bool answers_query(std::span<const std::uint8_t> wire, std::span<const std::uint8_t> query);
+
 // Builds a query (RD set, EDNS0 OPT with `edns_buffer_size`, no DO bit) in wire format. Empty
 // when `qname` is not a valid name (presentation form, escapes allowed).
 std::vector<std::uint8_t> build_query(const std::string& qname, RecordType qtype, std::uint16_t id,

@@ -4,6 +4,7 @@
 #include "metrics/identity_snapshot.hpp"
 #include "metrics/metrics_http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -139,6 +140,13 @@ struct DaemonMetrics::Impl {
     prometheus::Gauge* sweep = nullptr;
     prometheus::Gauge* reload_ok = nullptr;
     prometheus::Gauge* reload_time = nullptr;
+
+    prometheus::Gauge& check_lag = prometheus::BuildGauge()
+                                       .Name("dkimwatch_check_lag_seconds")
+                                       .Help("How far behind schedule the most overdue identity "
+                                             "is; 0 when none is overdue.")
+                                       .Register(registry)
+                                       .Add({});
 
     // Last member: destroyed first, so no scrape runs while the rest is torn down.
     std::unique_ptr<MetricsHttpServer> server;
@@ -312,6 +320,10 @@ void DaemonMetrics::set_alert_queue(const std::string& sink, std::size_t depth,
         m_impl->alert_oldest_family.Remove(series.oldest);
         series.oldest = nullptr;
     }
+}
+
+void DaemonMetrics::set_check_lag(std::chrono::duration<double> lag) {
+    m_impl->check_lag.Set(std::max(0.0, lag.count()));
 }
 
 std::string DaemonMetrics::render() const {

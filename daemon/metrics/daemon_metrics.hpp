@@ -31,6 +31,8 @@
 //                                           gauge: when the oldest waiting message was queued;
 //                                           absent while the sink's queue is empty
 //   The alert families have one series per configured sink (set_alert_sinks), 0 from the start.
+//   dkimwatch_check_lag_seconds             gauge: how far behind schedule the most overdue
+//                                           identity is, 0 when none is (set_check_lag)
 // No sample carries a timestamp. Series vanish when their condition ends: an identity removed,
 // a record back to ok, a warning over.
 //
@@ -116,6 +118,10 @@ public:
     // the queue is empty, which removes the oldest-queued series).
     void set_alert_queue(const std::string& sink, std::size_t depth,
                          std::optional<TimePoint> oldest);
+
+    // How far behind schedule the most overdue identity is (CheckSchedule::lag); negative
+    // values count as 0. Set by the daemon loop before each batch of checks.
+    void set_check_lag(std::chrono::duration<double> lag);
 
     // The exposition text exactly as served on /metrics (uncompressed).
     std::string render() const;

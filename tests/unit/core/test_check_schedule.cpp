@@ -109,3 +109,30 @@ TEST(CheckSchedule, SetDueCarriesAnExactTimeAndReplacesAnEarlierOne) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(CheckScheduleLag, ZeroWhenNothingIsOverdueOrScheduled) {
+    CheckSchedule schedule(5);
+    EXPECT_EQ(schedule.lag(k_start), Milliseconds{0});
+    schedule.set_due(0, k_start + 10s);
+    EXPECT_EQ(schedule.lag(k_start), Milliseconds{0});
+    EXPECT_EQ(schedule.lag(k_start + 10s), Milliseconds{0}); // due now is not behind
+}
+
+TEST(CheckScheduleLag, IsTheDelayOfTheMostOverdueIdentity) {
+    CheckSchedule schedule(5);
+    schedule.set_due(0, k_start + 10s);
+    schedule.set_due(1, k_start + 4s);
+    schedule.set_due(2, k_start + 7s);
+    EXPECT_EQ(schedule.lag(k_start + 12s), 8s);
+    // Taken for checking, the most overdue no longer counts; the next one does.
+    EXPECT_EQ(schedule.take_due(k_start + 12s, 1), (std::vector<ScheduleId>{1}));
+    EXPECT_EQ(schedule.lag(k_start + 12s), 5s);
+    schedule.remove(2);
+    EXPECT_EQ(schedule.lag(k_start + 12s), 2s);
+    schedule.reschedule(0, k_start + 12s, 60s);
+    EXPECT_EQ(schedule.lag(k_start + 12s), Milliseconds{0});
+}
+
+} // namespace

@@ -843,5 +843,75 @@ TEST(ParseResponse, SameResultsAsLdnsOnMutatedAnswers) {
     EXPECT_LT(desynchronized, rounds / 200);
 }
 
+// answers_query: the filter every answer passes before it is looked at (RFC 5452 section 9.1).
+class AnswersQuery : public ::testing::Test {
+protected:
+    const Bytes m_query = build_query("sel._domainkey.example.com", RecordType::txt, 0x1234, 1232);
+    ResponseSpec m_spec; // answers m_query as is
+};
+
+TEST_F(AnswersQuery, ItsOwnAnswerMatchesWhateverTheRcode) {
+    EXPECT_TRUE(answers_query(build_response(m_spec), m_query));
+    m_spec.rcode = LDNS_RCODE_SERVFAIL;
+    EXPECT_TRUE(answers_query(build_response(m_spec), m_query));
+    m_spec.tc = true;
+    EXPECT_TRUE(answers_query(build_response(m_spec), m_query));
+}
+
+TEST_F(AnswersQuery, NameMatchesWithoutRegardToLetterCase) {
+    m_spec.question = "SEL._DomainKey.Example.COM. IN TXT";
+    EXPECT_TRUE(answers_query(build_response(m_spec), m_query));
+}
+
+TEST_F(AnswersQuery, AnotherIdOrNotAResponseDoesNot) {
+    m_spec.id = 0x1235;
+    EXPECT_FALSE(answers_query(build_response(m_spec), m_query));
+    m_spec.id = 0x1234;
+    m_spec.qr = false;
+    EXPECT_FALSE(answers_query(build_response(m_spec), m_query));
+}
+
+TEST_F(AnswersQuery, AnotherQuestionDoesNot) {
+    for (const char* question :
+         {"sel._domainkey.example.org. IN TXT", "sel._domainkey.example.co. IN TXT",
+          "sel._domainkey.example.com.x. IN TXT", "xsel._domainkey.example.com. IN TXT",
+          "sel._domainkey.example.com. IN CNAME", "sel._domainkey.example.com. CH TXT"}) {
+        m_spec.question = question;
+        EXPECT_FALSE(answers_query(build_response(m_spec), m_query)) << question;
+    }
+}
+
+TEST_F(AnswersQuery, NoQuestionOrSeveralDoNot) {
+    m_spec.rcode = LDNS_RCODE_SERVFAIL;
+    Bytes answer = build_response(m_spec);
+    answer[5] = 0; // QDCOUNT 0, the question's bytes left in place
+    EXPECT_FALSE(answers_query(answer, m_query));
+    answer.resize(12);
+    EXPECT_FALSE(answers_query(answer, m_query));
+    answer = build_response(m_spec);
+    answer[5] = 2;
+    EXPECT_FALSE(answers_query(answer, m_query));
+}
+
+TEST_F(AnswersQuery, CutMessagesAreRefusedWithoutReadingPastTheirEnd) {
+    const Bytes answer = build_response(m_spec);
+    const std::size_t question_end = m_query.size() - 11; // before the query's OPT record
+    for (std::size_t size = 0; size < question_end; ++size) {
+        // A copy of exactly `size` bytes, so that ASan sees any read beyond it.
+        const Bytes cut(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(size));
+        EXPECT_FALSE(answers_query(cut, m_query)) << size;
+    }
+    const Bytes whole(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(question_end));
+    EXPECT_TRUE(answers_query(whole, m_query));
+}
+
+TEST_F(AnswersQuery, CompressedQuestionNameDoesNot) {
+    // A pointer where the name should be (to the header: never valid as a first name).
+    Bytes answer = build_response(m_spec);
+    Bytes forged(answer.begin(), answer.begin() + 12);
+    forged.insert(forged.end(), {0xc0, 0x0c, 0x00, 0x10, 0x00, 0x01});
+    EXPECT_FALSE(answers_query(forged, m_query));
+}
+
 } // namespace
 } // namespace dkimwatch

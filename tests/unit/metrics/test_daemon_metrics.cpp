@@ -301,7 +301,7 @@ TEST(DaemonMetrics, ScrapePassesPromtool) {
           "dkimwatch_dns_query_duration_seconds", "dkimwatch_sweep_duration_seconds",
           "dkimwatch_config_last_reload_successful",
           "dkimwatch_config_last_reload_success_timestamp_seconds", "dkimwatch_checks_total",
-          "dkimwatch_build_info"}) {
+          "dkimwatch_build_info", "dkimwatch_check_lag_seconds"}) {
         EXPECT_THAT(text, HasSubstr(std::string{"# TYPE "} + family + " ")) << family;
     }
     const PromtoolResult lint = promtool_check(text);
@@ -378,6 +378,19 @@ TEST(DaemonMetricsReadiness, AnswersServiceUnavailableUntilReady) {
     const auto after = dkimwatch::test::http_get(metrics.port());
     EXPECT_EQ(after.status, 200);
     EXPECT_THAT(after.body, HasSubstr("dkimwatch_identities{state=\"pending\"} 0"));
+}
+
+TEST(DaemonMetrics, CheckLagIsZeroFromTheStartThenTheLatestValue) {
+    auto metrics = start_metrics();
+    ASSERT_NE(metrics, nullptr);
+    EXPECT_THAT(samples(scrape(*metrics), "dkimwatch_check_lag_seconds"),
+                ElementsAre("dkimwatch_check_lag_seconds 0"));
+    metrics->set_check_lag(std::chrono::milliseconds{76'500});
+    EXPECT_THAT(samples(scrape(*metrics), "dkimwatch_check_lag_seconds"),
+                ElementsAre("dkimwatch_check_lag_seconds 76.5"));
+    metrics->set_check_lag(std::chrono::milliseconds{-3});
+    EXPECT_THAT(samples(scrape(*metrics), "dkimwatch_check_lag_seconds"),
+                ElementsAre("dkimwatch_check_lag_seconds 0"));
 }
 
 } // namespace
