@@ -317,6 +317,42 @@ TEST_F(AlertDelivery, ASlowSinkDelaysNoOtherAndShutdownInterruptsIt) {
     EXPECT_EQ(metric("dkimwatch_alert_failures_total", "slow"), 0);
 }
 
+// Issue 12: behind a slow sink, a critical alert waited behind the info alerts of other
+// identities queued before it. It now goes first, after only its own identity's older row.
+TEST_F(AlertDelivery, BehindASlowSinkACriticalAlertOvertakesInfoAlertsOfOtherIdentities) {
+    Receiver slow(m_dir.path(), "200@0.5");
+    std::vector<OutboxRowInsert> inserts;
+    const TimePoint now = wall_now();
+    const auto add = [&](const std::string& domain, const std::string& kind,
+                         EventSeverity severity) {
+        const AlertEvent event = sample_event(domain, kind, severity);
+        inserts.push_back(OutboxRowInsert{"hook", event.key, alert_message_to_json(event), now});
+    };
+    add("a.example", "verified", EventSeverity::info);
+    add("b.example", "verified", EventSeverity::info);
+    add("e.example", "config_changed", EventSeverity::info);
+    add("c.example", "verified", EventSeverity::info);
+    add("d.example", "verified", EventSeverity::info);
+    add("e.example", "revocation_warning", EventSeverity::critical);
+    add("f.example", "verified", EventSeverity::info);
+    ASSERT_TRUE(m_store->outbox_insert(inserts).ok());
+    auto dispatcher = start(settings({sink_config("hook", Type::webhook, slow)}));
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", inserts.size()); }, 20s));
+
+    std::vector<std::string> received;
+    for (const auto& request : slow.requests()) {
+        const auto message = alert_message_from_json(request.body);
+        ASSERT_TRUE(message.ok()) << message.error() << ": " << request.body;
+        const AlertEvent& event = std::get<AlertEvent>(*message);
+        received.push_back(event.key.domain + " " + event.kind);
+    }
+    // e's older info row first (order per identity), then its critical, then the rest in order.
+    EXPECT_EQ(received, (std::vector<std::string>{
+                            "e.example config_changed", "e.example revocation_warning",
+                            "a.example verified", "b.example verified", "c.example verified",
+                            "d.example verified", "f.example verified"}));
+}
+
 TEST_F(AlertDelivery, SlackGetsAtMostOneMessagePerSecond) {
     Receiver receiver(m_dir.path(), "200");
     std::vector<OutboxRowInsert> alerts;
