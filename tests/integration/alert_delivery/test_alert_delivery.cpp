@@ -251,6 +251,29 @@ TEST_F(AlertDelivery, AClientErrorIsNotRetriedButDroppedAndCounted) {
                 ElementsAre(StartsWith("level=error event=alert_dropped sink=hook")));
 }
 
+// Issue 12: a receiver that echoes the request puts the URL's secret path (or a routing key, an
+// HMAC key) into its error body; the worker logs and stores it only redacted.
+TEST_F(AlertDelivery, AnEchoedSecretIsRedactedFromTheLogAndTheOutbox) {
+    LogCapture logs;
+    Receiver receiver(m_dir.path(), "400", 0,
+                      "Cannot POST /hook/SECRET-TOKEN (signed with hmac-SECRET-key)");
+    AlertSinkConfig sink = sink_config("hook", Type::webhook, receiver);
+    sink.secret = "hmac-SECRET-key";
+    ASSERT_THAT(sink.url, HasSubstr("/hook/SECRET-TOKEN"));
+    queue("hook", {"m1"});
+    auto dispatcher = start(settings({sink}));
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 1); }, 10s));
+    EXPECT_EQ(rows("hook").at(0).last_error,
+              "rejected: HTTP 400 from " + receiver.display() +
+                  ": Cannot POST /[redacted] (signed with [redacted])");
+    EXPECT_THAT(
+        logs.lines_with("event=alert_rejected"),
+        ElementsAre(HasSubstr("body=\"Cannot POST /[redacted] (signed with [redacted])\"")));
+    EXPECT_THAT(logs.lines_with("event=alert_dropped"),
+                ElementsAre(HasSubstr("Cannot POST /[redacted]")));
+    EXPECT_THAT(logs.text(), Not(HasSubstr("SECRET")));
+}
+
 TEST_F(AlertDelivery, AnUnrenderableMessageIsDropped) {
     Receiver receiver(m_dir.path(), "200");
     queue("hook", {"unrenderable", "fine"});
