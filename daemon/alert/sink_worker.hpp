@@ -26,7 +26,7 @@
 //   event=alert_sent sink=S to=D id=N identity=I attempts=K
 //   event=alert_group_sent sink=S to=D rows=N identities=K attempts=A
 //   event=alert_retry sink=S to=D id=N [rows=R] attempt=K error="..." retry_in_ms=M
-//   event=alert_rejected sink=S to=D id=N [rows=R] status=400 body="<first 200 bytes>"
+//   event=alert_rejected sink=S to=D id=N [rows=R] status=400 body="<first 200 bytes, redacted>"
 //   event=alert_dropped sink=S to=D id=N reason="..."
 //   event=alert_resend_failed sink=S to=D alerts=N error="..."
 // (rows=R: a group of R rows, named by its head's id.)
