@@ -2,6 +2,7 @@
 
 #include "alert/delivery_grouping.hpp"
 #include "alert/http_client.hpp"
+#include "alert/sink_secrets.hpp"
 #include "metrics/daemon_metrics.hpp"
 
 #include <map>
@@ -53,6 +54,8 @@ struct AlertDispatcher::Impl {
         context.group_wait_ms.store(grouping.group_wait.count(), std::memory_order_relaxed);
         context.group_interval_ms.store(grouping.group_interval.count(), std::memory_order_relaxed);
         context.storm_window_ms.store(grouping.storm_window.count(), std::memory_order_relaxed);
+        context.redactor.store(
+            std::make_shared<const SecretRedactor>(alert_secret_redactor(settings)));
     }
 
     // Stops every worker at once, then joins them: about a second in all, not one per worker.
@@ -139,7 +142,12 @@ void AlertDispatcher::reconfigure(AlertSettings settings, Milliseconds storm_win
 HttpResponse AlertDispatcher::send_once(const AlertSinkConfig& sink, const AlertMessage& message,
                                         TimePoint now) {
     HttpClient client;
-    return client.send(render_alert_request(sink, message, now), k_http_request_timeout);
+    HttpResponse response =
+        client.send(render_alert_request(sink, message, now), k_http_request_timeout);
+    const SecretRedactor redactor(alert_sink_secrets(sink));
+    response.body = redactor.redact(response.body);
+    response.error = redactor.redact(response.error);
+    return response;
 }
 
 } // namespace dkimwatch

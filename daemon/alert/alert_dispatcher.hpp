@@ -5,9 +5,11 @@
 //
 // - One worker thread per sink (sink_worker.hpp), each with its own StateStore connection and
 //   HTTP client: a slow or dead sink never delays the checks or another sink.
-// - At least once, in order per sink (and so per identity and sink): a worker sends its sink's
-//   rows in id order and marks one sent only after the sink accepted it; a row that keeps
-//   failing holds back the ones after it (head-of-line waiting).
+// - At least once, in order per identity and sink: a worker sends its sink's rows most severe
+//   first without reordering one identity's rows (delivery_order.hpp: a critical alert never
+//   waits behind less severe alerts of other identities), and marks one sent only after the
+//   sink accepted it; a row that keeps failing holds back the ones after it (head-of-line
+//   waiting).
 // - Retries (retry_policy.hpp): connection errors, timeouts, 408, 429 and 5xx, with
 //   exponential backoff and jitter from 1 s to 5 min, or the server's Retry-After. Other
 //   statuses are not retried: the row is dropped and the response body logged (200 bytes).
@@ -20,7 +22,9 @@
 // - Metrics (DaemonMetrics): dkimwatch_alerts_sent_total, dkimwatch_alert_failures_total,
 //   dkimwatch_alerts_dropped_total, dkimwatch_alert_queue_depth and
 //   dkimwatch_alert_oldest_queued_timestamp_seconds, per sink.
-// - Secrets never appear in logs or metrics: sinks are named by name and display only.
+// - Secrets never appear in logs or metrics: sinks are named by name and display only, and
+//   response bodies, errors and reasons are redacted (alert_secret_redactor) before they are
+//   logged or stored.
 //
 // - Storm control at delivery (delivery_grouping.hpp): slack, webhook and pagerduty sinks hold
 //   a new individual row for group_wait and, when more than group_threshold identities changed
@@ -76,7 +80,8 @@ public:
     void reconfigure(AlertSettings settings, Milliseconds storm_window = Milliseconds{0});
 
     // For `dkimwatch test-alert`: renders `message` for `sink` at `now` and sends it once (no
-    // outbox, no retry), waiting at most k_http_request_timeout; returns the response.
+    // outbox, no retry), waiting at most k_http_request_timeout; returns the response, its body
+    // and error without the sink's secrets (alert_sink_secrets).
     static HttpResponse send_once(const AlertSinkConfig& sink, const AlertMessage& message,
                                   TimePoint now);
 

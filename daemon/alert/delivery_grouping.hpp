@@ -21,7 +21,8 @@
 //   4. Otherwise the head is sent alone.
 // A grouped row is itself a storm (more than group_threshold identities in one batch), so it
 // is held and merged like the individual rows around it rather than sent apart from them.
-// Rows are consumed in id order, so the order per identity and sink is kept.
+// Rows are consumed in the order the caller gives (delivery_order.hpp: most severe first, each
+// identity's rows in id order), so the order per identity and sink is kept.
 //
 // Thread-safety: pure functions, reentrant.
 
@@ -92,7 +93,7 @@ struct WaitUntil {
     TimePoint at{};
     bool operator==(const WaitUntil&) const = default;
 };
-// Send rows `ids` (in id order, at least two, the head first) as one grouped message.
+// Send rows `ids` (in queue order, at least two, the head first) as one grouped message.
 struct SendGroup {
     std::vector<std::int64_t> ids;
     bool operator==(const SendGroup&) const = default;
@@ -110,7 +111,8 @@ struct StormWindow {
 };
 StormWindow storm_window_around(TimePoint head_created_at, Milliseconds storm_window);
 
-// The decision for a sink of `type`. `queue`: its queued rows in id order, the head first, at
+// The decision for a sink of `type`. `queue`: its queued rows in delivery order
+// (delivery_order.hpp), the head first, at
 // least the first max_group_rows of them (fewer only when fewer are queued); must not be empty
 // (an empty queue waits forever). `activity`: within storm_window_around(head); only read when
 // rules 1 and 2 do not apply and the head is an individual row. `last_group_sent`: when this

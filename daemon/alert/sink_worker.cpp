@@ -4,6 +4,7 @@
 #include "alert/alert_severity.hpp"
 #include "alert/alertmanager_payload.hpp"
 #include "alert/delivery_grouping.hpp"
+#include "alert/delivery_order.hpp"
 #include "alert/http_client.hpp"
 #include "alert/outbox_plan.hpp"
 #include "alert/pagerduty_payload.hpp"
@@ -13,6 +14,7 @@
 #include "store/state_store.hpp"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -78,8 +80,9 @@ public:
         const DeliveryGrouping grouping = current_grouping();
         const bool grouping_on =
             groups_at_delivery(m_sink.type) && grouping.storm_window > Milliseconds{0};
-        auto queued =
-            m_store->outbox_queued(m_sink.name, grouping_on ? grouping.max_group_rows : 1);
+        auto queued = m_store->outbox_queued(
+            m_sink.name, std::max(k_delivery_order_window,
+                                  grouping_on ? grouping.max_group_rows : std::size_t{1}));
         if (!queued) {
             return store_failed(queued.error());
         }
@@ -87,19 +90,22 @@ public:
         if (queued->empty()) {
             return deadline;
         }
-        const std::vector<OutboxRow>& rows = *queued;
-        const OutboxRow& head = rows.front();
+        const OutboxRow& oldest = queued->front();
         const TimePoint now = wall_now();
         const Milliseconds max_age = max_retry_age();
-        if (now - head.created_at > max_age) {
-            drop({&head}, now,
-                 "expired: queued " + format_duration(now - head.created_at) +
+        if (now - oldest.created_at > max_age) {
+            drop({&oldest}, now,
+                 "expired: queued " + format_duration(now - oldest.created_at) +
                      " ago, longer than max_retry_age " + format_duration(max_age) +
-                     (head.last_error ? "; last error: " + *head.last_error : std::string()));
+                     (oldest.last_error ? "; last error: " + *oldest.last_error : std::string()));
             return std::nullopt;
         }
-        // Also wake when the head expires (it may be waiting for a Retry-After or group_wait).
-        const auto expiry = steady_now + (head.created_at + max_age - now) + Milliseconds{1};
+        // Also wake when the oldest row expires (the head may be waiting for a Retry-After or
+        // group_wait).
+        const auto expiry = steady_now + (oldest.created_at + max_age - now) + Milliseconds{1};
+        // The most severe first, each identity's rows in order (delivery_order.hpp).
+        const std::vector<OutboxRow> rows = in_delivery_order(std::move(*queued));
+        const OutboxRow& head = rows.front();
 
         StormActivity activity;
         if (grouping_on && !is_grouped(head) && now >= head.created_at + grouping.group_wait) {
@@ -152,6 +158,47 @@ private:
                m_sink.resend_interval > Milliseconds{0};
     }
 
+    // `queued` (in id order) in delivery order. The rows' ranks are cached by id (a row's
+    // message never changes); the cache keeps the rows of this queue only.
+    std::vector<OutboxRow> in_delivery_order(std::vector<OutboxRow> queued) {
+        std::map<std::int64_t, int> ranks;
+        std::vector<OrderedRow> ordered;
+        ordered.reserve(queued.size());
+        std::map<std::int64_t, std::size_t> index;
+        for (std::size_t i = 0; i < queued.size(); ++i) {
+            const OutboxRow& row = queued[i];
+            const auto cached = m_ranks.find(row.id);
+            const int rank = cached != m_ranks.end() ? cached->second : message_rank(row);
+            ranks.emplace(row.id, rank);
+            ordered.push_back(OrderedRow{row.id, row.key, rank});
+            index.emplace(row.id, i);
+        }
+        m_ranks = std::move(ranks);
+        std::vector<OutboxRow> rows;
+        rows.reserve(queued.size());
+        for (const std::int64_t id : delivery_order(ordered)) {
+            rows.push_back(std::move(queued[index.at(id)]));
+        }
+        return rows;
+    }
+
+    // attention_rank of a row's severity; a group's: the highest of its events. A row that
+    // cannot be parsed ranks lowest (it is dropped when its turn comes).
+    static int message_rank(const OutboxRow& row) {
+        auto message = alert_message_from_json(row.message_json);
+        if (!message) {
+            return 0;
+        }
+        if (const auto* event = std::get_if<AlertEvent>(&*message)) {
+            return attention_rank(event->severity);
+        }
+        int rank = 0;
+        for (const AlertEvent& event : std::get<AlertGroup>(*message).events) {
+            rank = std::max(rank, attention_rank(event.severity));
+        }
+        return rank;
+    }
+
     // A pre-grouped row (plan_outbox's AlertGroup) has no identity.
     static bool is_grouped(const OutboxRow& row) { return row.key.domain.empty(); }
 
@@ -188,8 +235,7 @@ private:
             return;
         }
         const HttpRequest resolve = m_context.rendering.storm_resolve(m_sink);
-        m_last_send = SteadyClock::now();
-        const HttpResponse response = m_client.send(resolve, k_http_request_timeout, m_stop);
+        const HttpResponse response = exchange(resolve);
         if (classify_delivery(resolve, response) == DeliveryOutcome::delivered) {
             m_storm_may_be_open = false;
             spdlog::info("event=alert_storm_resolved sink={} to={}", m_sink.name, resolve.display);
@@ -202,6 +248,22 @@ private:
                          quote_log_value(describe_failure(resolve, response)),
                          quote_log_value("tried again after the next resolve"));
         }
+    }
+
+    // `text` without the configured secrets (DeliveryContext::redactor).
+    std::string redact(std::string_view text) const {
+        return m_context.redactor.load()->redact(text);
+    }
+
+    // Sends `request` (it counts for the rate limit from now) and returns the response with its
+    // body and transport error redacted: nothing after this point sees an echoed secret.
+    HttpResponse exchange(const HttpRequest& request) {
+        m_last_send = SteadyClock::now();
+        HttpResponse response = m_client.send(request, k_http_request_timeout, m_stop);
+        const std::shared_ptr<const SecretRedactor> redactor = m_context.redactor.load();
+        response.body = redactor->redact(response.body);
+        response.error = redactor->redact(response.error);
+        return response;
     }
 
     Milliseconds max_retry_age() const {
@@ -306,8 +368,7 @@ private:
               TimePoint rendered_at, bool grouped, std::size_t identities) {
         const OutboxRow& head = *rows.front();
         const bool many = rows.size() > 1;
-        m_last_send = SteadyClock::now();
-        const HttpResponse response = m_client.send(request, k_http_request_timeout, m_stop);
+        const HttpResponse response = exchange(request);
         if (response.status == 0 && m_stop.stop_requested()) {
             return; // shutting down: the rows stay queued and are sent again later
         }
@@ -356,7 +417,8 @@ private:
                          format_duration(max_retry_age()) + "): " + failure);
                 return;
             }
-            if (auto retried = m_store->outbox_retry(head.id, attempts, next, failure); !retried) {
+            if (auto retried = m_store->outbox_retry(head.id, attempts, next, redact(failure));
+                !retried) {
                 store_failed(retried.error());
                 return;
             }
@@ -382,7 +444,9 @@ private:
 
     // Marks the rows dropped in one transaction (their events stay in the history), counts and
     // logs each.
-    void drop(const std::vector<const OutboxRow*>& rows, TimePoint at, const std::string& reason) {
+    void drop(const std::vector<const OutboxRow*>& rows, TimePoint at,
+              const std::string& unredacted_reason) {
+        const std::string reason = redact(unredacted_reason);
         std::vector<std::int64_t> ids;
         for (const OutboxRow* row : rows) {
             ids.push_back(row->id);
@@ -410,8 +474,7 @@ private:
             return;
         }
         const HttpRequest request = m_context.rendering.firing(m_sink, firing, wall_now());
-        m_last_send = SteadyClock::now();
-        const HttpResponse response = m_client.send(request, k_http_request_timeout, m_stop);
+        const HttpResponse response = exchange(request);
         if (response.status == 0 && m_stop.stop_requested()) {
             return;
         }
@@ -443,6 +506,8 @@ private:
     // yet). In memory only: after a restart in the middle of a storm its incident is resolved
     // by the next storm's end, or by hand.
     bool m_storm_may_be_open = false;
+    // delivery order: attention ranks of the queued rows by id (in_delivery_order).
+    std::map<std::int64_t, int> m_ranks;
 };
 
 } // namespace

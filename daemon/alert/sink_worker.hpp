@@ -1,5 +1,6 @@
 #pragma once
-// One alert sink's delivery thread: it delivers the sink's outbox rows in id order (at least
+// One alert sink's delivery thread: it delivers the sink's outbox rows in delivery order
+// (delivery_order.hpp: the most severe first, each identity's rows in id order; at least
 // once: a row is marked sent only after the sink accepted it), retries failures with backoff
 // (retry_policy.hpp), waits at the head of the queue while its row fails, gives up after
 // max_retry_age, keeps the sink's rate limit, and for alertmanager re-sends the firing alerts
@@ -16,11 +17,16 @@
 // it is rejected or given up on every row is dropped (alerts_dropped_total counts rows). A row
 // whose message cannot be parsed is dropped alone and the group formed without it.
 //
+// Secrets: every response body, transport error and failure reason goes through the context's
+// SecretRedactor (the secrets of every configured sink, sink_secrets.hpp) before it is logged or
+// stored as an outbox row's last_error, so a receiver that echoes the request path or body
+// ("Cannot POST /services/T0/B0/XXXX") leaks nothing.
+//
 // Log lines (key=value, no secrets: the sink is named by its name and display only):
 //   event=alert_sent sink=S to=D id=N identity=I attempts=K
 //   event=alert_group_sent sink=S to=D rows=N identities=K attempts=A
 //   event=alert_retry sink=S to=D id=N [rows=R] attempt=K error="..." retry_in_ms=M
-//   event=alert_rejected sink=S to=D id=N [rows=R] status=400 body="<first 200 bytes>"
+//   event=alert_rejected sink=S to=D id=N [rows=R] status=400 body="<first 200 bytes, redacted>"
 //   event=alert_dropped sink=S to=D id=N reason="..."
 //   event=alert_resend_failed sink=S to=D alerts=N error="..."
 // (rows=R: a group of R rows, named by its head's id.)
@@ -30,12 +36,14 @@
 #include "config/config.hpp"
 #include "core/duration.hpp"
 #include "core/result.hpp"
+#include "core/secret_redactor.hpp"
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
@@ -85,6 +93,9 @@ struct DeliveryContext {
     std::atomic<Milliseconds::rep> group_wait_ms{0};
     std::atomic<Milliseconds::rep> group_interval_ms{0};
     std::atomic<Milliseconds::rep> storm_window_ms{0};
+    // The secrets of every configured sink (alert_secret_redactor); a reload replaces it.
+    std::atomic<std::shared_ptr<const SecretRedactor>> redactor{
+        std::make_shared<const SecretRedactor>()};
 };
 
 class SinkWorker {

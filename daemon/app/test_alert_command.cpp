@@ -2,6 +2,7 @@
 
 #include "alert/alert_message.hpp"
 #include "alert/http_client.hpp"
+#include "alert/sink_secrets.hpp"
 #include "config/config_loader.hpp"
 
 #include <algorithm>
@@ -58,6 +59,8 @@ int run_test_alert_command(const TestAlertOptions& options) {
     const TimePoint now = std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
     const AlertMessage message = sample_event(config, now);
     HttpClient client;
+    // What a receiver sends back may echo the request (its path, its body with a routing key).
+    const SecretRedactor redactor = alert_secret_redactor(config.alerts);
     int failures = 0;
     for (const auto* sink : sinks) {
         const HttpRequest request = render_alert_request(*sink, message, now);
@@ -68,11 +71,11 @@ int run_test_alert_command(const TestAlertOptions& options) {
         std::cout << sink->name << " (" << alert_sink_type_name(sink->type) << ", " << sink->display
                   << "): ";
         if (response.status == 0) {
-            std::cout << "failed: " << response.error << "\n";
+            std::cout << "failed: " << redactor.redact(response.error) << "\n";
         } else {
             std::cout << "HTTP " << response.status << (delivered ? " delivered" : " rejected");
             if (!delivered && !response.body.empty()) {
-                std::cout << ": " << response.body.substr(0, 200);
+                std::cout << ": " << log_excerpt(redactor.redact(response.body));
             }
             std::cout << "\n";
         }

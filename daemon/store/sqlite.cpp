@@ -1,8 +1,66 @@
 #include "store/sqlite.hpp"
 
+#include <cerrno>
 #include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace dkimwatch::sqlite {
+
+namespace {
+
+constexpr mode_t k_private_mode = S_IRUSR | S_IWUSR; // 0600
+constexpr mode_t k_shared_bits = S_IRWXG | S_IRWXO;  // 0077
+
+Error private_error(const std::filesystem::path& file, int error) {
+    return Error{"cannot make " + file.string() + " private: " + std::strerror(error)};
+}
+
+// Removes the group and other bits of `file` if it exists.
+Result<Done> tighten(const std::filesystem::path& file) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0) {
+        if (errno == ENOENT) {
+            return Done{};
+        }
+        return private_error(file, errno);
+    }
+    if ((info.st_mode & k_shared_bits) == 0) {
+        return Done{};
+    }
+    if (::chmod(file.c_str(), info.st_mode & 07777 & ~k_shared_bits) != 0) {
+        return private_error(file, errno);
+    }
+    return Done{};
+}
+
+} // namespace
+
+Result<Done> make_private(const std::filesystem::path& file) {
+    // O_EXCL: an existing file is never truncated or replaced; it is tightened below.
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, k_private_mode);
+    if (fd >= 0) {
+        // The umask may only have removed bits: 0600 is exact after this.
+        const int rc = ::fchmod(fd, k_private_mode);
+        const int error = errno;
+        ::close(fd);
+        if (rc != 0) {
+            return private_error(file, error);
+        }
+    } else if (errno != EEXIST) {
+        return Done{}; // e.g. no such directory: SQLite's own open reports it
+    }
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::filesystem::path companion = file;
+        companion += suffix;
+        if (auto done = tighten(companion); !done) {
+            return done;
+        }
+    }
+    return Done{};
+}
 
 Result<Done> exec(sqlite3* db, const char* sql) {
     char* message = nullptr;

@@ -8,6 +8,7 @@
 #include "core/result.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sqlite3.h>
@@ -23,6 +24,14 @@ struct DbCloser {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+// Keeps a database file private to its owner whatever the umask: creates `file` empty with mode
+// 0600 when it does not exist (SQLite would create it 0644 minus the umask), and removes the
+// group and other permission bits of `file` and of its -wal, -shm and -journal files when they
+// exist (a file made by an older version, or under a lax umask). SQLite creates the -wal, -shm
+// and -journal files with the mode of the database file, so they are 0600 too. A directory that
+// does not exist is left for SQLite to report. Error: "cannot make PATH private: <strerror>".
+Result<Done> make_private(const std::filesystem::path& file);
 
 // Runs `sql` (one or more statements, no result rows wanted).
 Result<Done> exec(sqlite3* db, const char* sql);

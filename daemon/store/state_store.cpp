@@ -610,6 +610,12 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path
     const int flags =
         (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
         SQLITE_OPEN_NOMUTEX;
+    if (writable) {
+        // 0600 whatever the umask: the outbox and history are for the daemon's user only.
+        if (auto made = sqlite::make_private(file); !made) {
+            return Error{made.error()};
+        }
+    }
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(file.c_str(), &raw, flags, nullptr);
     impl->db.reset(raw);

@@ -189,9 +189,9 @@ public:
                                 std::span<const StateEvent> events,
                                 std::span<const OutboxRowInsert> alerts = {});
 
-    // The alert outbox. Each sink's rows are delivered in id order by one worker, which holds
-    // its own StateStore. Errors name the file like the others; marking a row that is not
-    // queued (unknown id, already sent or dropped) fails with
+    // The alert outbox. Each sink's rows are delivered by one worker (alert/delivery_order.hpp),
+    // which holds its own StateStore. Errors name the file like the others; marking a row that is
+    // not queued (unknown id, already sent or dropped) fails with
     //   "state database PATH: outbox row 42 is not queued".
 
     // Queues `alerts` (one transaction) without any state change.

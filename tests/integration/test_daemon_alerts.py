@@ -142,7 +142,8 @@ def poll(probe: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any
 class Receiver:
     """alert_delivery/receiver.py on 127.0.0.1: answers with its script, records requests."""
 
-    def __init__(self, directory: Path, name: str, script: str = "200", port: int = 0):
+    def __init__(self, directory: Path, name: str, script: str = "200", port: int = 0,
+                 echo: bool = False):
         self.name = name
         self.log_path = directory / f"{name}.jsonl"
         port_file = directory / f"{name}.port"
@@ -150,7 +151,8 @@ class Receiver:
         with open(directory / f"{name}.stderr", "ab") as stderr:
             self.popen = subprocess.Popen(
                 [sys.executable, str(RECEIVER), "--port", str(port), "--port-file",
-                 str(port_file), "--script", script, "--log", str(self.log_path)],
+                 str(port_file), "--script", script, "--log", str(self.log_path)] +
+                (["--echo"] if echo else []),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
                 start_new_session=True, preexec_fn=die_with_parent)
         if not poll(lambda: port_file.exists() or self.popen.poll() is not None, 10, 0.02) or \
@@ -323,8 +325,9 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
 
     # ---- processes
 
-    def receiver(self, name: str, script: str = "200", port: int = 0) -> Receiver:
-        receiver = Receiver(self.tmp, name, script, port)
+    def receiver(self, name: str, script: str = "200", port: int = 0,
+                 echo: bool = False) -> Receiver:
+        receiver = Receiver(self.tmp, name, script, port, echo)
         self.processes.append(receiver)
         return receiver
 
@@ -1044,6 +1047,91 @@ class TestAlertCommandTests(AlertTestCase):
                  if secret in text]
         self.assertEqual(leaks, [], "secrets in dkimwatch's outputs (secret, output index)")
 
+
+class EchoingReceiverTests(AlertTestCase):
+    """Receivers that echo the request in their error answers ("Cannot POST /services/T…/B…",
+    the routing key), as many frameworks do: no secret may reach the daemon's log, any byte of
+    the state database (its -wal included) or test-alert's output (issue 12, item 3)."""
+
+    def test_09_echoed_secrets_are_redacted_from_log_database_and_test_alert(self) -> None:
+        slack = self.receiver("slack-echo", "400", echo=True)
+        pd = self.receiver("pd-echo", "400", echo=True)
+        hook = self.receiver("hook-echo", "500", echo=True)
+        slack_url = self.write_secret("slack-url", slack.url(SLACK_PATH))
+        self.write_config([
+            {"name": "ops-slack", "type": "slack", "url_file": str(slack_url)},
+            {"name": "pd", "type": "pagerduty", "url": pd.url("/v2/enqueue"),
+             "routing_key_file": str(self.tmp / "routing-key")},
+            {"name": "hook", "type": "webhook", "url": hook.url(HOOK_PATH),
+             "secret_file": str(self.tmp / "hmac-secret")},
+        ])
+        secrets = SECRETS + (SLACK_PATH.lstrip("/"), HOOK_PATH.lstrip("/"))
+
+        # test-alert prints 4xx and 5xx bodies: redacted, but still useful.
+        p = self.cli("test-alert")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 3, p.stdout)
+        self.assertTrue(lines[0].startswith(
+            f"ops-slack (slack, http://127.0.0.1:{slack.port}): HTTP 400 rejected: "
+            "Cannot POST /[redacted] {"), lines[0])
+        self.assertTrue(lines[1].startswith(
+            f"pd (pagerduty, http://127.0.0.1:{pd.port}): HTTP 400 rejected: "
+            "Cannot POST /[redacted] (routing_key [redacted] is invalid) {"), lines[1])
+        self.assertTrue(lines[2].startswith(
+            f"hook (webhook, http://127.0.0.1:{hook.port}): HTTP 500 rejected: "
+            "Cannot POST /[redacted] {"), lines[2])
+        # The receivers did echo the secrets: the redaction above is what kept them out.
+        self.assertIn(SLACK_PATH, slack.requests()[0]["path"])
+        self.assertIn(ROUTING_KEY, pd.requests()[0]["body"])
+        outputs = [p.stdout + p.stderr]
+
+        # The daemon, started under umask 022: its database is still 0600.
+        old_umask = os.umask(0o022)
+        try:
+            daemon = self.start_daemon()
+        finally:
+            os.umask(old_umask)
+        db = self.state_dir / "dkimwatch.db"
+        self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
+        self.remove_lines(ALPHA, AL2_LINE)
+        self.wait_states(daemon, {ALPHA: "revocation_warning"})
+        self.wait_for("the echoing sinks' rejections logged",
+                      lambda: all(f"event=alert_rejected sink={sink} " in daemon.log()
+                                  for sink in ("ops-slack", "pd")), daemon, 10)
+        self.wait_for("a retry of the 5xx sink",
+                      lambda: "event=alert_retry sink=hook " in daemon.log(), daemon, 10)
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(str(db) + suffix)
+            self.assertEqual(oct(path.stat().st_mode & 0o777), oct(0o600), path)
+        log = daemon.log()
+        self.assertIn("Cannot POST /[redacted]", log)
+        self.assertIn("routing_key [redacted] is invalid", log)
+        outputs.append(log)
+
+        # Every row of every table, and the raw bytes of the database and its -wal.
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            dump = "\n".join(con.iterdump())
+            errors = [r[0] for r in con.execute(
+                "SELECT last_error FROM outbox WHERE status = 'dropped' AND sink IN "
+                "('ops-slack', 'pd')")]
+        finally:
+            con.close()
+        self.assertTrue(errors)
+        for error in errors:
+            self.assertIn("[redacted]", error)
+        outputs.append(dump)
+        for suffix in ("", "-wal"):
+            outputs.append(Path(str(db) + suffix).read_bytes().decode("latin-1"))
+        for args in (("status",), ("history",), ("history", "--format", "json")):
+            outputs.append(self.cli(*args).stdout)
+
+        leaks = [(secret, i) for i, text in enumerate(outputs) for secret in secrets
+                 if secret in text]
+        self.assertEqual(leaks, [], "secrets in dkimwatch's outputs (secret, output index: "
+                         "0 test-alert, 1 log, 2 database rows, 3 database file, 4 -wal, "
+                         "5.. status/history)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,10 @@ Script steps, comma-separated, used in order; the last one repeats forever:
     STATUS:RETRY_AFTER     adds a Retry-After header, e.g. 429:2
     ...@SECONDS            waits that long before answering, e.g. 200@8 or 503:1@0.5
 The response body is --body for 2xx answers ("ok" by default) and --error-body for the others
-("error STATUS" by default).
+("error STATUS" by default). With --echo, the others echo the request instead, as many web
+frameworks do by default: "Cannot POST /the/path", for a JSON body with a "routing_key" the
+words "(routing_key KEY is invalid)" as PagerDuty's errors name it, and the request body on the
+next line.
 
 --port 0 picks a free port; the port actually bound is written to --port-file (atomically,
 once listening) and printed on stdout. Stop it with SIGTERM or SIGINT.
@@ -53,11 +56,12 @@ class Receiver(http.server.ThreadingHTTPServer):
     block_on_close = False  # a sleeping step must not hold up the exit
     allow_reuse_address = True
 
-    def __init__(self, port, steps, log_path, body, error_body):
+    def __init__(self, port, steps, log_path, body, error_body, echo=False):
         super().__init__(("127.0.0.1", port), Handler)
         self.steps = steps
         self.body = body
         self.error_body = error_body
+        self.echo = echo
         self.lock = threading.Lock()
         self.count = 0
         self.log = open(log_path, "a", encoding="utf-8") if log_path else None
@@ -89,8 +93,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if step["delay"]:
             time.sleep(step["delay"])
         status = step["status"]
-        text = self.server.body if 200 <= status < 300 else (
-            self.server.error_body or "error %d" % status)
+        if 200 <= status < 300:
+            text = self.server.body
+        elif self.server.echo:
+            text = "Cannot %s %s" % (self.command, self.path)
+            try:
+                key = json.loads(record["body"]).get("routing_key")
+            except (ValueError, AttributeError):
+                key = None
+            if key:
+                text += " (routing_key %s is invalid)" % key
+            text += "\n" + record["body"]
+        else:
+            text = self.server.error_body or "error %d" % status
         payload = text.encode("utf-8")
         try:
             self.send_response(status)
@@ -117,9 +132,11 @@ def main():
     parser.add_argument("--log")
     parser.add_argument("--body", default="ok")
     parser.add_argument("--error-body")
+    parser.add_argument("--echo", action="store_true")
     args = parser.parse_args()
 
-    server = Receiver(args.port, parse_script(args.script), args.log, args.body, args.error_body)
+    server = Receiver(args.port, parse_script(args.script), args.log, args.body, args.error_body,
+                      args.echo)
     port = server.server_address[1]
     if args.port_file:
         temporary = args.port_file + ".tmp"

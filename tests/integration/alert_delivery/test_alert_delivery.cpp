@@ -251,6 +251,29 @@ TEST_F(AlertDelivery, AClientErrorIsNotRetriedButDroppedAndCounted) {
                 ElementsAre(StartsWith("level=error event=alert_dropped sink=hook")));
 }
 
+// Issue 12: a receiver that echoes the request puts the URL's secret path (or a routing key, an
+// HMAC key) into its error body; the worker logs and stores it only redacted.
+TEST_F(AlertDelivery, AnEchoedSecretIsRedactedFromTheLogAndTheOutbox) {
+    LogCapture logs;
+    Receiver receiver(m_dir.path(), "400", 0,
+                      "Cannot POST /hook/SECRET-TOKEN (signed with hmac-SECRET-key)");
+    AlertSinkConfig sink = sink_config("hook", Type::webhook, receiver);
+    sink.secret = "hmac-SECRET-key";
+    ASSERT_THAT(sink.url, HasSubstr("/hook/SECRET-TOKEN"));
+    queue("hook", {"m1"});
+    auto dispatcher = start(settings({sink}));
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", 1); }, 10s));
+    EXPECT_EQ(rows("hook").at(0).last_error,
+              "rejected: HTTP 400 from " + receiver.display() +
+                  ": Cannot POST /[redacted] (signed with [redacted])");
+    EXPECT_THAT(
+        logs.lines_with("event=alert_rejected"),
+        ElementsAre(HasSubstr("body=\"Cannot POST /[redacted] (signed with [redacted])\"")));
+    EXPECT_THAT(logs.lines_with("event=alert_dropped"),
+                ElementsAre(HasSubstr("Cannot POST /[redacted]")));
+    EXPECT_THAT(logs.text(), Not(HasSubstr("SECRET")));
+}
+
 TEST_F(AlertDelivery, AnUnrenderableMessageIsDropped) {
     Receiver receiver(m_dir.path(), "200");
     queue("hook", {"unrenderable", "fine"});
@@ -315,6 +338,42 @@ TEST_F(AlertDelivery, ASlowSinkDelaysNoOtherAndShutdownInterruptsIt) {
     EXPECT_EQ(rows("slow").at(0).status, OutboxStatus::queued);
     EXPECT_EQ(rows("slow").at(0).attempts, 0);
     EXPECT_EQ(metric("dkimwatch_alert_failures_total", "slow"), 0);
+}
+
+// Issue 12: behind a slow sink, a critical alert waited behind the info alerts of other
+// identities queued before it. It now goes first, after only its own identity's older row.
+TEST_F(AlertDelivery, BehindASlowSinkACriticalAlertOvertakesInfoAlertsOfOtherIdentities) {
+    Receiver slow(m_dir.path(), "200@0.5");
+    std::vector<OutboxRowInsert> inserts;
+    const TimePoint now = wall_now();
+    const auto add = [&](const std::string& domain, const std::string& kind,
+                         EventSeverity severity) {
+        const AlertEvent event = sample_event(domain, kind, severity);
+        inserts.push_back(OutboxRowInsert{"hook", event.key, alert_message_to_json(event), now});
+    };
+    add("a.example", "verified", EventSeverity::info);
+    add("b.example", "verified", EventSeverity::info);
+    add("e.example", "config_changed", EventSeverity::info);
+    add("c.example", "verified", EventSeverity::info);
+    add("d.example", "verified", EventSeverity::info);
+    add("e.example", "revocation_warning", EventSeverity::critical);
+    add("f.example", "verified", EventSeverity::info);
+    ASSERT_TRUE(m_store->outbox_insert(inserts).ok());
+    auto dispatcher = start(settings({sink_config("hook", Type::webhook, slow)}));
+    ASSERT_TRUE(wait_until([&] { return all_done("hook", inserts.size()); }, 20s));
+
+    std::vector<std::string> received;
+    for (const auto& request : slow.requests()) {
+        const auto message = alert_message_from_json(request.body);
+        ASSERT_TRUE(message.ok()) << message.error() << ": " << request.body;
+        const AlertEvent& event = std::get<AlertEvent>(*message);
+        received.push_back(event.key.domain + " " + event.kind);
+    }
+    // e's older info row first (order per identity), then its critical, then the rest in order.
+    EXPECT_EQ(received, (std::vector<std::string>{
+                            "e.example config_changed", "e.example revocation_warning",
+                            "a.example verified", "b.example verified", "c.example verified",
+                            "d.example verified", "f.example verified"}));
 }
 
 TEST_F(AlertDelivery, SlackGetsAtMostOneMessagePerSecond) {
