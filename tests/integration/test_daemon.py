@@ -986,11 +986,11 @@ class DaemonTests(DaemonTestCase):
         self.assertTrue(first.alive())
 
     def test_12_transition_raised_while_the_database_is_locked_reaches_history(self) -> None:
-        # "Persists every transition in the state database before acting on it": when a save
-        # fails (here: another process holds the write lock longer than the store's 5 s busy
-        # timeout; equally a full disk or an I/O error), the transition must not be lost. It
-        # has to reach history (and the alert outbox, saved in the same transaction) once the
-        # database is writable again, exactly once.
+        # When a save fails (here: another process holds the write lock longer than the store's
+        # 5 s busy timeout; equally a full disk or an I/O error), the transition is applied in
+        # memory at once (metrics, log) and must not be lost: it has to reach history (and the
+        # alert outbox, saved in the same transaction) once the database is writable again,
+        # exactly once, with the deadline it was raised with.
         self.write_config()
         daemon = self.start_daemon()
         self.wait_states(daemon, {d: "verified" for d in THREE})
@@ -1006,28 +1006,36 @@ class DaemonTests(DaemonTestCase):
             db.execute("BEGIN IMMEDIATE")
             self.assertEqual([e["event"] for e in self.history("alpha.test")], ["verified"],
                              "setup: the write lock came after the warning was saved")
-            # The confirming check cannot be saved: the daemon must say so and must not act on
-            # the unsaved transition (no warning event, metric still verified).
+            # The confirming check cannot be saved: the daemon says so, and acts on the
+            # transition in memory (the warning on /metrics), keeping it to save later.
             self.wait_for("event=state_save_failed while the database is locked",
                           lambda: "event=state_save_failed" in daemon.log(), daemon, 15)
-            self.assertNotIn("event=revocation_warning ", daemon.log(),
-                             "a transition that was not saved was acted on")
-            self.assertEqual(self.state_of(self.scrape(), "alpha.test"), "verified")
+            metrics = self.wait_for(
+                "the warning on /metrics while the database is locked",
+                lambda: (lambda m: m if self.state_of(m, "alpha.test") == "revocation_warning"
+                         else None)(self.scrape()), daemon, 10)
+            live_deadline = metrics.text_value(
+                "dkimwatch_revocation_deadline_timestamp_seconds", **labels)
+            self.assertIsNotNone(live_deadline)
+            self.assertGreaterEqual(metrics.value("dkimwatch_state_unsaved_identities"), 1)
+            self.assertGreaterEqual(metrics.value("dkimwatch_state_save_failures_total"), 1)
+            self.assertEqual(self.status()["alpha.test"]["state"], "verified",
+                             "status shows the database, written by nobody during the lock")
         finally:
             db.rollback()
             db.close()
-        released_at = time.time()
-        self.wait_checked_after(daemon, ["alpha.test"], released_at + RECHECK_INTERVAL)
-        self.wait_for("a check of alpha.test saved after the lock",
-                      lambda: utc_to_epoch(self.status()["alpha.test"]["last_check"]) >=
-                      int(released_at) + 1, daemon, 10)
+        self.wait_for("the warning saved after the lock",
+                      lambda: self.status()["alpha.test"]["state"] == "revocation_warning",
+                      daemon, 15)
         status = self.status()["alpha.test"]
-        self.assertEqual(status["state"], "revocation_warning")
+        self.assertEqual(utc_to_epoch(status["deadline"]), int(float(live_deadline)))
         events = self.history("alpha.test")
         self.assertEqual([e["event"] for e in events], ["verified", "revocation_warning"],
                          "history after a failed save")
         self.assertEqual(events[1]["deadline"], status["deadline"])
-
+        self.wait_for("nothing unsaved after the lock",
+                      lambda: self.scrape().value("dkimwatch_state_unsaved_identities") == 0,
+                      daemon, 10)
 
 
 if __name__ == "__main__":
