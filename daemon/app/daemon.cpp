@@ -11,6 +11,7 @@
 #include "core/check_schedule.hpp"
 #include "core/log_value.hpp"
 #include "core/state_machine.hpp"
+#include "core/status_repair.hpp"
 #include "core/sweep.hpp"
 #include "dns/async_resolver.hpp"
 #include "metrics/daemon_metrics.hpp"
@@ -252,6 +253,11 @@ private:
             return false;
         }
         m_store = std::move(store).value();
+        for (const auto& finding : m_store->findings()) {
+            spdlog::warn("event=state_inconsistent state_db={} problem={}",
+                         quote_log_value(m_store->path().string()),
+                         quote_log_value(state_finding_text(finding)));
+        }
         return true;
     }
 
@@ -308,7 +314,19 @@ private:
                                                   m_tracked[found->second].identity);
                 tracked.problems = m_tracked[found->second].problems;
             } else if (auto found_stored = stored->find(key); found_stored != stored->end()) {
-                tracked.status = std::move(found_stored->second);
+                // A damaged row (see StateStore::findings) is repaired conservatively, logged,
+                // and the repair saved.
+                auto repair = repair_status(found_stored->second, now, config.policy);
+                tracked.status = std::move(repair.status);
+                if (!repair.repairs.empty()) {
+                    for (const auto& text : repair.repairs) {
+                        spdlog::warn("event=state_repaired identity={} repair={}", key.to_string(),
+                                     quote_log_value(text));
+                    }
+                    CheckToSave item{key, tracked.status, {}, {}, now};
+                    item.keep_records = true;
+                    to_save.push_back(std::move(item));
+                }
             } else {
                 tracked.status = initial_status(fingerprint, now);
                 to_save.push_back({key, tracked.status, {}, {}, now});

@@ -49,6 +49,15 @@ Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_p
                             StateStore::Mode::read_only);
 }
 
+// The store's findings (the same checks the daemon logs at start) as warnings on stderr.
+void report_findings(const StateStore& store, const char* command) {
+    for (const auto& finding : store.findings()) {
+        std::cerr << "dkimwatch " << command << ": warning: state database "
+                  << store.path().string() << ": " << state_finding_text(finding)
+                  << " (the daemon repairs it when it starts)\n";
+    }
+}
+
 } // namespace
 
 int run_status_command(const StatusOptions& options) {
@@ -57,6 +66,7 @@ int run_status_command(const StatusOptions& options) {
         std::cerr << "dkimwatch status: " << store.error() << "\n";
         return 1;
     }
+    report_findings(**store, "status");
     auto identities = (*store)->list_identities();
     if (!identities) {
         std::cerr << "dkimwatch status: " << identities.error() << "\n";
@@ -149,6 +159,7 @@ int run_history_command(const HistoryOptions& options) {
         std::cerr << "dkimwatch history: " << store.error() << "\n";
         return 1;
     }
+    report_findings(**store, "history");
     std::optional<std::string> domain;
     if (options.domain) {
         domain = canonical_name(*options.domain);

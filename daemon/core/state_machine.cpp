@@ -1,5 +1,7 @@
 #include "core/state_machine.hpp"
 
+#include "core/status_repair.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -167,7 +169,7 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
 
     case IdentityState::verified:
         if (!all_ok && status.consecutive_failures >= confirmations) {
-            const TimePoint first = *status.first_failure_at;
+            const TimePoint first = status.first_failure_at.value_or(at); // set above
             const TimePoint deadline = first + policy.revocation_window;
             std::string reason = "DKIM records failing since " + format_time(first) + " (" +
                                  plural(status.consecutive_failures, "check", "checks") +
@@ -188,6 +190,12 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
         break;
 
     case IdentityState::revocation_warning: {
+        // A revocation_warning always has a deadline, except in a damaged state database (the
+        // daemon repairs those when it loads them, see core/status_repair.hpp): then the
+        // conservative repaired deadline, never earlier than the real one.
+        if (!status.deadline) {
+            status.deadline = repaired_deadline(status, policy);
+        }
         const TimePoint deadline = *status.deadline;
         if (all_ok && status.consecutive_successes >= confirmations) {
             std::string reason = "DKIM records correct again (" +
@@ -452,6 +460,17 @@ std::optional<std::string> policy_error(const StateMachinePolicy& policy) {
         }
     }
     return std::nullopt;
+}
+
+std::string format_state_time(TimePoint time) {
+    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in milliseconds since 1970.
+    constexpr std::int64_t k_first_ms = -62'167'219'200'000;
+    constexpr std::int64_t k_last_ms = 253'402'300'799'999;
+    const std::int64_t ms = time.time_since_epoch().count();
+    if (ms < k_first_ms || ms > k_last_ms) {
+        return std::to_string(ms) + " ms since 1970";
+    }
+    return format_time(time);
 }
 
 IdentityStatus initial_status(std::string fingerprint, TimePoint now) {

@@ -1038,6 +1038,77 @@ class DaemonTests(DaemonTestCase):
                       daemon, 10)
 
 
+    def test_13_an_empty_database_file_is_refused_with_how_to_start_afresh(self) -> None:
+        # Issue 12, item 6: a 0-byte dkimwatch.db (a failed restore, a truncation) was taken as
+        # a new database: history and deadlines silently gone, identities back to pending.
+        self.write_config()
+        self.state_dir.mkdir()
+        db_path = self.state_dir / "dkimwatch.db"
+        db_path.write_bytes(b"")
+        try:
+            p = subprocess.run([DKIMWATCH, "run", "--config", str(self.config)],
+                               capture_output=True, text=True, timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("dkimwatch run started on a 0-byte state database")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertNotRegex(p.stderr, SANITIZER_REPORT)
+        self.assertIn(f"state database {db_path} holds no dkimwatch state", p.stderr)
+        self.assertIn(f"mv {db_path} {db_path}.bad", p.stderr)
+        self.assertEqual(db_path.stat().st_size, 0, "the file was written to")
+        for command in ("status", "history"):
+            p = subprocess.run([DKIMWATCH, command, "--config", str(self.config)],
+                               capture_output=True, text=True, timeout=15)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("holds no dkimwatch state", p.stderr)
+        # Moved aside as told, the daemon starts afresh.
+        db_path.rename(db_path.with_name("dkimwatch.db.bad"))
+        daemon = self.start_daemon()
+        self.wait_states(daemon, {d: "verified" for d in THREE})
+
+    def test_14_a_warning_without_deadline_is_reported_and_repaired(self) -> None:
+        # Issue 12, item 6: a revocation_warning row with a NULL deadline was dereferenced by
+        # the state machine (undefined behaviour; a 2009 deadline was printed). `status` and
+        # `history` must report it, and the daemon must repair it conservatively: the deadline
+        # from the first failing check of the run (never earlier than the real one), logged.
+        self.write_config()
+        daemon = self.start_daemon()
+        seen = self.warn_on_al2(daemon, 3600)
+        deadline = seen["status"]["deadline"]
+        self.assertEqual(daemon.terminate()[0], 0)
+        db = sqlite3.connect(self.state_dir / "dkimwatch.db", isolation_level=None)
+        try:
+            db.execute("UPDATE identities SET deadline_ms = NULL WHERE domain = 'alpha.test'")
+        finally:
+            db.close()
+        for command in ("status", "history"):
+            p = subprocess.run([DKIMWATCH, command, "--config", str(self.config)],
+                               capture_output=True, text=True, timeout=15)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotRegex(p.stderr, SANITIZER_REPORT)
+            self.assertIn(f"identity {ACCOUNT}/us-east-1/alpha.test is in revocation_warning "
+                          "without a deadline", p.stderr)
+        self.assertIsNone(self.status()["alpha.test"]["deadline"])
+
+        second = self.start_daemon()
+        self.wait_for("the repair in the log",
+                      lambda: "event=state_repaired identity=" + ACCOUNT +
+                      "/us-east-1/alpha.test" in second.log(), second, 5)
+        # Still failing: the warning stays, with the deadline it had (the run's first failure
+        # plus the window), on /metrics and in the database; never revoked by the repair.
+        status, metrics = self.wait_states(second, {"alpha.test": "revocation_warning"})
+        self.wait_checked_after(second, ["alpha.test"], time.time())
+        status, metrics = self.wait_states(second, {"alpha.test": "revocation_warning"})
+        self.assertEqual(status["alpha.test"]["deadline"], deadline)
+        self.assertEqual(int(metrics.value("dkimwatch_revocation_deadline_timestamp_seconds",
+                                           **identity_labels("alpha.test"))),
+                         utc_to_epoch(deadline))
+        p = subprocess.run([DKIMWATCH, "status", "--config", str(self.config)],
+                           capture_output=True, text=True, timeout=15)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("warning:", p.stderr, "the repair was not saved")
+        self.assertNotIn("revoked", [e["event"] for e in self.history("alpha.test")])
+
+
 if __name__ == "__main__":
     DKIMWATCH = harness.take_binary_argument(DKIMWATCH)
     unittest.main(verbosity=2)
