@@ -128,6 +128,13 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
     IdentityStatus& status = transition.status;
     const int confirmations = effective_confirmations(policy);
 
+    // A revocation_warning always has a deadline, except in a damaged state database (the
+    // daemon repairs those when it loads them, see core/status_repair.hpp): then the
+    // conservative repaired deadline, never earlier than the real one, from the run as stored.
+    if (status.state == IdentityState::revocation_warning && !status.deadline) {
+        status.deadline = repaired_deadline(status, policy);
+    }
+
     ++status.checks_total;
     status.last_check_at = at;
     status.last_worst = worst;
@@ -190,13 +197,7 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
         break;
 
     case IdentityState::revocation_warning: {
-        // A revocation_warning always has a deadline, except in a damaged state database (the
-        // daemon repairs those when it loads them, see core/status_repair.hpp): then the
-        // conservative repaired deadline, never earlier than the real one.
-        if (!status.deadline) {
-            status.deadline = repaired_deadline(status, policy);
-        }
-        const TimePoint deadline = *status.deadline;
+        const TimePoint deadline = status.deadline.value_or(status.since); // set above
         if (all_ok && status.consecutive_successes >= confirmations) {
             std::string reason = "DKIM records correct again (" +
                                  plural(status.consecutive_successes, "check", "checks") + ") ";
