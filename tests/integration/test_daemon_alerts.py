@@ -828,6 +828,11 @@ class DeliveryTests(AlertTestCase):
             self.assertEqual(self.status()[ALPHA]["state"], "verified")
             self.assertFalse(docs_of(webhook_docs(hook), "revocation_warning", ALPHA))
             time.sleep(max(0.0, removed_to + outage - time.time()))
+            # `status` reads the database: it says that it may be out of date (the newest saved
+            # check is older than 2 x check_interval + 10 s).
+            p = self.cli("status")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("cannot write the state database", p.stderr)
         finally:
             db.rollback()
             db.close()
