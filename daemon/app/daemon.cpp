@@ -28,6 +28,7 @@
 #include <iostream>
 #include <malloc.h>
 #include <map>
+#include <optional>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <system_error>
@@ -590,8 +591,16 @@ private:
     // once saved) they are dropped and what was unsaved stays as it was.
     Result<StoreOk> save_with_unsaved(std::vector<CheckToSave> items,
                                       std::vector<OutboxRowInsert> alerts, bool keep_on_failure) {
-        UnsavedChanges next = m_unsaved;
-        next.add(std::move(items), std::move(alerts));
+        // Kept changes go straight into m_unsaved (no copy of what a long outage accumulated);
+        // a configuration is tried on a copy, so that a failure leaves m_unsaved as it was.
+        std::optional<UnsavedChanges> trial;
+        if (keep_on_failure) {
+            m_unsaved.add(std::move(items), std::move(alerts));
+        } else {
+            trial = m_unsaved;
+            trial->add(std::move(items), std::move(alerts));
+        }
+        const UnsavedChanges& next = trial ? *trial : m_unsaved;
         if (next.empty()) {
             return StoreOk{};
         }
@@ -603,17 +612,15 @@ private:
                              quote_log_value("the changes kept in memory while the state "
                                              "database could not be written are saved"));
             }
+            const bool queued = !next.alerts().empty();
             m_save_failures_in_a_row = 0;
             m_unsaved.clear();
-            if (!next.alerts().empty() && m_dispatcher) {
+            if (queued && m_dispatcher) {
                 m_dispatcher->notify();
             }
         } else {
             ++m_save_failures_in_a_row;
             m_metrics->count_state_save_failure();
-            if (keep_on_failure) {
-                m_unsaved = std::move(next);
-            }
             spdlog::error(
                 "event=state_save_failed unsaved_identities={} unsaved_alerts={} "
                 "error={} note={}",
