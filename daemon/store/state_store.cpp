@@ -600,20 +600,34 @@ Error StateStore::Impl::refusal(std::string_view what) const {
                  file + ".bad; then `dkimwatch run` creates a new one"};
 }
 
+namespace {
+// SQLite's messages for a file that is not a database or a damaged one (as opposed to, say, a
+// permission error, which is reported as it is).
+bool is_damage(const std::string& message) {
+    return message == sqlite3_errstr(SQLITE_NOTADB) || message == sqlite3_errstr(SQLITE_CORRUPT);
+}
+} // namespace
+
 Result<sqlite::Done> StateStore::Impl::check_existing_file() {
     sqlite3* handle = db.get();
     // The first read of the file: "file is not a database" for anything that is not SQLite.
     auto version = state_schema_version(handle);
-    if (!version) {
+    if (!version && is_damage(version.error())) {
         return refusal(label + " is damaged or not a state database (" + version.error() + ")");
+    }
+    if (!version) {
+        return error(version.error());
     }
     if (*version == 0) {
         return refusal(label + " holds no dkimwatch state (it is empty, or another program's " +
                        "database)");
     }
     auto damage = check_database_integrity(handle);
-    if (!damage) {
+    if (!damage && is_damage(damage.error())) {
         return refusal(label + " is damaged (PRAGMA quick_check: " + damage.error() + ")");
+    }
+    if (!damage) {
+        return error(damage.error());
     }
     if (*damage) {
         return refusal(label + " is damaged (PRAGMA quick_check: " + **damage + ")");
