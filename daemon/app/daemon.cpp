@@ -12,10 +12,12 @@
 #include "core/check_schedule.hpp"
 #include "core/log_value.hpp"
 #include "core/state_machine.hpp"
+#include "core/status_repair.hpp"
 #include "core/sweep.hpp"
 #include "dns/async_resolver.hpp"
 #include "metrics/daemon_metrics.hpp"
 #include "store/state_store.hpp"
+#include "store/unsaved_changes.hpp"
 
 #include <array>
 #include <cerrno>
@@ -27,6 +29,7 @@
 #include <iostream>
 #include <malloc.h>
 #include <map>
+#include <optional>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <system_error>
@@ -194,6 +197,10 @@ public:
             }
         }
         m_notifier.stopping();
+        if (!m_unsaved.empty() && !save_with_unsaved({}, {}, /*keep_on_failure=*/true)) {
+            spdlog::error("event=unsaved_state_lost identities={} alerts={}",
+                          m_unsaved.identities(), m_unsaved.alerts().size());
+        }
         spdlog::info("event=stopping identities={}", m_tracked.size());
         m_dispatcher.reset(); // stops the delivery workers; queued alerts stay in the outbox
         return 0;
@@ -256,6 +263,11 @@ private:
             return false;
         }
         m_store = std::move(store).value();
+        for (const auto& finding : m_store->findings()) {
+            spdlog::warn("event=state_inconsistent state_db={} problem={}",
+                         quote_log_value(m_store->path().string()),
+                         quote_log_value(state_finding_text(finding)));
+        }
         return true;
     }
 
@@ -312,7 +324,19 @@ private:
                                                   m_tracked[found->second].identity);
                 tracked.problems = m_tracked[found->second].problems;
             } else if (auto found_stored = stored->find(key); found_stored != stored->end()) {
-                tracked.status = std::move(found_stored->second);
+                // A damaged row (see StateStore::findings) is repaired conservatively, logged,
+                // and the repair saved.
+                auto repair = repair_status(found_stored->second, now, config.policy);
+                tracked.status = std::move(repair.status);
+                if (!repair.repairs.empty()) {
+                    for (const auto& text : repair.repairs) {
+                        spdlog::warn("event=state_repaired identity={} repair={}", key.to_string(),
+                                     quote_log_value(text));
+                    }
+                    CheckToSave item{key, tracked.status, {}, {}, now};
+                    item.keep_records = true;
+                    to_save.push_back(std::move(item));
+                }
             } else {
                 tracked.status = initial_status(fingerprint, now);
                 to_save.push_back({key, tracked.status, {}, {}, now});
@@ -335,17 +359,26 @@ private:
         }
         // From here on the identities are in `next`, not in `config`: a failure below leaves
         // `config` unusable, which both callers accept (start-up exits, a reload is dropped).
-        if (auto saved = m_store->save(to_save, outbox_rows(config.alerts, alerts, now)); !saved) {
+        // A configuration is adopted only once saved, together with whatever is still unsaved.
+        std::vector<std::pair<IdentityKey, std::vector<StateEvent>>> to_log;
+        for (const auto& item : to_save) {
+            if (!item.events.empty()) {
+                to_log.emplace_back(item.key, item.events);
+            }
+        }
+        if (auto saved =
+                save_with_unsaved(std::move(to_save), outbox_rows(config.alerts, alerts, now),
+                                  /*keep_on_failure=*/false);
+            !saved) {
             std::cerr << "dkimwatch: " << saved.error() << "\n";
-            spdlog::error("event=state_save_failed error={}", quote_log_value(saved.error()));
             return false;
         }
         if (auto active = m_store->set_active_identities(keys); !active) {
             spdlog::error("event=state_save_failed error={}", quote_log_value(active.error()));
             return false;
         }
-        for (const auto& saved : to_save) {
-            log_events(saved.key, saved.events);
+        for (const auto& [key, events] : to_log) {
+            log_events(key, events);
         }
 
         // The schedule is renumbered: kept identities keep their due time, restarted ones are
@@ -508,40 +541,27 @@ private:
         }
         const auto elapsed = std::chrono::steady_clock::now() - started;
 
-        // Transitions are computed first and applied only once they are saved: a transition
-        // that is not in the database (with its alerts) must not be acted on.
+        // Each transition is applied at once, in memory (state, metrics, logs), and then saved
+        // with its alerts. When the save fails it stays in m_unsaved and is written by the next
+        // successful save: the first failing check observed is never lost, so the deadline
+        // counted from it never moves, whatever the storage outage.
         std::vector<CheckToSave> to_save;
         to_save.reserve(reports.size());
         std::vector<AlertEvent> alerts;
         for (std::size_t index = 0; index < reports.size(); ++index) {
             auto& report = reports[index];
-            const TrackedIdentity& tracked = m_tracked[due[index]];
+            TrackedIdentity& tracked = m_tracked[due[index]];
             IdentityKey key = tracked.identity.key();
             auto transition = on_check(tracked.status, report.worst, now, m_config.policy);
             for (const auto& event : transition.events) {
                 alerts.push_back(make_alert_event(key, transition.status, event, report.records));
             }
+            log_events(key, transition.events);
             to_save.push_back({std::move(key),
-                               with_fingerprint(std::move(transition.status), tracked.identity),
-                               std::move(transition.events), std::move(report.records), now});
-        }
-        if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
-            !saved) {
-            spdlog::error(
-                "event=state_save_failed identities={} error={} note={}", due.size(),
-                quote_log_value(saved.error()),
-                quote_log_value("the results of this batch are discarded and checked again"));
-            for (const ScheduleId id : due) {
-                m_schedule.reschedule(id, now, m_config.daemon.recheck_interval);
-            }
-            return true;
-        }
-        for (std::size_t index = 0; index < to_save.size(); ++index) {
-            CheckToSave& saved = to_save[index];
-            TrackedIdentity& tracked = m_tracked[due[index]];
-            set_status(tracked, std::move(saved.status));
-            tracked.problems = problems_of(std::move(saved.records));
-            log_events(saved.key, saved.events);
+                               with_fingerprint(transition.status, tracked.identity),
+                               std::move(transition.events), report.records, now});
+            set_status(tracked, std::move(transition.status));
+            tracked.problems = problems_of(std::move(report.records));
             const Severity worst = tracked.status.last_worst.value_or(Severity::ok);
             m_metrics->observe_check(worst);
             const bool problem = worst == Severity::error || worst == Severity::indeterminate;
@@ -550,9 +570,8 @@ private:
                                           : m_config.daemon.check_interval);
             publish(tracked);
         }
-        if (!alerts.empty()) {
-            m_dispatcher->notify();
-        }
+        (void)save_with_unsaved(std::move(to_save), outbox_rows(m_config.alerts, alerts, now),
+                                /*keep_on_failure=*/true);
         publish_dns_stats();
         m_metrics->set_sweep_duration(elapsed);
         spdlog::debug("event=batch_checked identities={} duration_ms={}", due.size(),
@@ -561,16 +580,16 @@ private:
     }
 
     // Time-based events: pending_overdue, monitoring_blind, reminders. Everything that changed
-    // is saved in one transaction with the alerts it causes.
+    // is applied, then saved in one transaction with the alerts it causes and with whatever
+    // earlier saves could not write.
     void tick(TimePoint now) {
         // Checks allocate and free in small pieces; hand whole free pages back now and then so
         // that the resident size stays close to what is in use.
         release_free_memory();
         std::vector<CheckToSave> to_save;
-        std::vector<std::size_t> changed; // m_tracked indexes, parallel to to_save
         std::vector<AlertEvent> alerts;
         for (std::size_t index = 0; index < m_tracked.size(); ++index) {
-            const TrackedIdentity& tracked = m_tracked[index];
+            TrackedIdentity& tracked = m_tracked[index];
             auto transition = on_tick(tracked.status, now, m_config.policy);
             if (transition.events.empty() && transition.status == tracked.status) {
                 continue;
@@ -579,37 +598,76 @@ private:
             for (const auto& event : transition.events) {
                 alerts.push_back(make_alert_event(key, transition.status, event, tracked.problems));
             }
+            log_events(key, transition.events);
             CheckToSave save{std::move(key),
-                             with_fingerprint(std::move(transition.status), tracked.identity),
+                             with_fingerprint(transition.status, tracked.identity),
                              std::move(transition.events),
                              {},
                              now};
             save.keep_records = true;
             to_save.push_back(std::move(save));
-            changed.push_back(index);
-        }
-        if (to_save.empty()) {
-            return;
-        }
-        // Applied only once saved; a failed save is retried by the next tick.
-        if (auto saved = m_store->save(to_save, outbox_rows(m_config.alerts, alerts, now));
-            !saved) {
-            spdlog::error("event=state_save_failed identities={} error={}", to_save.size(),
-                          quote_log_value(saved.error()));
-            return;
-        }
-        for (std::size_t item = 0; item < to_save.size(); ++item) {
-            TrackedIdentity& tracked = m_tracked[changed[item]];
-            set_status(tracked, std::move(to_save[item].status));
-            log_events(to_save[item].key, to_save[item].events);
+            // Applied at once, like a check's transition (see check_due()).
+            set_status(tracked, std::move(transition.status));
             publish(tracked);
         }
-        if (!alerts.empty()) {
-            m_dispatcher->notify();
+        // Also when nothing changed: this retries what earlier saves could not write.
+        if (to_save.empty() && m_unsaved.empty()) {
+            return;
         }
+        (void)save_with_unsaved(std::move(to_save), outbox_rows(m_config.alerts, alerts, now),
+                                /*keep_on_failure=*/true);
     }
 
-    // Replaces the identity's status (as saved), keeping the count per state.
+    // Saves what is unsaved followed by `items` and `alerts`, in one transaction, and wakes the
+    // alert workers when rows were queued. On success nothing is unsaved any more. On failure
+    // (counted and logged) the items and alerts stay unsaved when `keep_on_failure` (they were
+    // applied in memory: the next save writes them); otherwise (a configuration, adopted only
+    // once saved) they are dropped and what was unsaved stays as it was.
+    Result<StoreOk> save_with_unsaved(std::vector<CheckToSave> items,
+                                      std::vector<OutboxRowInsert> alerts, bool keep_on_failure) {
+        // Kept changes go straight into m_unsaved (no copy of what a long outage accumulated);
+        // a configuration is tried on a copy, so that a failure leaves m_unsaved as it was.
+        std::optional<UnsavedChanges> trial;
+        if (keep_on_failure) {
+            m_unsaved.add(std::move(items), std::move(alerts));
+        } else {
+            trial = m_unsaved;
+            trial->add(std::move(items), std::move(alerts));
+        }
+        const UnsavedChanges& next = trial ? *trial : m_unsaved;
+        if (next.empty()) {
+            return StoreOk{};
+        }
+        auto saved = m_store->save(next.items(), next.alerts());
+        if (saved) {
+            if (m_save_failures_in_a_row > 0) {
+                spdlog::info("event=state_saved identities={} alerts={} failed_saves={} note={}",
+                             next.identities(), next.alerts().size(), m_save_failures_in_a_row,
+                             quote_log_value("the changes kept in memory while the state "
+                                             "database could not be written are saved"));
+            }
+            const bool queued = !next.alerts().empty();
+            m_save_failures_in_a_row = 0;
+            m_unsaved.clear();
+            if (queued && m_dispatcher) {
+                m_dispatcher->notify();
+            }
+        } else {
+            ++m_save_failures_in_a_row;
+            m_metrics->count_state_save_failure();
+            spdlog::error(
+                "event=state_save_failed unsaved_identities={} unsaved_alerts={} "
+                "error={} note={}",
+                m_unsaved.identities(), m_unsaved.alerts().size(), quote_log_value(saved.error()),
+                quote_log_value(keep_on_failure ? "applied in memory, saved at the next successful "
+                                                  "write; a stop before then loses it"
+                                                : "not applied"));
+        }
+        m_metrics->set_unsaved_identities(m_unsaved.identities());
+        return saved;
+    }
+
+    // Replaces the identity's status, keeping the count per state.
     void set_status(TrackedIdentity& tracked, IdentityStatus&& status) {
         --m_state_counts[state_index(tracked.status.state)];
         ++m_state_counts[state_index(status.state)];
@@ -720,6 +778,9 @@ private:
     std::vector<TrackedIdentity> m_tracked;                      // in configuration order
     std::array<std::size_t, k_state_count> m_state_counts{};     // identities per IdentityState
     std::array<std::size_t, k_state_count> m_announced_counts{}; // as of the last STATUS=
+    // Applied in memory, not saved yet (see save_with_unsaved()).
+    UnsavedChanges m_unsaved;
+    int m_save_failures_in_a_row = 0;
 
     // Alert delivery (its own threads) and what it re-sends to Alertmanager.
     std::unique_ptr<AlertDispatcher> m_dispatcher;

@@ -33,8 +33,10 @@ Json optional_time(const std::optional<TimePoint>& time) {
     return time ? Json(utc(*time)) : Json(nullptr);
 }
 
-// Opens the database named by the configuration's state_dir, read-only.
-Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_path) {
+// Opens the database named by the configuration's state_dir, read-only. Sets `check_interval`
+// to the configuration's, when given.
+Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_path,
+                                                     Milliseconds* check_interval = nullptr) {
     auto loaded = load_config_file(config_path);
     if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
         std::string text;
@@ -44,25 +46,67 @@ Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_p
         return Error{text};
     }
     const Config& config = std::get<Config>(loaded);
+    if (check_interval != nullptr) {
+        *check_interval = config.daemon.check_interval;
+    }
     return StateStore::open(std::filesystem::path(config.daemon.state_dir) /
                                 std::string(k_state_db_file_name),
                             StateStore::Mode::read_only);
 }
 
+// The store's findings (the same checks the daemon logs at start) as warnings on stderr.
+void report_findings(const StateStore& store, const char* command) {
+    for (const auto& finding : store.findings()) {
+        std::cerr << "dkimwatch " << command << ": warning: state database "
+                  << store.path().string() << ": " << state_finding_text(finding)
+                  << " (the daemon repairs it when it starts)\n";
+    }
+}
+
+// A running daemon saves a check of some identity at least once per check_interval (every
+// identity is checked that often, each check saved). When the newest saved check is older than
+// twice that plus k_stale_margin, what the database shows may be out of date: the daemon is not
+// running, or it cannot write the database (it then keeps the newer state in memory, on
+// /metrics). Said on stderr, for both formats.
+constexpr Milliseconds k_stale_margin = std::chrono::seconds{10};
+
+void report_stale_state(const std::vector<StoredIdentity>& identities, Milliseconds check_interval,
+                        TimePoint now) {
+    std::optional<TimePoint> newest;
+    for (const auto& stored : identities) {
+        if (stored.status.last_check_at && (!newest || *stored.status.last_check_at > *newest)) {
+            newest = stored.status.last_check_at;
+        }
+    }
+    if (!newest || now - *newest <= 2 * check_interval + k_stale_margin) {
+        return;
+    }
+    std::cerr << "dkimwatch status: warning: the newest saved check is from " << utc(*newest)
+              << " (" << relative(*newest, now) << ", check_interval "
+              << format_duration(check_interval)
+              << "): the daemon is not running, or it cannot write the state database (its "
+                 "log says event=state_save_failed; dkimwatch_state_unsaved_identities on "
+                 "/metrics counts the identities whose newer state is held in memory only). "
+                 "What follows is the state as last saved.\n";
+}
+
 } // namespace
 
 int run_status_command(const StatusOptions& options) {
-    auto store = open_for_reading(options.config_path);
+    Milliseconds check_interval{};
+    auto store = open_for_reading(options.config_path, &check_interval);
     if (!store) {
         std::cerr << "dkimwatch status: " << store.error() << "\n";
         return 1;
     }
+    report_findings(**store, "status");
     auto identities = (*store)->list_identities();
     if (!identities) {
         std::cerr << "dkimwatch status: " << identities.error() << "\n";
         return 1;
     }
     const TimePoint now = std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
+    report_stale_state(*identities, check_interval, now);
 
     if (options.format == "json") {
         Json document;
@@ -155,6 +199,7 @@ int run_history_command(const HistoryOptions& options) {
         std::cerr << "dkimwatch history: " << store.error() << "\n";
         return 1;
     }
+    report_findings(**store, "history");
     std::optional<std::string> domain;
     if (options.domain) {
         domain = canonical_name(*options.domain);

@@ -1,5 +1,7 @@
 #include "core/state_machine.hpp"
 
+#include "core/status_repair.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -126,6 +128,13 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
     IdentityStatus& status = transition.status;
     const int confirmations = effective_confirmations(policy);
 
+    // A revocation_warning always has a deadline, except in a damaged state database (the
+    // daemon repairs those when it loads them, see core/status_repair.hpp): then the
+    // conservative repaired deadline, never earlier than the real one, from the run as stored.
+    if (status.state == IdentityState::revocation_warning && !status.deadline) {
+        status.deadline = repaired_deadline(status, policy);
+    }
+
     ++status.checks_total;
     status.last_check_at = at;
     status.last_worst = worst;
@@ -167,7 +176,7 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
 
     case IdentityState::verified:
         if (!all_ok && status.consecutive_failures >= confirmations) {
-            const TimePoint first = *status.first_failure_at;
+            const TimePoint first = status.first_failure_at.value_or(at); // set above
             const TimePoint deadline = first + policy.revocation_window;
             std::string reason = "DKIM records failing since " + format_time(first) + " (" +
                                  plural(status.consecutive_failures, "check", "checks") +
@@ -188,7 +197,7 @@ void apply_check(Transition& transition, Severity worst, TimePoint at,
         break;
 
     case IdentityState::revocation_warning: {
-        const TimePoint deadline = *status.deadline;
+        const TimePoint deadline = status.deadline.value_or(status.since); // set above
         if (all_ok && status.consecutive_successes >= confirmations) {
             std::string reason = "DKIM records correct again (" +
                                  plural(status.consecutive_successes, "check", "checks") + ") ";
@@ -452,6 +461,17 @@ std::optional<std::string> policy_error(const StateMachinePolicy& policy) {
         }
     }
     return std::nullopt;
+}
+
+std::string format_state_time(TimePoint time) {
+    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in milliseconds since 1970.
+    constexpr std::int64_t k_first_ms = -62'167'219'200'000;
+    constexpr std::int64_t k_last_ms = 253'402'300'799'999;
+    const std::int64_t ms = time.time_since_epoch().count();
+    if (ms < k_first_ms || ms > k_last_ms) {
+        return std::to_string(ms) + " ms since 1970";
+    }
+    return format_time(time);
 }
 
 IdentityStatus initial_status(std::string fingerprint, TimePoint now) {

@@ -192,6 +192,10 @@ struct Transition {
     std::vector<StateEvent> events; // in the order they happened; often empty
 };
 
+// "2024-01-06T00:10:00Z": UTC, to the second (milliseconds are dropped), as reasons show times.
+// Times outside the years 0000..9999 are shown as "<N> ms since 1970".
+std::string format_state_time(TimePoint time);
+
 // A newly configured identity: pending since `now`, everything else zero.
 IdentityStatus initial_status(std::string fingerprint, TimePoint now);
 

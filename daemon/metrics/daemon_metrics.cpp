@@ -79,6 +79,20 @@ struct DaemonMetrics::Impl {
             .Name("dkimwatch_config_last_reload_success_timestamp_seconds")
             .Help("Unix time of the last successful configuration (re)load.")
             .Register(registry);
+    prometheus::Counter& state_save_failures =
+        prometheus::BuildCounter()
+            .Name("dkimwatch_state_save_failures_total")
+            .Help("Writes of the state database that failed (full disk, I/O error, lock held "
+                  "too long); what they held is kept in memory and saved by the next write.")
+            .Register(registry)
+            .Add({});
+    prometheus::Gauge& state_unsaved =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_state_unsaved_identities")
+            .Help("Identities whose newest state is applied in memory but not saved in the "
+                  "state database yet.")
+            .Register(registry)
+            .Add({});
     prometheus::Family<prometheus::Gauge>& build_info_family =
         prometheus::BuildGauge()
             .Name("dkimwatch_build_info")
@@ -254,6 +268,14 @@ void DaemonMetrics::set_config_reload(bool ok, TimePoint when) {
         }
         m_impl->reload_time->Set(std::chrono::duration<double>(when.time_since_epoch()).count());
     }
+}
+
+void DaemonMetrics::count_state_save_failure() {
+    m_impl->state_save_failures.Increment();
+}
+
+void DaemonMetrics::set_unsaved_identities(std::size_t count) {
+    m_impl->state_unsaved.Set(static_cast<double>(count));
 }
 
 void DaemonMetrics::set_alert_sinks(const std::vector<std::string>& sinks) {

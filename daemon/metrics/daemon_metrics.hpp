@@ -21,6 +21,9 @@
 //   dkimwatch_config_last_reload_success_timestamp_seconds
 //                                           gauge; absent until the first successful load
 //   dkimwatch_build_info{version}           gauge, 1
+//   dkimwatch_state_save_failures_total     counter: writes of the state database that failed
+//   dkimwatch_state_unsaved_identities      gauge: identities whose newest state is applied in
+//                                           memory but not saved yet (0 when all is saved)
 //   dkimwatch_alerts_sent_total{sink}       counter: alert messages delivered
 //   dkimwatch_alert_failures_total{sink}    counter: failed delivery attempts (each attempt,
 //                                           outbox messages and alertmanager re-sends)
@@ -103,6 +106,10 @@ public:
     // The outcome of a configuration (re)load at `when`; the success timestamp moves only when
     // `ok`.
     void set_config_reload(bool ok, TimePoint when);
+    // One failed write of the state database (dkimwatch_state_save_failures_total).
+    void count_state_save_failure();
+    // How many identities have a state that is not saved yet (dkimwatch_state_unsaved_identities).
+    void set_unsaved_identities(std::size_t count);
 
     // Alert delivery. `sinks` are the configured sink names (AlertSinkConfig::name): each gets
     // its counters and queue depth at 0 unless it already had them; every series of a sink not

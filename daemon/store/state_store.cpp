@@ -2,6 +2,7 @@
 
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
+#include "store/state_consistency.hpp"
 
 #include <algorithm>
 #include <array>
@@ -274,6 +275,10 @@ Result<OutboxRow> read_outbox_row(const sqlite::Statement& row) {
 
 } // namespace
 
+std::string state_finding_text(const StateFinding& finding) {
+    return "identity " + finding.key.to_string() + " " + finding.problem;
+}
+
 const char* outbox_status_name(OutboxStatus status) {
     switch (status) {
     case OutboxStatus::queued:
@@ -290,6 +295,7 @@ struct StateStore::Impl {
     std::filesystem::path path;
     std::string label; // "state database PATH", the prefix of every error
     Mode mode = Mode::read_only;
+    std::vector<StateFinding> findings; // of open(), not corrupt
     // Declared before the statements, so destroyed after them.
     sqlite::DbHandle db;
 
@@ -318,6 +324,13 @@ struct StateStore::Impl {
     sqlite::Statement select_outbox_activity;
 
     Error error(std::string_view what) const { return Error{label + ": " + std::string(what)}; }
+    // `what` (a sentence about the file) followed by how to start afresh.
+    Error refusal(std::string_view what) const;
+
+    // The checks of a file that existed before open(), made before anything is written to it.
+    Result<sqlite::Done> check_existing_file();
+    // The identity rows: corrupt ones refuse the file, the rest are kept in `findings`.
+    Result<sqlite::Done> check_rows();
 
     Result<sqlite::Done> prepare_all();
     Result<sqlite::Done> require_writable() const;
@@ -580,6 +593,69 @@ Result<StoreOk> StateStore::Impl::update_queued_rows(sqlite::Statement& update,
     return StoreOk{};
 }
 
+Error StateStore::Impl::refusal(std::string_view what) const {
+    const std::string file = path.string();
+    return Error{std::string(what) + ". dkimwatch does not replace an existing file. To start " +
+                 "afresh (its history and deadlines are lost), move it aside: mv " + file + " " +
+                 file + ".bad; then `dkimwatch run` creates a new one"};
+}
+
+namespace {
+// SQLite's messages for a file that is not a database or a damaged one (as opposed to, say, a
+// permission error, which is reported as it is).
+bool is_damage(const std::string& message) {
+    return message == sqlite3_errstr(SQLITE_NOTADB) || message == sqlite3_errstr(SQLITE_CORRUPT);
+}
+} // namespace
+
+Result<sqlite::Done> StateStore::Impl::check_existing_file() {
+    sqlite3* handle = db.get();
+    // The first read of the file: "file is not a database" for anything that is not SQLite.
+    auto version = state_schema_version(handle);
+    if (!version && is_damage(version.error())) {
+        return refusal(label + " is damaged or not a state database (" + version.error() + ")");
+    }
+    if (!version) {
+        return error(version.error());
+    }
+    if (*version == 0) {
+        return refusal(label + " holds no dkimwatch state (it is empty, or another program's " +
+                       "database)");
+    }
+    auto damage = check_database_integrity(handle);
+    if (!damage && is_damage(damage.error())) {
+        return refusal(label + " is damaged (PRAGMA quick_check: " + damage.error() + ")");
+    }
+    if (!damage) {
+        return error(damage.error());
+    }
+    if (*damage) {
+        return refusal(label + " is damaged (PRAGMA quick_check: " + **damage + ")");
+    }
+    return sqlite::Done{};
+}
+
+Result<sqlite::Done> StateStore::Impl::check_rows() {
+    auto found = check_identity_rows(
+        db.get(), std::chrono::floor<Milliseconds>(std::chrono::system_clock::now()));
+    if (!found) {
+        return error(found.error());
+    }
+    std::string corrupt;
+    for (auto& finding : *found) {
+        if (finding.corrupt) {
+            corrupt += (corrupt.empty() ? "" : "; ") + state_finding_text(finding);
+        } else {
+            findings.push_back(std::move(finding));
+        }
+    }
+    if (!corrupt.empty()) {
+        return refusal(label + " has corrupt rows: " + corrupt +
+                       ". Correct them with sqlite3, or start afresh");
+    }
+    return sqlite::Done{};
+}
+
 StateStore::StateStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 StateStore::~StateStore() = default;
 
@@ -591,6 +667,10 @@ const std::filesystem::path& StateStore::path() const {
     return m_impl->path;
 }
 
+const std::vector<StateFinding>& StateStore::findings() const {
+    return m_impl->findings;
+}
+
 Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& file, Mode mode) {
     auto impl = std::make_unique<Impl>();
     impl->path = file;
@@ -598,12 +678,11 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path
     impl->mode = mode;
     const bool writable = mode == Mode::read_write;
 
-    if (!writable) {
-        std::error_code ignored;
-        if (std::filesystem::status(file, ignored).type() ==
-            std::filesystem::file_type::not_found) {
-            return Error{"no state yet: " + impl->label + " does not exist (has the daemon run?)"};
-        }
+    std::error_code ignored;
+    const bool existed =
+        std::filesystem::status(file, ignored).type() != std::filesystem::file_type::not_found;
+    if (!writable && !existed) {
+        return Error{"no state yet: " + impl->label + " does not exist (has the daemon run?)"};
     }
 
     // NOMUTEX: one thread at a time per StateStore is the documented contract.
@@ -624,6 +703,11 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path
     }
     sqlite3* db = impl->db.get();
     sqlite3_busy_timeout(db, static_cast<int>(k_state_store_busy_timeout.count()));
+    if (existed) {
+        if (auto checked = impl->check_existing_file(); !checked) {
+            return Error{checked.error()};
+        }
+    }
 
     if (writable) {
         // WAL: readers (`dkimwatch status`) and the writer do not block each other, and a
@@ -681,6 +765,9 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path
 
     if (auto prepared = impl->prepare_all(); !prepared) {
         return Error{prepared.error()};
+    }
+    if (auto checked = impl->check_rows(); !checked) {
+        return Error{checked.error()};
     }
     return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
 }

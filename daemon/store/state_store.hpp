@@ -141,6 +141,21 @@ struct OutboxActivity {
     bool operator==(const OutboxActivity&) const = default;
 };
 
+// A problem of one identity's row, found when the store was opened (StateStore::open checks
+// every row; see store/state_consistency.hpp for the list). A `corrupt` row cannot be used at
+// all (an unknown state): open() then fails. Any other finding leaves the row usable; the
+// daemon repairs what needs it (core/status_repair.hpp).
+struct StateFinding {
+    IdentityKey key;
+    std::string problem; // e.g. "is in revocation_warning without a deadline"
+    bool corrupt = false;
+
+    bool operator==(const StateFinding&) const = default;
+};
+
+// "identity 1111/us-east-1/example.com is in revocation_warning without a deadline"
+std::string state_finding_text(const StateFinding& finding);
+
 // The queued rows of one sink.
 struct OutboxDepth {
     std::size_t count = 0;
@@ -156,8 +171,16 @@ public:
     // read_write: opens `file`, creating it if missing (its directory must exist), and migrates
     // it to this build's schema. read_only: never creates or changes anything; fails with
     // "no state yet: state database PATH does not exist (has the daemon run?)" when the file is
-    // missing or empty. Both fail on a database newer than this build: "state database PATH:
+    // missing. Both fail on a database newer than this build: "state database PATH:
     // schema version 7 is newer than this dkimwatch (knows up to 1); upgrade dkimwatch".
+    //
+    // A file that exists is checked before anything is written to it, in both modes, and
+    // refused with an error that ends with how to start afresh (k_start_afresh_hint):
+    // - one that holds no dkimwatch schema (a 0-byte file, another program's database) is never
+    //   re-created: "state database PATH holds no dkimwatch state (...)";
+    // - one that is not an SQLite database, or fails PRAGMA quick_check: "... is damaged";
+    // - one with a corrupt identity row (see StateFinding).
+    // Other findings are kept for findings().
     static Result<std::unique_ptr<StateStore>> open(const std::filesystem::path& file, Mode mode);
 
     ~StateStore();
@@ -168,6 +191,10 @@ public:
     static int schema_version();
 
     const std::filesystem::path& path() const;
+
+    // The (non-corrupt) problems found in the identity rows when the store was opened, ordered
+    // by key; empty for a sound database.
+    const std::vector<StateFinding>& findings() const;
 
     // The status of every active identity.
     Result<std::map<IdentityKey, IdentityStatus>> load_statuses();

@@ -986,11 +986,11 @@ class DaemonTests(DaemonTestCase):
         self.assertTrue(first.alive())
 
     def test_12_transition_raised_while_the_database_is_locked_reaches_history(self) -> None:
-        # "Persists every transition in the state database before acting on it": when a save
-        # fails (here: another process holds the write lock longer than the store's 5 s busy
-        # timeout; equally a full disk or an I/O error), the transition must not be lost. It
-        # has to reach history (and the alert outbox, saved in the same transaction) once the
-        # database is writable again, exactly once.
+        # When a save fails (here: another process holds the write lock longer than the store's
+        # 5 s busy timeout; equally a full disk or an I/O error), the transition is applied in
+        # memory at once (metrics, log) and must not be lost: it has to reach history (and the
+        # alert outbox, saved in the same transaction) once the database is writable again,
+        # exactly once, with the deadline it was raised with.
         self.write_config()
         daemon = self.start_daemon()
         self.wait_states(daemon, {d: "verified" for d in THREE})
@@ -1006,28 +1006,107 @@ class DaemonTests(DaemonTestCase):
             db.execute("BEGIN IMMEDIATE")
             self.assertEqual([e["event"] for e in self.history("alpha.test")], ["verified"],
                              "setup: the write lock came after the warning was saved")
-            # The confirming check cannot be saved: the daemon must say so and must not act on
-            # the unsaved transition (no warning event, metric still verified).
+            # The confirming check cannot be saved: the daemon says so, and acts on the
+            # transition in memory (the warning on /metrics), keeping it to save later.
             self.wait_for("event=state_save_failed while the database is locked",
                           lambda: "event=state_save_failed" in daemon.log(), daemon, 15)
-            self.assertNotIn("event=revocation_warning ", daemon.log(),
-                             "a transition that was not saved was acted on")
-            self.assertEqual(self.state_of(self.scrape(), "alpha.test"), "verified")
+            metrics = self.wait_for(
+                "the warning on /metrics while the database is locked",
+                lambda: (lambda m: m if self.state_of(m, "alpha.test") == "revocation_warning"
+                         else None)(self.scrape()), daemon, 10)
+            live_deadline = metrics.text_value(
+                "dkimwatch_revocation_deadline_timestamp_seconds", **labels)
+            self.assertIsNotNone(live_deadline)
+            self.assertGreaterEqual(metrics.value("dkimwatch_state_unsaved_identities"), 1)
+            self.assertGreaterEqual(metrics.value("dkimwatch_state_save_failures_total"), 1)
+            self.assertEqual(self.status()["alpha.test"]["state"], "verified",
+                             "status shows the database, written by nobody during the lock")
         finally:
             db.rollback()
             db.close()
-        released_at = time.time()
-        self.wait_checked_after(daemon, ["alpha.test"], released_at + RECHECK_INTERVAL)
-        self.wait_for("a check of alpha.test saved after the lock",
-                      lambda: utc_to_epoch(self.status()["alpha.test"]["last_check"]) >=
-                      int(released_at) + 1, daemon, 10)
+        self.wait_for("the warning saved after the lock",
+                      lambda: self.status()["alpha.test"]["state"] == "revocation_warning",
+                      daemon, 15)
         status = self.status()["alpha.test"]
-        self.assertEqual(status["state"], "revocation_warning")
+        self.assertEqual(utc_to_epoch(status["deadline"]), int(float(live_deadline)))
         events = self.history("alpha.test")
         self.assertEqual([e["event"] for e in events], ["verified", "revocation_warning"],
                          "history after a failed save")
         self.assertEqual(events[1]["deadline"], status["deadline"])
+        self.wait_for("nothing unsaved after the lock",
+                      lambda: self.scrape().value("dkimwatch_state_unsaved_identities") == 0,
+                      daemon, 10)
 
+
+    def test_13_an_empty_database_file_is_refused_with_how_to_start_afresh(self) -> None:
+        # Issue 12, item 6: a 0-byte dkimwatch.db (a failed restore, a truncation) was taken as
+        # a new database: history and deadlines silently gone, identities back to pending.
+        self.write_config()
+        self.state_dir.mkdir()
+        db_path = self.state_dir / "dkimwatch.db"
+        db_path.write_bytes(b"")
+        try:
+            p = subprocess.run([DKIMWATCH, "run", "--config", str(self.config)],
+                               capture_output=True, text=True, timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("dkimwatch run started on a 0-byte state database")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertNotRegex(p.stderr, SANITIZER_REPORT)
+        self.assertIn(f"state database {db_path} holds no dkimwatch state", p.stderr)
+        self.assertIn(f"mv {db_path} {db_path}.bad", p.stderr)
+        self.assertEqual(db_path.stat().st_size, 0, "the file was written to")
+        for command in ("status", "history"):
+            p = subprocess.run([DKIMWATCH, command, "--config", str(self.config)],
+                               capture_output=True, text=True, timeout=15)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("holds no dkimwatch state", p.stderr)
+        # Moved aside as told, the daemon starts afresh.
+        db_path.rename(db_path.with_name("dkimwatch.db.bad"))
+        daemon = self.start_daemon()
+        self.wait_states(daemon, {d: "verified" for d in THREE})
+
+    def test_14_a_warning_without_deadline_is_reported_and_repaired(self) -> None:
+        # Issue 12, item 6: a revocation_warning row with a NULL deadline was dereferenced by
+        # the state machine (undefined behaviour; a 2009 deadline was printed). `status` and
+        # `history` must report it, and the daemon must repair it conservatively: the deadline
+        # from the first failing check of the run (never earlier than the real one), logged.
+        self.write_config()
+        daemon = self.start_daemon()
+        seen = self.warn_on_al2(daemon, 3600)
+        deadline = seen["status"]["deadline"]
+        self.assertEqual(daemon.terminate()[0], 0)
+        db = sqlite3.connect(self.state_dir / "dkimwatch.db", isolation_level=None)
+        try:
+            db.execute("UPDATE identities SET deadline_ms = NULL WHERE domain = 'alpha.test'")
+        finally:
+            db.close()
+        for command in ("status", "history"):
+            p = subprocess.run([DKIMWATCH, command, "--config", str(self.config)],
+                               capture_output=True, text=True, timeout=15)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotRegex(p.stderr, SANITIZER_REPORT)
+            self.assertIn(f"identity {ACCOUNT}/us-east-1/alpha.test is in revocation_warning "
+                          "without a deadline", p.stderr)
+        self.assertIsNone(self.status()["alpha.test"]["deadline"])
+
+        second = self.start_daemon()
+        self.wait_for("the repair in the log",
+                      lambda: "event=state_repaired identity=" + ACCOUNT +
+                      "/us-east-1/alpha.test" in second.log(), second, 5)
+        # Still failing: the warning stays, with the deadline it had (the run's first failure
+        # plus the window), on /metrics and in the database; never revoked by the repair.
+        status, metrics = self.wait_states(second, {"alpha.test": "revocation_warning"})
+        self.wait_checked_after(second, ["alpha.test"], time.time())
+        status, metrics = self.wait_states(second, {"alpha.test": "revocation_warning"})
+        self.assertEqual(status["alpha.test"]["deadline"], deadline)
+        self.assertEqual(int(metrics.value("dkimwatch_revocation_deadline_timestamp_seconds",
+                                           **identity_labels("alpha.test"))),
+                         utc_to_epoch(deadline))
+        p = subprocess.run([DKIMWATCH, "status", "--config", str(self.config)],
+                           capture_output=True, text=True, timeout=15)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("warning:", p.stderr, "the repair was not saved")
+        self.assertNotIn("revoked", [e["event"] for e in self.history("alpha.test")])
 
 
 if __name__ == "__main__":

@@ -791,6 +791,84 @@ class DeliveryTests(AlertTestCase):
         time.sleep(1.0)
         self.assertEqual(len(hook.requests()), 4)
 
+    def test_05b_storage_outage_keeps_the_first_failure_and_the_alert(self) -> None:
+        # Issue 12, item 5: while the state database cannot be written (here another process
+        # holds its write lock, longer than the store's 5 s busy timeout, so every write of the
+        # daemon fails, as on a full disk), the failing checks must not be discarded. The
+        # warning is raised in memory (metrics), its deadline counts from the first failing
+        # check observed during the outage (not from the first one after it), and once writes
+        # work the transition reaches history and its alert the outbox and the sink, once.
+        hook = self.receiver("hook", "200")
+        self.write_config([{"name": "hook", "type": "webhook", "url": hook.url(HOOK_PATH),
+                            "secret_file": str(self.tmp / "hmac-secret"),
+                            "min_severity": "warning"}])
+        daemon = self.start_daemon()
+        self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
+        outage = 15.0
+
+        def live(pattern: str) -> re.Match | None:
+            return re.search(pattern, self.metrics(), re.M)
+
+        warning_series = (r'^dkimwatch_identity_state\{[^}]*domain="alpha\.test"[^}]*'
+                          r'state="revocation_warning"[^}]*\} 1$')
+        deadline_series = (r'^dkimwatch_revocation_deadline_timestamp_seconds\{[^}]*'
+                           r'domain="alpha\.test"[^}]*\} (\S+)$')
+        db = sqlite3.connect(self.state_dir / "dkimwatch.db", timeout=5, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            removed_from, removed_to = self.remove_lines(ALPHA, AL2_LINE)
+            # Applied in memory although nothing can be saved.
+            self.wait_for("the revocation warning of alpha.test on /metrics",
+                          lambda: live(warning_series), daemon, outage - 3)
+            self.assertIn("event=state_save_failed", daemon.log())
+            unsaved = live(r"^dkimwatch_state_unsaved_identities (\S+)$")
+            self.assertIsNotNone(unsaved)
+            self.assertGreaterEqual(float(unsaved.group(1)), 1)
+            failures = live(r"^dkimwatch_state_save_failures_total (\S+)$")
+            self.assertGreaterEqual(float(failures.group(1)), 1)
+            live_deadline = float(live(deadline_series).group(1))
+            # Nothing of it is in the database yet, and the sink has nothing.
+            self.assertEqual(self.status()[ALPHA]["state"], "verified")
+            self.assertFalse(docs_of(webhook_docs(hook), "revocation_warning", ALPHA))
+            time.sleep(max(0.0, removed_to + outage - time.time()))
+            # `status` reads the database: it says that it may be out of date (the newest saved
+            # check is older than 2 x check_interval + 10 s).
+            p = self.cli("status")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("cannot write the state database", p.stderr)
+        finally:
+            db.rollback()
+            db.close()
+        released_at = time.time()
+
+        # The first failing check was made during the outage: its deadline is not moved by it.
+        first_failure = live_deadline - WINDOW
+        self.assertGreaterEqual(first_failure, int(removed_from) - 1)
+        self.assertLess(first_failure, released_at - outage / 2,
+                        "the deadline counts from a check after the outage")
+        self.assertLessEqual(first_failure, removed_to + CHECK_INTERVAL * 1.05 + 5 + 1)
+
+        warning = self.wait_for(
+            "the revocation_warning webhook after the outage",
+            lambda: docs_of(webhook_docs(hook), "revocation_warning", ALPHA), daemon, 15)
+        status = self.wait_states(daemon, {ALPHA: "revocation_warning"}, 10)[ALPHA]
+        self.assertEqual(utc_to_epoch(status["deadline"]), int(live_deadline))
+        self.assertEqual(utc_to_epoch(warning[0]["deadline"]), int(live_deadline))
+        events = self.history(ALPHA)
+        self.assertEqual([e["event"] for e in events], ["verified", "revocation_warning"])
+        self.assertEqual(events[1]["deadline"], status["deadline"])
+        self.assertLess(utc_to_epoch(events[1]["at"]), released_at - 1,
+                        "the warning's time is when it was raised, during the outage")
+        self.wait_for("nothing unsaved", lambda: live(
+            r"^dkimwatch_state_unsaved_identities 0$"), daemon, 5)
+        self.assertIn("event=state_saved ", daemon.log())
+        time.sleep(1.5)
+        # Exactly once: one outbox row, one delivery.
+        warnings = [r for r in self.outbox() if r["domain"] == ALPHA and
+                    json.loads(r["message_json"])["event"]["kind"] == "revocation_warning"]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertEqual(len(docs_of(webhook_docs(hook), "revocation_warning", ALPHA)), 1)
+
     def test_06_retry_after_then_5xx_then_delivered_once(self) -> None:
         hook = self.receiver("hook", "429:2,500,200")
         self.write_config([{"name": "hook", "type": "webhook", "url": hook.url(HOOK_PATH),

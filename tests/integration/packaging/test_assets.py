@@ -40,6 +40,7 @@ REQUIRED_ALERTS = {
     "DKIMRevocationWarning", "DKIMRevocationDeadlineNear", "DKIMRevoked", "DKIMPendingOverdue",
     "DkimwatchDown", "DkimwatchNotSweeping", "DkimwatchDNSErrorsRising",
     "DkimwatchAlertDeliveryFailing",
+    "DkimwatchStateNotSaved",  # issue 12: the state database cannot be written
 }
 
 

@@ -301,12 +301,35 @@ TEST(DaemonMetrics, ScrapePassesPromtool) {
           "dkimwatch_dns_query_duration_seconds", "dkimwatch_sweep_duration_seconds",
           "dkimwatch_config_last_reload_successful",
           "dkimwatch_config_last_reload_success_timestamp_seconds", "dkimwatch_checks_total",
-          "dkimwatch_build_info", "dkimwatch_check_lag_seconds"}) {
+          "dkimwatch_build_info", "dkimwatch_check_lag_seconds",
+          "dkimwatch_state_save_failures_total", "dkimwatch_state_unsaved_identities"}) {
         EXPECT_THAT(text, HasSubstr(std::string{"# TYPE "} + family + " ")) << family;
     }
     const PromtoolResult lint = promtool_check(text);
     EXPECT_EQ(lint.exit_code, 0) << lint.output;
     EXPECT_EQ(lint.output, "");
+}
+
+TEST(DaemonMetrics, StateSaveFailuresAndUnsavedIdentities) {
+    auto metrics = start_metrics();
+    ASSERT_NE(metrics, nullptr);
+    // Both present from the start, at 0.
+    std::string text = scrape(*metrics);
+    EXPECT_THAT(samples(text, "dkimwatch_state_save_failures_total"),
+                ElementsAre("dkimwatch_state_save_failures_total 0"));
+    EXPECT_THAT(samples(text, "dkimwatch_state_unsaved_identities"),
+                ElementsAre("dkimwatch_state_unsaved_identities 0"));
+    metrics->count_state_save_failure();
+    metrics->count_state_save_failure();
+    metrics->set_unsaved_identities(3);
+    text = scrape(*metrics);
+    EXPECT_THAT(samples(text, "dkimwatch_state_save_failures_total"),
+                ElementsAre("dkimwatch_state_save_failures_total 2"));
+    EXPECT_THAT(samples(text, "dkimwatch_state_unsaved_identities"),
+                ElementsAre("dkimwatch_state_unsaved_identities 3"));
+    metrics->set_unsaved_identities(0);
+    EXPECT_THAT(samples(scrape(*metrics), "dkimwatch_state_unsaved_identities"),
+                ElementsAre("dkimwatch_state_unsaved_identities 0"));
 }
 
 TEST(DaemonMetrics, PromtoolCatchesALintProblem) {
