@@ -127,7 +127,12 @@ def main(argv: list[str]) -> int:
             daemon = procs.start("dkimwatch", [args.dkimwatch, "--log-level", "info", "run",
                                                "--config", str(config)],
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        bl.note(f"daemon pid {daemon.pid}, {args.duration:.0f} s, work dir {work}")
+        deadline = time.monotonic() + 30
+        while "event=started" not in log_path.read_text(errors="replace"):
+            if time.monotonic() > deadline or daemon.poll() is not None:
+                raise RuntimeError(f"the daemon did not start; see {log_path}")
+            time.sleep(0.05)
+        bl.note(f"daemon pid {daemon.pid} started; {args.duration:.0f} s, work dir {work}")
 
         start = time.monotonic()
         next_flap = start + args.flap_every

@@ -7,8 +7,9 @@ again, --kills times (default 15).
 
 What must hold (issue 12, "Tests that stay"):
 - no lost transition: after every kill, each transition the daemon had logged is in the state
-  database's history, and each identity's history is an unbroken chain (every event starts in
-  the state the previous one ended in); at the end the state matches the DNS truth;
+  database's history, no history row stored before an earlier kill has vanished, and each
+  identity's history is an unbroken chain (every event starts in the state the previous one
+  ended in); at the end the state matches the DNS truth;
 - no moved deadline: a revocation_warning's deadline is its first failing check plus the
   revocation window, the same in every sample taken across restarts, never earlier than the
   moment DNS broke, and equal to the first failure seen stored before the warning;
@@ -195,6 +196,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
 
     def test_kill_9_at_random_moments(self) -> None:
         rng = random.Random(SEED)
+        sys.stderr.write(f"\ntorture: seed={SEED} (rerun with --seed {SEED}) kills={KILLS}\n")
         started = time.monotonic()
         # Each answer waits 0.2 s: some kills land between a delivery and its "sent" mark.
         self.receiver = Receiver(self.tmp, "hook", "200@0.2")
@@ -208,6 +210,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         # Deadline of each warning episode (domain, since_ms) in every sample.
         deadlines: dict[tuple[str, int], set[int]] = collections.defaultdict(set)
         kills = 0
+        stored: dict[str, list[tuple]] = {}
 
         def sample() -> None:
             for domain, row in self.identities().items():
@@ -264,7 +267,14 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
             daemon.kill()
             kills += 1
             self.assert_logged_in_history(daemon)
-            self.assert_history_chain(self.history())
+            history = self.history()
+            self.assert_history_chain(history)
+            # What was stored stays stored: the history read after the previous kill is a
+            # prefix of this one.
+            for domain, rows in stored.items():
+                self.assertEqual([tuple(r) for r in history[domain][:len(rows)]], rows,
+                                 f"{domain}: stored history rows vanished after a kill")
+            stored = {d: [tuple(r) for r in rows] for d, rows in history.items()}
             sample()
 
         # The end: a final DNS truth, one daemon that runs until it has caught up with it and
@@ -283,6 +293,8 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         self.assert_logged_in_history(daemon)
         history = self.history()
         self.assert_history_chain(history)
+        for domain, rows in stored.items():
+            self.assertEqual([tuple(r) for r in history[domain][:len(rows)]], rows, domain)
         sample()
         for domain, state in expected.items():
             self.assertEqual(history[domain][-1]["to_state"], state, domain)
