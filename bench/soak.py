@@ -23,6 +23,7 @@ Python 3.11 standard library only.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -189,7 +190,16 @@ def main(argv: list[str]) -> int:
                            time.monotonic()))
         samples_csv.close()
         code = procs.stop(daemon)
-        deliveries = len(receiver_log.read_text().splitlines()) if receiver_log.exists() else 0
+        deliveries = events_delivered = 0
+        if receiver_log.exists():
+            for line in receiver_log.read_text().splitlines():
+                deliveries += 1
+                try:
+                    doc = json.loads(json.loads(line)["body"])
+                except (ValueError, KeyError):
+                    continue
+                # Storm control sends one group document (with a total) per minute in a storm.
+                events_delivered += int(doc.get("total", 1)) if doc.get("type") == "group" else 1
         transitions = sum(1 for line in log_path.read_text(errors="replace").splitlines()
                           if " from=" in line and " to=" in line)
 
@@ -203,6 +213,7 @@ def main(argv: list[str]) -> int:
         bl.figure("soak_scrape_errors", scrape_errors)
         bl.figure("soak_transitions_logged", transitions)
         bl.figure("soak_webhook_deliveries", deliveries)
+        bl.figure("soak_webhook_events", events_delivered)
         bl.figure("soak_rss_first", int(rss[0][1]), "KB")
         bl.figure("soak_rss_last", int(rss[-1][1]), "KB")
         bl.figure("soak_rss_max", int(max(v for _, v in rss)), "KB")
