@@ -9,6 +9,8 @@ packages=(
   libldns-dev libcurl4-openssl-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev
   libsystemd-dev libcivetweb-dev zlib1g-dev
+  # fuzzing (scripts/fuzz.sh, preset fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # tests and demo: real DNS servers on loopback, canned answers, tooling
   nsd unbound ldnsutils openssl python3 curl prometheus prometheus-alertmanager systemd
   # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz harnesses (corpus/<harness>/) from the repository's test
+data: the config test cases, the test keys, and DNS answers shaped like those of the dnsenv
+scenarios (CNAME to dkim.amazonses.com, TXT key records in one or two strings, NXDOMAIN,
+SERVFAIL without a question, TC set, compression pointers). Deterministic: run it again after
+changing the test data and commit the result. Standard library only."""
+
+import hashlib
+import shutil
+import struct
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DATA = ROOT / "tests" / "data"
+KEYS = DATA / "keys"
+CORPUS = HERE / "corpus"
+
+
+def write(harness, name, content):
+    directory = CORPUS / harness
+    directory.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode()
+    (directory / name).write_bytes(content)
+
+
+def b64(name):
+    return (KEYS / name).read_text().strip()
+
+
+def config_loader():
+    for name in ["minimal.yaml", "full.yaml", "alerts.yaml", "multiline_key.yaml"]:
+        write("fuzz_config_loader", "good_" + name, (DATA / "config_cases" / "good" / name).read_bytes())
+    for name in ["duplicate_keys.yaml", "yaml_syntax_error.yaml", "wrong_types.yaml",
+                 "alert_url_sources.yaml", "bad_duration.yaml", "multiple_documents.yaml"]:
+        write("fuzz_config_loader", "bad_" + name, (DATA / "config_cases" / "bad" / name).read_bytes())
+
+
+def identities_csv():
+    # The lines of tests/unit/config/test_identities_csv.cpp.
+    write("fuzz_identities_csv", "good.csv",
+          "# domain,account,region,method,...\n"
+          "Example.COM, 111122223333 ,us-east-1,easy_dkim,TokA tokb tokc\n"
+          "example.net,1,eu-south-1,easy_dkim,a b c,dkim.example.net\n"
+          "example.org,2,eu-west-1,byodkim,sel1,public_key_file:rsa2048_pub_spki.pem\n"
+          "example.org,3,eu-west-1,byodkim,sel2,private_key_file:rsa2048_pkcs8.pem\n")
+    write("fuzz_identities_csv", "inline_key.csv",
+          "byo.test,111122223333,us-east-1,byodkim,sel2048," + b64("rsa2048_pub_spki.b64") + "\n")
+    write("fuzz_identities_csv", "bad.csv",
+          "bad domain!,1,us-east-1,easy_dkim,a b c\n"
+          "ok.test,1,useast,easy_dkim,a b c\n"
+          "ok.test,1,us-east-1,easy_dkim,a b\n"
+          "ok.test,1,us-east-1,easy_dkim,a a b\n"
+          "ok.test,1,us-east-1,byodkim,sel.1,MIIB\n"
+          "ok.test,,us-east-1,easy_dkim,a b c\n"
+          "dup.test,1,us-east-1,easy_dkim,a b c\n"
+          "dup.test,1,us-east-1,easy_dkim,d e f\n")
+
+
+def dkim_key_record():
+    rsa1024 = b64("rsa1024_pub_spki.b64")
+    rsa2048 = b64("rsa2048_pub_spki.b64")
+    ed = b64("ed25519_pub_raw.b64")
+    records = {
+        "bare_p": "p=" + rsa1024,
+        "full": "v=DKIM1; k=rsa; p=" + rsa2048,
+        "tags": "v=DKIM1; h=sha256:sha1; k=rsa; s=email:*; t=y:s; n=note; p=" + rsa1024,
+        "ed25519": "v=DKIM1; k=ed25519; p=" + ed,
+        "revoked": "v=DKIM1; p=",
+        "split_255": "v=DKIM1; k=rsa; p=" + rsa2048[:240],
+        "pem_pasted": "v=DKIM1; p=-----BEGIN PUBLIC KEY-----" + rsa1024,
+        "escaped": "v=DKIM1\\; k=rsa; p=" + rsa1024,
+    }
+    for name, text in records.items():
+        write("fuzz_dkim_key_record", name, text)
+
+
+def public_key():
+    # First byte: 0 DKIM rsa bytes, 1 DKIM ed25519 bytes, 2 configured key, 3 base64.
+    for name in ["rsa1024_pub_spki.der", "rsa1024_pub_pkcs1.der", "rsa2048_pub_spki.der"]:
+        write("fuzz_public_key", "dkim_" + name, b"\x00" + (KEYS / name).read_bytes())
+    import base64
+    write("fuzz_public_key", "dkim_ed25519", b"\x01" + base64.b64decode(b64("ed25519_pub_raw.b64")))
+    for name in ["rsa1024_pub_spki.pem", "rsa1024_pkcs1.pem", "rsa1024_pkcs8.der",
+                 "rsa1024_pub_pkcs1.pem", "rsa2048_pub_spki_no_begin.pem", "ec_p256_pub_spki.pem",
+                 "rsa2048_pkcs8_encrypted.pem", "rsa1024_pub_spki.b64"]:
+        write("fuzz_public_key", "byodkim_" + name, b"\x02" + (KEYS / name).read_bytes())
+    write("fuzz_public_key", "base64", b"\x03" + b64("rsa1024_pub_spki.b64").encode())
+    write("fuzz_public_key", "base64_pad", b"\x03QUJD")
+
+
+# DNS messages, built by hand (RFC 1035 section 4).
+def dns_name(text):
+    out = b""
+    for label in text.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def txt_rdata(text):
+    strings = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+    return b"".join(bytes([len(s)]) + s.encode() for s in strings)
+
+
+def message(qname, qtype, answers=(), rcode=0, tc=False, question=True, id_=0x1234):
+    flags = 0x8000 | 0x0400 | 0x0100 | 0x0080 | rcode | (0x0200 if tc else 0)
+    header = struct.pack(">HHHHHH", id_, flags, 1 if question else 0, len(answers), 0, 0)
+    body = dns_name(qname) + struct.pack(">HH", qtype, 1) if question else b""
+    for owner, rtype, rdata in answers:
+        owner_wire = b"\xc0\x0c" if owner == qname else dns_name(owner)
+        body += owner_wire + struct.pack(">HHIH", rtype, 1, 300, len(rdata)) + rdata
+    return header + body
+
+
+def packet_to_lookup():
+    cname, txt = 5, 16
+    rsa1024 = b64("rsa1024_pub_spki.b64")
+    rsa2048 = b64("rsa2048_pub_spki.b64")
+    al1 = "al1._domainkey.alpha.test"
+    target = "al1.dkim.amazonses.com"
+    packets = {
+        "cname": message(al1, cname, [(al1, cname, dns_name(target))]),
+        "cname_then_txt": message(al1, txt, [(al1, cname, dns_name(target)),
+                                            (target, txt, txt_rdata("p=" + rsa1024))]),
+        "txt_two_strings": message("sel2048._domainkey.byo.test", txt,
+                                   [("sel2048._domainkey.byo.test", txt,
+                                     txt_rdata("v=DKIM1; k=rsa; p=" + rsa2048))]),
+        "txt_empty": message("al3.dkim.amazonses.com", txt,
+                             [("al3.dkim.amazonses.com", txt, b"\x00")]),
+        "nxdomain": message("gone._domainkey.alpha.test", txt, rcode=3),
+        "nodata": message(al1, txt),
+        "servfail_no_question": message(al1, txt, rcode=2, question=False),
+        "truncated": message(al1, txt, tc=True),
+        # A compression pointer that points at itself.
+        "pointer_loop": message(al1, txt)[:12] + b"\xc0\x0c\x00\x10\x00\x01",
+    }
+    for name, wire in packets.items():
+        write("fuzz_packet_to_lookup", name, wire)
+
+
+def main():
+    if CORPUS.exists():
+        shutil.rmtree(CORPUS)
+    config_loader()
+    identities_csv()
+    dkim_key_record()
+    public_key()
+    packet_to_lookup()
+    for directory in sorted(CORPUS.iterdir()):
+        files = sorted(directory.iterdir())
+        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
+        print(f"{directory.name}: {len(files)} files ({digest})")
+
+
+if __name__ == "__main__":
+    main()
