@@ -6,6 +6,7 @@ SERVFAIL without a question, TC set, compression pointers). Deterministic: run i
 changing the test data and commit the result. Standard library only."""
 
 import hashlib
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -139,6 +140,29 @@ def packet_to_lookup():
         write("fuzz_packet_to_lookup", name, wire)
 
 
+def alert_message():
+    """Outbox message columns (alert/alert_message.cpp, format version 1): events and a group."""
+    def event(kind, severity, state, deadline=None, records=()):
+        return {"kind": kind, "severity": severity, "account": "111122223333",
+                "region": "us-east-1", "domain": "example.com", "state": state,
+                "state_since": 1764720000000, "deadline": deadline, "reminder_threshold": None,
+                "at": 1764720060000, "reason": "1 record missing", "records": list(records),
+                "test": False}
+    record = {"name": "tok1._domainkey.example.com", "type": "CNAME", "verdict": "missing",
+              "expected": "tok1.dkim.amazonses.com", "observed": None,
+              "message": "no record at this name"}
+    warning = event("revocation_warning", "critical", "revocation_warning",
+                    deadline=1765152000000, records=[record])
+    write("fuzz_alert_message", "warning",
+          json.dumps({"version": 1, "type": "event", "event": warning}))
+    write("fuzz_alert_message", "verified",
+          json.dumps({"version": 1, "type": "event",
+                      "event": event("verified", "info", "verified")}))
+    write("fuzz_alert_message", "group",
+          json.dumps({"version": 1, "type": "group", "total": 3, "at": 1764720060000,
+                      "events": [warning, event("recovered", "resolved", "verified")]}))
+
+
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
@@ -147,6 +171,7 @@ def main():
     dkim_key_record()
     public_key()
     packet_to_lookup()
+    alert_message()
     for directory in sorted(CORPUS.iterdir()):
         files = sorted(directory.iterdir())
         digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
