@@ -7,20 +7,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// 2000-01-01T00:00:00Z; the same bounds as the store's consistency checks.
-constexpr TimePoint k_earliest_time{Milliseconds{946'684'800'000}};
-constexpr Milliseconds k_max_clock_ahead = 24h;
-constexpr Milliseconds k_max_deadline_ahead = std::chrono::days{3653};
-
 bool plausible_observation(TimePoint time, TimePoint now) {
-    return time >= k_earliest_time && time <= now + k_max_clock_ahead;
+    return time >= k_earliest_state_time && time <= now + k_max_state_clock_ahead;
 }
 
 } // namespace
 
 TimePoint repaired_deadline(const IdentityStatus& status, const StateMachinePolicy& policy) {
     const TimePoint first = status.first_failure_at && *status.first_failure_at <= status.since &&
-                                    *status.first_failure_at >= k_earliest_time
+                                    *status.first_failure_at >= k_earliest_state_time
                                 ? *status.first_failure_at
                                 : status.since;
     return first + policy.revocation_window;
@@ -49,7 +44,8 @@ StatusRepair repair_status(const IdentityStatus& status, TimePoint now,
         std::string why;
         if (!deadline) {
             why = "no deadline";
-        } else if (*deadline < k_earliest_time || *deadline > now + k_max_deadline_ahead) {
+        } else if (*deadline < k_earliest_state_time ||
+                   *deadline > now + k_max_state_deadline_ahead) {
             why = "an implausible deadline " + format_state_time(*deadline);
         } else if (repaired.first_failure_at && *repaired.first_failure_at >= *deadline) {
             why = "a deadline " + format_state_time(*deadline) +

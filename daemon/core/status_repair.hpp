@@ -16,10 +16,20 @@
 
 #include "core/state_machine.hpp"
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 namespace dkimwatch {
+
+// The bounds of a plausible stored time, shared with the store's load checks
+// (store/state_consistency.cpp). No dkimwatch state is older than 2000-01-01T00:00:00Z.
+inline constexpr TimePoint k_earliest_state_time{Milliseconds{946'684'800'000}};
+// Observations (since, first failure, last check, ...) may be this much ahead of the clock
+// (a clock step between the run that wrote them and now) before they are implausible.
+inline constexpr Milliseconds k_max_state_clock_ahead{std::chrono::hours{24}};
+// A deadline is the first failure plus revocation_window: never this far ahead.
+inline constexpr Milliseconds k_max_state_deadline_ahead{std::chrono::days{3653}};
 
 struct StatusRepair {
     IdentityStatus status;

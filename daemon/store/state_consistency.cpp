@@ -1,5 +1,6 @@
 #include "store/state_consistency.hpp"
 
+#include "core/status_repair.hpp"
 #include "core/verdict.hpp"
 
 #include <chrono>
@@ -10,14 +11,6 @@ namespace dkimwatch {
 namespace {
 
 using namespace std::chrono_literals;
-
-// 2000-01-01T00:00:00Z: no dkimwatch state is older.
-constexpr TimePoint k_earliest_time{Milliseconds{946'684'800'000}};
-// Observations (since, first failure, last check, ...) may be this much ahead of the clock
-// (clock steps between the run that wrote them and now) before they are reported.
-constexpr Milliseconds k_max_clock_ahead = 24h;
-// A deadline is the first failure plus revocation_window: never this far ahead.
-constexpr Milliseconds k_max_deadline_ahead = std::chrono::days{3653};
 
 // At most this many quick_check lines are reported.
 constexpr int k_integrity_lines = 5;
@@ -111,15 +104,15 @@ Result<std::vector<StateFinding>> check_identity_rows(sqlite3* db, TimePoint now
             {"last_check_at", optional_time(row, 10)},
         };
         for (const auto& [name, time] : observations) {
-            if (time && *time < k_earliest_time) {
+            if (time && *time < k_earliest_state_time) {
                 report(std::string(name) + " " + utc(*time) + " is before 2000");
-            } else if (time && *time > now + k_max_clock_ahead) {
+            } else if (time && *time > now + k_max_state_clock_ahead) {
                 report(std::string(name) + " " + utc(*time) + " is in the future");
             }
         }
-        if (deadline && *deadline < k_earliest_time) {
+        if (deadline && *deadline < k_earliest_state_time) {
             report("deadline " + utc(*deadline) + " is before 2000");
-        } else if (deadline && *deadline > now + k_max_deadline_ahead) {
+        } else if (deadline && *deadline > now + k_max_state_deadline_ahead) {
             report("deadline " + utc(*deadline) + " is more than ten years ahead");
         } else if (deadline && first_failure && *first_failure >= *deadline &&
                    state == IdentityState::revocation_warning) {
