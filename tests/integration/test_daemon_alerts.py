@@ -798,10 +798,15 @@ class DeliveryTests(AlertTestCase):
         # warning is raised in memory (metrics), its deadline counts from the first failing
         # check observed during the outage (not from the first one after it), and once writes
         # work the transition reaches history and its alert the outbox and the sink, once.
+        # An Alertmanager sink re-sends what is firing from memory every resend_interval, so it
+        # is alerted during the outage; the outbox sinks (the webhook) get it after the outage.
         hook = self.receiver("hook", "200")
+        am = self.alertmanager("am-outage")
         self.write_config([{"name": "hook", "type": "webhook", "url": hook.url(HOOK_PATH),
                             "secret_file": str(self.tmp / "hmac-secret"),
-                            "min_severity": "warning"}])
+                            "min_severity": "warning"},
+                           {"name": "am", "type": "alertmanager", "url": am.url(),
+                            "resend_interval": "2s"}])
         daemon = self.start_daemon()
         self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
         outage = 15.0
@@ -830,6 +835,10 @@ class DeliveryTests(AlertTestCase):
             # Nothing of it is in the database yet, and the sink has nothing.
             self.assertEqual(self.status()[ALPHA]["state"], "verified")
             self.assertFalse(docs_of(webhook_docs(hook), "revocation_warning", ALPHA))
+            # Alertmanager has it already, from the in-memory state.
+            self.wait_for("the revocation warning in Alertmanager during the outage",
+                          lambda: am.alerts("DKIMRevocationWarning", ALPHA), daemon,
+                          max(1.0, removed_to + outage - 2 - time.time()))
             time.sleep(max(0.0, removed_to + outage - time.time()))
             # `status` reads the database: it says that it may be out of date (the newest saved
             # check is older than 2 x check_interval + 10 s).
@@ -863,10 +872,10 @@ class DeliveryTests(AlertTestCase):
             r"^dkimwatch_state_unsaved_identities 0$"), daemon, 5)
         self.assertIn("event=state_saved ", daemon.log())
         time.sleep(1.5)
-        # Exactly once: one outbox row, one delivery.
-        warnings = [r for r in self.outbox() if r["domain"] == ALPHA and
+        # Exactly once: one outbox row per sink, one delivery.
+        warnings = [r["sink"] for r in self.outbox() if r["domain"] == ALPHA and
                     json.loads(r["message_json"])["event"]["kind"] == "revocation_warning"]
-        self.assertEqual(len(warnings), 1, warnings)
+        self.assertEqual(sorted(warnings), ["am", "hook"])
         self.assertEqual(len(docs_of(webhook_docs(hook), "revocation_warning", ALPHA)), 1)
 
     def test_06_retry_after_then_5xx_then_delivered_once(self) -> None:
