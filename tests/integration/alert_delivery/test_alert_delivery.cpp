@@ -457,7 +457,9 @@ TEST_F(AlertDelivery, APagerdutyStormIsOneIncidentResolvedWhenNothingFiresAnyMor
     config.group_wait = 0s;
     config.group_interval = 1s;
     std::atomic<bool> c_firing{true};
-    FiringSnapshot firing = [&c_firing] {
+    std::atomic<int> snapshots{0}; // the worker asks after each identity's resolve it delivered
+    FiringSnapshot firing = [&c_firing, &snapshots] {
+        ++snapshots;
         std::vector<AlertEvent> events;
         if (c_firing) {
             events.push_back(
@@ -498,6 +500,14 @@ TEST_F(AlertDelivery, APagerdutyStormIsOneIncidentResolvedWhenNothingFiresAnyMor
     EXPECT_EQ(action_and_key(requests[2]),
               "resolve dkimwatch:111122223333:us-east-1:b.example:revocation");
 
+    // The receiver sees b's resolve before the worker has handled its answer: c stops firing
+    // only once the worker has looked at what fires after b's resolve (else the storm could be
+    // resolved before c's resolve, as happened under ASan on a loaded machine).
+    const auto asked_by = std::chrono::steady_clock::now() + 5s;
+    while (snapshots.load() < 2 && std::chrono::steady_clock::now() < asked_by) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_GE(snapshots.load(), 2);
     // c recovers, and nothing fires any more: its resolve, then the storm incident's.
     c_firing = false;
     queue_events({sample_event("c.example", "recovered", EventSeverity::resolved)});
