@@ -75,6 +75,41 @@ struct AlertSettings {
     std::chrono::milliseconds group_interval{std::chrono::minutes{1}};
 };
 
+// How one `ses.accounts[]` entry obtains credentials (config: credentials). Without the block
+// (has_credentials_block false) the AWS default chain is used: environment variables, then the
+// shared files (AWS_PROFILE or "default"), then EC2 instance metadata (IMDSv2).
+struct SesCredentialsConfig {
+    std::string profile;  // a profile of the shared credentials/config files; "" = the chain
+    std::string role_arn; // STS AssumeRole with the base credentials first; "" = none
+    // The AssumeRole ExternalId, read at load time from external_id_file (a secret: never
+    // printed); "" when no file is given.
+    std::string external_id;
+    std::string external_id_file; // the path as configured, safe to print
+};
+
+// One `ses.accounts[]` entry: an AWS account whose SES identities are listed in each region.
+struct SesAccountConfig {
+    std::string name;                 // [A-Za-z0-9_-]{1,64}, unique; logs and metrics
+    std::vector<std::string> regions; // e.g. "us-east-1"; at least one, unique
+    std::string account;              // 12 digits; "" = ask STS GetCallerIdentity
+    bool has_credentials_block = false;
+    SesCredentialsConfig credentials;
+    // Overrides of https://email.<region>.amazonaws.com and of the STS endpoint (tests, VPC
+    // endpoints): "http(s)://host[:port]" without a path; "" = AWS's.
+    std::string endpoint_url;
+    std::string sts_endpoint_url;
+};
+
+// The `ses:` section: SES as a source of identities and of its own DKIM verdicts.
+struct SesSettings {
+    // Each account/region is listed again this often (config: sync_interval, default 15m,
+    // >= 1m).
+    std::chrono::milliseconds sync_interval{std::chrono::minutes{15}};
+    // SES API requests per second per account+region (config: max_rps, default 1; 0 < x <= 50).
+    double max_rps = 1.0;
+    std::vector<SesAccountConfig> accounts; // empty: no `ses:` section, SES is not asked
+};
+
 // An error, or a warning, about the configuration, where it is.
 struct ConfigError {
     std::string file; // as given by the caller (display name)
@@ -96,6 +131,7 @@ struct Config {
     // blind_after (1h), reminders ([48h, 24h, 6h, 1h]): top-level keys of the same names.
     StateMachinePolicy policy;
     AlertSettings alerts;
+    SesSettings ses;
     // What is accepted but deserves a look (a well-formed region missing from the built-in
     // table), in file order: `validate` prints them, the daemon logs them at start and reload.
     std::vector<ConfigError> warnings;

@@ -19,9 +19,12 @@ struct EasyDkim {
 // BYODKIM: one TXT at <selector>._domainkey.<domain> carrying the user's public key.
 struct Byodkim {
     std::string selector;
-    std::vector<unsigned char> public_key_der; // SubjectPublicKeyInfo DER of the configured key
-    int key_bits = 0;                          // RSA modulus size of the configured key
-    std::string key_source;                    // "public_key", "public_key_file PATH", ...
+    // SubjectPublicKeyInfo DER of the configured key. Empty for an identity discovered through
+    // SES whose key no configuration gives: the record must then hold a valid RSA key that SES
+    // accepts, and is not compared with anything.
+    std::vector<unsigned char> public_key_der;
+    int key_bits = 0;       // RSA modulus size of the configured key; 0 when none is configured
+    std::string key_source; // "public_key", "public_key_file PATH", ...; "" when none
 };
 
 // What identifies an identity across configurations, restarts and the store.
@@ -36,11 +39,15 @@ struct IdentityKey {
     bool operator==(const IdentityKey&) const = default;
 };
 
+// Where an identity was named. The configuration's key material wins where several name it.
+enum class IdentitySource { config, identities_file, ses };
+
 struct Identity {
     std::string domain;  // canonical
     std::string account; // free-form label, usually a 12-digit AWS account id
     std::string region;  // e.g. "us-east-1"
     std::variant<EasyDkim, Byodkim> method;
+    IdentitySource source = IdentitySource::config;
 
     // "easy_dkim" or "byodkim".
     const char* method_name() const;
