@@ -20,4 +20,14 @@ struct AwsCredentials {
     std::string source;
 };
 
+// One STS AssumeRole call: the credential chain (aws/credential_provider) asks for it, the STS
+// client (aws/sts_client) performs it.
+struct AssumeRoleRequest {
+    std::string role_arn;         // arn:aws:iam::<account>:role/<name>
+    std::string external_id;      // secret; "" = none
+    std::string session_name;     // RoleSessionName, [\w+=,.@-]{2,64}, e.g. "dkimwatch-prod"
+    std::string region;           // for the regional STS endpoint and the signature scope
+    std::string sts_endpoint_url; // "" = https://sts.<region>.amazonaws.com
+};
+
 } // namespace dkimwatch

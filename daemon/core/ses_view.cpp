@@ -52,4 +52,22 @@ const char* ses_finding_code_name(SesFindingCode code) {
     return "unknown";
 }
 
+const char* ses_event_kind_name(SesEventKind kind) {
+    switch (kind) {
+    case SesEventKind::ses_status_changed:
+        return "ses_status_changed";
+    case SesEventKind::signing_disabled:
+        return "signing_disabled";
+    case SesEventKind::email_identity_unsigned:
+        return "email_identity_unsigned";
+    case SesEventKind::identity_removed:
+        return "identity_removed";
+    case SesEventKind::ses_sync_failing:
+        return "ses_sync_failing";
+    case SesEventKind::ses_sync_recovered:
+        return "ses_sync_recovered";
+    }
+    return "unknown";
+}
+
 } // namespace dkimwatch

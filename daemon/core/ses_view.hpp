@@ -78,4 +78,29 @@ struct SesFinding {
     bool operator==(const SesFinding&) const = default;
 };
 
+// Events of the SES source, next to the state machine's (they go to the same sinks). The kind
+// names are a public contract (alert `kind`, JSON, history).
+enum class SesEventKind {
+    ses_status_changed,      // SES's DKIM status changed: from/to are SES status names;
+                             // critical on a change to FAILED, resolved on one to SUCCESS,
+                             // warning to TEMPORARY_FAILURE, info otherwise
+    signing_disabled,        // SigningEnabled became false (critical); true again: resolved
+    email_identity_unsigned, // an EMAIL_ADDRESS identity under the domain appeared (warning)
+    identity_removed,        // SES no longer lists the identity (info); it stops being reported
+    ses_sync_failing,        // 3 failed syncs in a row of an account/region (warning)
+    ses_sync_recovered,      // the first good sync after ses_sync_failing (resolved)
+};
+
+const char* ses_event_kind_name(SesEventKind kind);
+
+struct SesEvent {
+    SesEventKind kind = SesEventKind::ses_status_changed;
+    EventSeverity severity = EventSeverity::info;
+    TimePoint at{};
+    std::string from;   // ses_status_changed: SES status name before ("" when first seen)
+    std::string to;     // ses_status_changed: SES status name after
+    std::string reason; // one line for humans, no trailing period; names the cause and the fix
+    bool operator==(const SesEvent&) const = default;
+};
+
 } // namespace dkimwatch
