@@ -42,7 +42,12 @@ Result<AwsRequest> ses_get_identity_request(const std::string& endpoint_url,
         return Error{"GetEmailIdentity: not a domain name (" + *reason + ")"};
     }
     AwsRequest request = ses_get(endpoint_url, region);
-    request.path = std::string(k_identities_path) + "/" + canonical_name(domain);
+    // As given (SES may list "Example.com"); a trailing dot is not part of SES's name.
+    std::string name = domain;
+    if (!name.empty() && name.back() == '.') {
+        name.pop_back();
+    }
+    request.path = std::string(k_identities_path) + "/" + name;
     if (const auto problem = aws_path_problem(request.path)) {
         return Error{"GetEmailIdentity: " + *problem};
     }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace dkimwatch {
 namespace {
@@ -71,7 +72,7 @@ Result<SesInventory> SesSource::sync(TimePoint now, std::stop_token stop,
     }
 
     const SesClient client(m_region, m_account.endpoint_url, m_options.page_size);
-    std::set<std::string> domains;
+    std::map<std::string, std::string> domains; // canonical -> the name as SES listed it
     std::vector<std::string> addresses;
     std::set<std::string> seen_tokens;
     std::string next_token;
@@ -93,7 +94,7 @@ Result<SesInventory> SesSource::sync(TimePoint now, std::stop_token stop,
                                  "name (" +
                                  *reason + ")"};
                 }
-                domains.insert(canonical_name(listed.name));
+                domains.emplace(canonical_name(listed.name), listed.name);
             } else if (listed.type == "EMAIL_ADDRESS") {
                 addresses.push_back(listed.name);
             }
@@ -118,9 +119,10 @@ Result<SesInventory> SesSource::sync(TimePoint now, std::stop_token stop,
     inventory.source = m_account.name;
     inventory.account = m_account_id;
     inventory.region = m_region;
-    for (const std::string& domain : domains) {
-        auto identity =
-            with_refresh([&] { return client.get_domain_identity(*credentials, domain, context); });
+    for (const auto& [domain, listed_name] : domains) {
+        // Fetched under the name as listed: SES's names are not always lowercase.
+        auto identity = with_refresh(
+            [&] { return client.get_domain_identity(*credentials, listed_name, context); });
         if (!identity) {
             return Error{where + identity.error()};
         }
