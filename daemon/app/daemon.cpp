@@ -10,6 +10,7 @@
 #include "config/config_loader.hpp"
 #include "core/check_capacity.hpp"
 #include "core/check_schedule.hpp"
+#include "core/inventory_adoption.hpp"
 #include "core/log_value.hpp"
 #include "core/state_machine.hpp"
 #include "core/status_repair.hpp"
@@ -300,62 +301,50 @@ private:
             spdlog::error("event=state_load_failed error={}", quote_log_value(stored.error()));
             return false;
         }
-        std::map<IdentityKey, std::size_t> old_index; // in m_tracked
+        std::vector<TrackedEntry> current; // m_tracked as adopt_inventory() reads it
+        current.reserve(m_tracked.size());
         for (std::size_t index = 0; index < m_tracked.size(); ++index) {
-            old_index.emplace(m_tracked[index].identity.key(), index);
+            const TrackedIdentity& old = m_tracked[index];
+            current.push_back({old.identity.key(), &old.status, identity_fingerprint(old.identity),
+                               m_schedule.due_time(static_cast<ScheduleId>(index))});
         }
+        AdoptionPlan plan =
+            adopt_inventory({current, &*stored, config.identities, config.policy, now});
+        current = {};
+        for (const auto& repair : plan.repairs) {
+            for (const auto& text : repair.repairs) {
+                spdlog::warn("event=state_repaired identity={} repair={}", repair.key.to_string(),
+                             quote_log_value(text));
+            }
+        }
+        std::vector<AlertEvent> alerts;
+        alerts.reserve(plan.alerts.size());
+        for (const auto& alert : plan.alerts) {
+            alerts.push_back(
+                make_alert_event(alert.key, plan.identities[alert.index].status, alert.event, {}));
+        }
+        std::vector<CheckToSave> to_save;
+        to_save.reserve(plan.to_save.size());
+        for (auto& row : plan.to_save) {
+            CheckToSave item{
+                std::move(row.key), std::move(row.status), std::move(row.events), {}, now};
+            item.keep_records = row.keep_records;
+            to_save.push_back(std::move(item));
+        }
+        plan.to_save.clear();
         std::vector<TrackedIdentity> next;
         next.reserve(config.identities.size());
-        std::vector<std::optional<std::size_t>> kept_from; // next index -> m_tracked index
-        kept_from.reserve(config.identities.size());
-        std::vector<bool> restarted; // by next index: the fingerprint changed, back to pending
-        std::vector<CheckToSave> to_save;
-        std::vector<AlertEvent> alerts;
         std::vector<IdentityKey> keys;
         keys.reserve(config.identities.size());
-        for (auto& identity : config.identities) {
-            IdentityKey key = identity.key();
-            std::string fingerprint = identity_fingerprint(identity);
-            TrackedIdentity tracked{std::move(identity), {}, {}};
-            std::optional<std::size_t> kept;
-            if (auto found = old_index.find(key); found != old_index.end()) {
-                kept = found->second;
-                tracked.status = with_fingerprint(m_tracked[found->second].status,
-                                                  m_tracked[found->second].identity);
-                tracked.problems = m_tracked[found->second].problems;
-            } else if (auto found_stored = stored->find(key); found_stored != stored->end()) {
-                // A damaged row (see StateStore::findings) is repaired conservatively, logged,
-                // and the repair saved.
-                auto repair = repair_status(found_stored->second, now, config.policy);
-                tracked.status = std::move(repair.status);
-                if (!repair.repairs.empty()) {
-                    for (const auto& text : repair.repairs) {
-                        spdlog::warn("event=state_repaired identity={} repair={}", key.to_string(),
-                                     quote_log_value(text));
-                    }
-                    CheckToSave item{key, tracked.status, {}, {}, now};
-                    item.keep_records = true;
-                    to_save.push_back(std::move(item));
-                }
-            } else {
-                tracked.status = initial_status(fingerprint, now);
-                to_save.push_back({key, tracked.status, {}, {}, now});
+        for (std::size_t index = 0; index < config.identities.size(); ++index) {
+            AdoptedIdentity& adopted = plan.identities[index];
+            TrackedIdentity item{
+                std::move(config.identities[index]), std::move(adopted.status), {}};
+            if (adopted.kept_from && !adopted.restarted) {
+                item.problems = m_tracked[*adopted.kept_from].problems;
             }
-            const bool changed = tracked.status.fingerprint != fingerprint;
-            if (changed) {
-                auto transition = on_config(tracked.status, fingerprint, now);
-                tracked.status = std::move(transition.status);
-                tracked.problems.clear();
-                for (const auto& event : transition.events) {
-                    alerts.push_back(make_alert_event(key, tracked.status, event, {}));
-                }
-                // The old setup's records say nothing about the new one: they are cleared.
-                to_save.push_back({key, tracked.status, std::move(transition.events), {}, now});
-            }
-            restarted.push_back(changed);
-            kept_from.push_back(kept);
-            keys.push_back(std::move(key));
-            next.push_back(std::move(tracked));
+            keys.push_back(item.identity.key());
+            next.push_back(std::move(item));
         }
         // From here on the identities are in `next`, not in `config`: a failure below leaves
         // `config` unusable, which both callers accept (start-up exits, a reload is dropped).
@@ -385,26 +374,10 @@ private:
         // checked soon (spread like new ones), identities seen before a restart keep their
         // rhythm.
         CheckSchedule schedule;
-        std::vector<ScheduleEntry> to_schedule;
-        std::vector<bool> still_tracked(m_tracked.size(), false);
-        for (std::size_t index = 0; index < next.size(); ++index) {
-            const auto id = static_cast<ScheduleId>(index);
-            if (kept_from[index]) {
-                still_tracked[*kept_from[index]] = true;
-                const auto due = m_schedule.due_time(static_cast<ScheduleId>(*kept_from[index]));
-                if (due && !restarted[index]) {
-                    schedule.set_due(id, *due);
-                    continue;
-                }
-            }
-            to_schedule.push_back(
-                {id, restarted[index] ? std::nullopt : next[index].status.last_check_at});
+        for (const auto& [id, due] : plan.kept_due) {
+            schedule.set_due(id, due);
         }
-        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
-            if (still_tracked[index]) {
-                continue;
-            }
-            const IdentityKey key = m_tracked[index].identity.key();
+        for (const auto& key : plan.removed) {
             m_metrics->remove_identity(key);
             {
                 std::lock_guard lock(m_firing_mutex);
@@ -421,7 +394,7 @@ private:
                 }
                 for (auto& problem : *problems) {
                     auto found = index_of.find(problem.key);
-                    if (found != index_of.end() && !restarted[found->second]) {
+                    if (found != index_of.end() && !plan.identities[found->second].restarted) {
                         next[found->second].problems.push_back(std::move(problem.verdict));
                     }
                 }
@@ -445,7 +418,7 @@ private:
             m_dispatcher->notify();
         }
         m_schedule = std::move(schedule);
-        m_schedule.add(to_schedule, now, config.daemon.check_interval);
+        m_schedule.add(plan.to_spread, now, config.daemon.check_interval);
         warn_if_rate_cannot_keep_up(config);
         return true;
     }
