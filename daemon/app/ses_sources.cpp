@@ -10,7 +10,10 @@ namespace dkimwatch {
 SesSources::SesSources(const SesSettings& settings, AwsEnvironment environment) {
     for (const auto& account : settings.accounts) {
         m_providers.push_back(
-            std::make_unique<CredentialProvider>(account, environment, sts_assume_role));
+            std::make_unique<CredentialProvider>(
+            account, environment, [](const AwsCredentials& base, const AssumeRoleRequest& request) {
+                return sts_assume_role(base, request);
+            }));
         CredentialProvider* provider = m_providers.back().get();
         for (const auto& region : account.regions) {
             Source source;
