@@ -104,7 +104,7 @@ int run_check_command(const CheckOptions& options) {
         std::cout << render_check_text(run);
     }
     std::cout.flush();
-    return check_exit_code(run);
+    return check_run_exit_code(run);
 }
 
 } // namespace dkimwatch

@@ -242,7 +242,7 @@ int check_exit_code(const std::vector<IdentityReport>& reports) {
     return any_warning ? 1 : 0;
 }
 
-int check_exit_code(const CheckRun& run) {
+int check_run_exit_code(const CheckRun& run) {
     bool any_warning = false;
     bool any_unknown = !run.ses_failures.empty();
     for (std::size_t index = 0; index < run.reports.size(); ++index) {

@@ -49,7 +49,7 @@ std::string render_check_text(const CheckRun& run);
 // any warning, else 0.
 int check_exit_code(const std::vector<IdentityReport>& reports);
 // The same over the records and the SES findings; a failed SES source counts as indeterminate.
-int check_exit_code(const CheckRun& run);
+int check_run_exit_code(const CheckRun& run);
 
 // "2026-11-26T12:00:00Z" (UTC, whole seconds).
 std::string format_utc_timestamp(std::chrono::system_clock::time_point time);
