@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 import harness  # noqa: E402
 
 PROBE = ""
+CURL_RAW = ""
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE+session/token=="
 EXTERNAL_ID = "ext-id-Sup3rS3cret"
@@ -377,6 +378,45 @@ class WrongSecret(FakeAwsTest):
                                                "code": "403"}])
 
 
+class CurlSigningBugsAreCaught(FakeAwsTest):
+    """What signed_request avoids, done naively with curl 7.88.1: the fake server must reject
+    it as wrongly signed (the proof that its checks would catch such a request from us)."""
+
+    def raw(self, path_and_query: str, *headers: str) -> str:
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDLONGTERM", AWS_SECRET_ACCESS_KEY=SECRET)
+        completed = subprocess.run([CURL_RAW, self.fake.url + path_and_query, "us-east-1", "ses",
+                                    *headers], env=env, capture_output=True, text=True,
+                                   timeout=30)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        version, status = completed.stdout.split()
+        if version != "7.88.1":
+            self.skipTest(f"curl {version}: the bugs checked here are those of 7.88.1")
+        return status
+
+    def test_naive_requests_fail_and_guarded_ones_pass(self) -> None:
+        # The guarded forms sign correctly.
+        self.assertEqual(self.raw("/v2/email/identities?PageSize=2", "Accept: application/json"),
+                         "200")
+        self.assertEqual(self.raw("/v2/email/identities/alpha.example",
+                                  "Accept: application/json"), "200")
+        bad = 0
+        # Query keys not sorted.
+        self.assertEqual(self.raw("/v2/email/identities?PageSize=2&NextToken=x",
+                                  "Accept: application/json"), "403")
+        bad += 1
+        # '@' and '%' in the path.
+        self.assertEqual(self.raw("/v2/email/identities/mary@alpha.example",
+                                  "Accept: application/json"), "403")
+        bad += 1
+        self.assertEqual(self.raw("/v2/email/identities/mary%40alpha.example",
+                                  "Accept: application/json"), "403")
+        bad += 1
+        # A header set with an empty value (here curl's default Accept suppressed).
+        self.assertEqual(self.raw("/v2/email/identities?PageSize=2", "Accept:"), "403")
+        bad += 1
+        self.expect_bad_signatures = bad
+
+
 class Moto(unittest.TestCase):
     """moto_server as a second SES v2 implementation: listing, statuses, SigningEnabled."""
 
@@ -435,7 +475,14 @@ if __name__ == "__main__":
         i = args.index("--probe")
         PROBE = args[i + 1]
         del args[i:i + 2]
+    if "--curl-raw" in args:
+        i = args.index("--curl-raw")
+        CURL_RAW = args[i + 1]
+        del args[i:i + 2]
     sys.argv[1:] = args
+    if not CURL_RAW:
+        CurlSigningBugsAreCaught.__unittest_skip__ = True
+        CurlSigningBugsAreCaught.__unittest_skip_why__ = "no --curl-raw PATH given"
     if not PROBE or not os.access(PROBE, os.X_OK):
         sys.exit("usage: test_ses_api.py --probe PATH")
     unittest.main(verbosity=2)
