@@ -361,6 +361,29 @@ class Credentials(FakeAwsTest):
         self.assertIn("the session token has expired", sync["error"])
         self.assertEqual([r["code"] for r in result["requests"]], ["403"], "not retried")
 
+    def test_expired_token_mid_sync_fetches_fresh_credentials_once(self) -> None:
+        self.fake.stop()
+        scenario = base_scenario()
+        scenario["roles"][0]["duration"] = 200  # < the probe's 5-minute margin: re-assumed
+        self.fake = FakeAws(scenario)
+        self.fake.control("faults", [{"operation": "GetEmailIdentity", "count": 1, "status": 403,
+                                      "error_type": "ExpiredTokenException",
+                                      "message": "The security token included in the request "
+                                                 "is expired"}])
+        result, _ = run_probe(self.fake.url, "--account", ACCOUNT, "--role-arn", ROLE_ARN,
+                              external_id=EXTERNAL_ID)
+        sync = result["syncs"][0]
+        self.assertTrue(sync["ok"], sync["error"])
+        self.assertEqual(len(sync["inventory"]["domains"]), 5)
+        self.assertEqual(result["assume_role_calls"], 2, "fresh credentials asked for once")
+        # Long-term credentials cannot be refreshed: the same error ends the sync.
+        self.fake.control("faults", [{"operation": "GetEmailIdentity", "count": 5, "status": 403,
+                                      "error_type": "ExpiredTokenException", "message": "x"}])
+        result, _ = run_probe(self.fake.url, "--account", ACCOUNT)
+        self.assertIn("the session token has expired", result["syncs"][0]["error"])
+        codes = [r["code"] for r in result["requests"] if r["operation"] == "GetEmailIdentity"]
+        self.assertEqual(codes, ["403"])
+
     def test_missing_session_token_is_rejected(self) -> None:
         _, sync = self.sync(key="ASIDSESSION")
         self.assertFalse(sync["ok"])
