@@ -4,8 +4,13 @@
 #include "aws/aws_credentials.hpp"
 #include "aws/signed_request.hpp"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 
 namespace dkimwatch {
 namespace {
@@ -130,6 +135,64 @@ TEST(SendAwsRequest, StoppedBeforeStartIsCancelled) {
     EXPECT_EQ(response.status, 0);
     EXPECT_TRUE(response.cancelled);
     EXPECT_EQ(response.failure, "cancelled");
+}
+
+// A loopback listener that accepts connections (the kernel's backlog) and never answers.
+class SilentServer {
+public:
+    SilentServer() {
+        m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        EXPECT_EQ(::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::listen(m_fd, 4), 0);
+        EXPECT_EQ(::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+        m_port = ntohs(address.sin_port);
+    }
+    ~SilentServer() { ::close(m_fd); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+    int m_fd = -1;
+    std::uint16_t m_port = 0;
+};
+
+TEST(SendAwsRequest, StopDuringTheTransferCancelsIt) {
+    SilentServer server;
+    AwsRequest request;
+    request.endpoint_url = server.url();
+    request.path = "/v2/email/identities";
+    request.region = "us-east-1";
+    request.service = "ses";
+    request.timeout = std::chrono::seconds{30};
+    std::stop_source stop;
+    std::jthread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds{100});
+        stop.request_stop();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const AwsResponse response = send_aws_request(request, test_credentials(), stop.get_token());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{5});
+    EXPECT_EQ(response.status, 0);
+    EXPECT_TRUE(response.cancelled);
+    EXPECT_EQ(response.failure, "cancelled");
+}
+
+TEST(SendAwsRequest, TimeoutIsReportedWithoutTheUrl) {
+    SilentServer server;
+    AwsRequest request;
+    request.endpoint_url = server.url();
+    request.path = "/v2/email/identities";
+    request.query = {{"NextToken", "private-token"}};
+    request.region = "us-east-1";
+    request.service = "ses";
+    request.timeout = std::chrono::milliseconds{200};
+    const AwsResponse response = send_aws_request(request, test_credentials());
+    EXPECT_EQ(response.status, 0);
+    EXPECT_TRUE(response.timed_out);
+    EXPECT_EQ(response.failure, "timeout after 200 ms");
 }
 
 } // namespace
