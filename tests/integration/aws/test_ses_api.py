@@ -206,6 +206,24 @@ class Listing(FakeAwsTest):
                          0, "the configured account is used")
         self.assertEqual(len(result["requests"]), len(log), "on_request once per attempt")
 
+    def test_scripted_changes_show_at_the_next_sync(self) -> None:
+        _, sync = self.sync()
+        self.assertIn("gamma.example", [d["domain"] for d in sync["inventory"]["domains"]])
+        identities = [i for i in base_scenario()["identities"]
+                      if i["IdentityName"] != "gamma.example"]
+        identities.append({"IdentityName": "new.example", "IdentityType": "DOMAIN",
+                           "DkimAttributes": dkim(status="PENDING")})
+        self.fake.control("identities", identities)
+        self.fake.control("identity/alpha.example",
+                          {"DkimAttributes": {"SigningEnabled": False, "Status": "FAILED"}})
+        _, sync = self.sync()
+        self.assertTrue(sync["ok"], sync["error"])
+        domains = {d["domain"]: d for d in sync["inventory"]["domains"]}
+        self.assertNotIn("gamma.example", domains)
+        self.assertEqual(domains["new.example"]["status"], "PENDING")
+        self.assertEqual(domains["alpha.example"]["status"], "FAILED")
+        self.assertFalse(domains["alpha.example"]["signing_enabled"])
+
     def test_iso_timestamps_and_default_page_size(self) -> None:
         self.fake.stop()
         self.fake = FakeAws(base_scenario(timestamps="iso", max_page_size=100))
