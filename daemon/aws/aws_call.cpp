@@ -154,7 +154,9 @@ bool sleep_unless_stopped(std::chrono::steady_clock::duration duration, std::sto
     std::mutex mutex;
     std::condition_variable_any wake;
     std::unique_lock lock(mutex);
-    return !wake.wait_for(lock, stop, duration, [] { return false; });
+    // Returns on a stop request or when the time is up (the predicate never holds).
+    wake.wait_for(lock, stop, duration, [] { return false; });
+    return !stop.stop_requested();
 }
 
 std::string describe_aws_failure(const AwsOperation& operation, const AwsAttempt& attempt,

@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 import harness  # noqa: E402
 
 PROBE = ""
+CURL_RAW = ""
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE+session/token=="
 EXTERNAL_ID = "ext-id-Sup3rS3cret"
@@ -205,6 +206,24 @@ class Listing(FakeAwsTest):
                          0, "the configured account is used")
         self.assertEqual(len(result["requests"]), len(log), "on_request once per attempt")
 
+    def test_scripted_changes_show_at_the_next_sync(self) -> None:
+        _, sync = self.sync()
+        self.assertIn("gamma.example", [d["domain"] for d in sync["inventory"]["domains"]])
+        identities = [i for i in base_scenario()["identities"]
+                      if i["IdentityName"] != "gamma.example"]
+        identities.append({"IdentityName": "new.example", "IdentityType": "DOMAIN",
+                           "DkimAttributes": dkim(status="PENDING")})
+        self.fake.control("identities", identities)
+        self.fake.control("identity/alpha.example",
+                          {"DkimAttributes": {"SigningEnabled": False, "Status": "FAILED"}})
+        _, sync = self.sync()
+        self.assertTrue(sync["ok"], sync["error"])
+        domains = {d["domain"]: d for d in sync["inventory"]["domains"]}
+        self.assertNotIn("gamma.example", domains)
+        self.assertEqual(domains["new.example"]["status"], "PENDING")
+        self.assertEqual(domains["alpha.example"]["status"], "FAILED")
+        self.assertFalse(domains["alpha.example"]["signing_enabled"])
+
     def test_iso_timestamps_and_default_page_size(self) -> None:
         self.fake.stop()
         self.fake = FakeAws(base_scenario(timestamps="iso", max_page_size=100))
@@ -360,6 +379,29 @@ class Credentials(FakeAwsTest):
         self.assertIn("the session token has expired", sync["error"])
         self.assertEqual([r["code"] for r in result["requests"]], ["403"], "not retried")
 
+    def test_expired_token_mid_sync_fetches_fresh_credentials_once(self) -> None:
+        self.fake.stop()
+        scenario = base_scenario()
+        scenario["roles"][0]["duration"] = 200  # < the probe's 5-minute margin: re-assumed
+        self.fake = FakeAws(scenario)
+        self.fake.control("faults", [{"operation": "GetEmailIdentity", "count": 1, "status": 403,
+                                      "error_type": "ExpiredTokenException",
+                                      "message": "The security token included in the request "
+                                                 "is expired"}])
+        result, _ = run_probe(self.fake.url, "--account", ACCOUNT, "--role-arn", ROLE_ARN,
+                              external_id=EXTERNAL_ID)
+        sync = result["syncs"][0]
+        self.assertTrue(sync["ok"], sync["error"])
+        self.assertEqual(len(sync["inventory"]["domains"]), 5)
+        self.assertEqual(result["assume_role_calls"], 2, "fresh credentials asked for once")
+        # Long-term credentials cannot be refreshed: the same error ends the sync.
+        self.fake.control("faults", [{"operation": "GetEmailIdentity", "count": 5, "status": 403,
+                                      "error_type": "ExpiredTokenException", "message": "x"}])
+        result, _ = run_probe(self.fake.url, "--account", ACCOUNT)
+        self.assertIn("the session token has expired", result["syncs"][0]["error"])
+        codes = [r["code"] for r in result["requests"] if r["operation"] == "GetEmailIdentity"]
+        self.assertEqual(codes, ["403"])
+
     def test_missing_session_token_is_rejected(self) -> None:
         _, sync = self.sync(key="ASIDSESSION")
         self.assertFalse(sync["ok"])
@@ -375,6 +417,45 @@ class WrongSecret(FakeAwsTest):
         self.assertIn("the credentials were rejected (InvalidSignatureException", sync["error"])
         self.assertEqual(result["requests"], [{"operation": "ListEmailIdentities",
                                                "code": "403"}])
+
+
+class CurlSigningBugsAreCaught(FakeAwsTest):
+    """What signed_request avoids, done naively with curl 7.88.1: the fake server must reject
+    it as wrongly signed (the proof that its checks would catch such a request from us)."""
+
+    def raw(self, path_and_query: str, *headers: str) -> str:
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDLONGTERM", AWS_SECRET_ACCESS_KEY=SECRET)
+        completed = subprocess.run([CURL_RAW, self.fake.url + path_and_query, "us-east-1", "ses",
+                                    *headers], env=env, capture_output=True, text=True,
+                                   timeout=30)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        version, status = completed.stdout.split()
+        if version != "7.88.1":
+            self.skipTest(f"curl {version}: the bugs checked here are those of 7.88.1")
+        return status
+
+    def test_naive_requests_fail_and_guarded_ones_pass(self) -> None:
+        # The guarded forms sign correctly.
+        self.assertEqual(self.raw("/v2/email/identities?PageSize=2", "Accept: application/json"),
+                         "200")
+        self.assertEqual(self.raw("/v2/email/identities/alpha.example",
+                                  "Accept: application/json"), "200")
+        bad = 0
+        # Query keys not sorted.
+        self.assertEqual(self.raw("/v2/email/identities?PageSize=2&NextToken=x",
+                                  "Accept: application/json"), "403")
+        bad += 1
+        # '@' and '%' in the path.
+        self.assertEqual(self.raw("/v2/email/identities/mary@alpha.example",
+                                  "Accept: application/json"), "403")
+        bad += 1
+        self.assertEqual(self.raw("/v2/email/identities/mary%40alpha.example",
+                                  "Accept: application/json"), "403")
+        bad += 1
+        # A header set with an empty value (here curl's default Accept suppressed).
+        self.assertEqual(self.raw("/v2/email/identities?PageSize=2", "Accept:"), "403")
+        bad += 1
+        self.expect_bad_signatures = bad
 
 
 class Moto(unittest.TestCase):
@@ -435,7 +516,14 @@ if __name__ == "__main__":
         i = args.index("--probe")
         PROBE = args[i + 1]
         del args[i:i + 2]
+    if "--curl-raw" in args:
+        i = args.index("--curl-raw")
+        CURL_RAW = args[i + 1]
+        del args[i:i + 2]
     sys.argv[1:] = args
+    if not CURL_RAW:
+        CurlSigningBugsAreCaught.__unittest_skip__ = True
+        CurlSigningBugsAreCaught.__unittest_skip_why__ = "no --curl-raw PATH given"
     if not PROBE or not os.access(PROBE, os.X_OK):
         sys.exit("usage: test_ses_api.py --probe PATH")
     unittest.main(verbosity=2)
