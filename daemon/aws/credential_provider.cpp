@@ -125,6 +125,11 @@ Result<AwsCredentials> CredentialProvider::base_credentials() {
         return from_files;
     }
     tried.push_back("shared files: no profile " + profile_name + " in " + files->describe());
+    if (!m_environment.get("AWS_PROFILE").empty()) {
+        // A profile asked for by name and missing is a mistake, not a reason to fall back to
+        // the instance role (the SDKs refuse it too).
+        return Error{join(tried, "; ") + " (AWS_PROFILE names it)"};
+    }
 
     if (instance_metadata_disabled(m_environment)) {
         tried.push_back("instance metadata: disabled by AWS_EC2_METADATA_DISABLED");

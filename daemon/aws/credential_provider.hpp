@@ -3,7 +3,8 @@
 // default chain:
 //   1. the environment: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN;
 //   2. the shared files (aws/shared_config_file.hpp), profile AWS_PROFILE or "default";
-//   3. EC2 instance metadata (IMDSv2), unless AWS_EC2_METADATA_DISABLED=true.
+//   3. EC2 instance metadata (IMDSv2), unless AWS_EC2_METADATA_DISABLED=true, or AWS_PROFILE
+//      names a profile that the shared files do not have (then that is the error).
 // When the account names a profile (credentials.profile), only that profile of the shared files
 // is used, as the SDKs do for an explicit profile. A profile may itself assume a role
 // (role_arn + source_profile, external_id). Then, when the account sets credentials.role_arn,

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <curl/curl.h>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace dkimwatch {
@@ -25,6 +26,8 @@ struct CurlListDeleter {
     void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 
+std::once_flag g_curl_global_once;
+
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* body = static_cast<std::string*>(user);
     const std::size_t bytes = size * count;
@@ -39,6 +42,9 @@ std::size_t append_body(char* data, std::size_t size, std::size_t count, void* u
 // therefore never goes into a message). Errors are libcurl's reason, without the URL.
 Result<HttpAnswer> request(const InstanceMetadataSettings& settings, const char* method,
                            const std::string& path, const std::string& header) {
+    // curl_global_init is thread-safe in the libcurl 7.88 used here (CURL_VERSION_THREADSAFE);
+    // once per process is enough.
+    std::call_once(g_curl_global_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     std::unique_ptr<CURL, CurlHandleDeleter> handle{curl_easy_init()};
     if (!handle) {
         return Error{"libcurl could not create a handle"};

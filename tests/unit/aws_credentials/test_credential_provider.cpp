@@ -136,6 +136,19 @@ TEST(CredentialProvider, AwsProfileAndFileVariablesSelectTheProfile) {
     EXPECT_EQ(credentials->source, "shared file profile ops");
 }
 
+TEST(CredentialProvider, MissingAwsProfileIsAnErrorNotAFallback) {
+    Fixture f;
+    f.write_home_credentials("[default]\naws_access_key_id = AKIDDEF\n"
+                             "aws_secret_access_key = x\n");
+    f.environment.variables["AWS_PROFILE"] = "typo";
+    auto provider = f.provider(account("prod"));
+    const auto credentials = provider.credentials(k_now);
+    ASSERT_FALSE(credentials);
+    EXPECT_NE(credentials.error().find("shared files: no profile typo in "), std::string::npos);
+    EXPECT_NE(credentials.error().find("(AWS_PROFILE names it)"), std::string::npos);
+    EXPECT_TRUE(f.imds_calls.empty());
+}
+
 TEST(CredentialProvider, InstanceMetadataLastWithTheEnvironmentsEndpoint) {
     Fixture f;
     f.environment.variables["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9/";
