@@ -43,7 +43,8 @@ SesSourceOutcome SesSources::sync(std::size_t index, TimePoint now, std::stop_to
     outcome.region = source.region;
     auto listed = source.source->sync(now, std::move(stop), [&](const SesApiRequest& request) {
         if (on_request) {
-            on_request(index, request);
+            const std::string id = account(index);
+            on_request(id.empty() ? source.name : id, source.region, request);
         }
     });
     if (listed) {

@@ -34,7 +34,10 @@ struct SesSourceOutcome {
 
 class SesSources {
 public:
-    using RequestObserver = std::function<void(std::size_t index, const SesApiRequest& request)>;
+    // One API attempt of a source: its account id (the ses.accounts name while the id is not
+    // known yet), its region, and the attempt.
+    using RequestObserver = std::function<void(
+        const std::string& account, const std::string& region, const SesApiRequest& request)>;
 
     SesSources(const SesSettings& settings, AwsEnvironment environment);
     ~SesSources();
