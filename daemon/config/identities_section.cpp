@@ -2,6 +2,7 @@
 
 #include "config/file_limits.hpp"
 #include "config/identities_csv.hpp"
+#include "config/identity_validator.hpp"
 #include "core/dns_name.hpp"
 #include "core/public_key.hpp"
 #include "core/region_table.hpp"
@@ -16,15 +17,22 @@ namespace dkimwatch::config_reading {
 
 namespace {
 
-constexpr std::size_t k_easy_dkim_token_count = 3;
-
 // What an identity mapping held, before the cross-checks.
 struct IdentityFields {
     std::optional<Field> domain, account, region, easy_dkim, byodkim;
 };
 
-void read_easy_dkim(Reader& reader, const Field& section, const std::string& domain,
-                    const std::string& region, EasyDkim& out) {
+// A text value as a raw field for the validator; nullopt after reporting a value that is not
+// text.
+std::optional<RawField> raw_text(Reader& reader, const Field& field, std::string_view expected) {
+    auto text = reader.read_string(field, expected);
+    if (!text) {
+        return std::nullopt;
+    }
+    return RawField{std::move(*text), reader.position(field)};
+}
+
+void read_easy_dkim(Reader& reader, const Field& section, RawIdentity& raw) {
     static constexpr std::array<std::string_view, 2> k_keys{"tokens", "signing_hosted_zone"};
     if (!section.value.IsMap()) {
         reader.error_at(section, "easy_dkim must be a mapping with tokens (and optionally "
@@ -38,15 +46,12 @@ void read_easy_dkim(Reader& reader, const Field& section, const std::string& dom
                          [&](std::string_view name, const Field& field) {
                              (name == "tokens" ? tokens_field : zone_field).emplace(field);
                          });
-
-    out.signing_hosted_zone = default_signing_hosted_zone(region);
+    raw.method = RawMethod::easy_dkim;
     if (zone_field) {
-        if (auto zone = reader.read_domain(*zone_field, "dkim.amazonses.com")) {
-            out.signing_hosted_zone = *zone;
-            out.hosted_zone_from_config = true;
-        }
+        raw.signing_hosted_zone = raw_text(reader, *zone_field,
+                                           "a domain name such as "
+                                           "dkim.amazonses.com");
     }
-
     if (!tokens_field) {
         reader.error_at_key(section, "easy_dkim.tokens is missing: list the 3 tokens SES gave "
                                      "for this identity");
@@ -55,103 +60,58 @@ void read_easy_dkim(Reader& reader, const Field& section, const std::string& dom
                                            describe(tokens_field->value));
     } else {
         const YAML::Node& list = tokens_field->value;
-        if (list.size() != k_easy_dkim_token_count) {
-            reader.error_at_key(*tokens_field, "easy_dkim.tokens must list exactly 3 tokens, got " +
-                                                   std::to_string(list.size()));
-        }
-        std::vector<std::string> seen;
+        raw.token_count = list.size();
+        raw.tokens_where = reader.key_position(*tokens_field);
         std::size_t index = 0;
         for (auto it = list.begin(); it != list.end(); ++it, ++index) {
             const Field item{"easy_dkim.tokens[" + std::to_string(index) + "]", YAML::Node(), *it};
-            auto token = reader.read_string(item, "a token (one DNS label)");
-            if (!token) {
-                continue;
-            }
-            if (auto reason = invalid_label_reason(*token)) {
-                reader.error_at(item, item.path + " " + quote(*token) +
-                                          " is not a DNS label: " + *reason);
-                continue;
-            }
-            std::string canonical = canonical_name(*token);
-            const auto repeated = std::find(seen.begin(), seen.end(), canonical);
-            if (repeated != seen.end()) {
-                reader.error_at(item, item.path + " " + quote(*token) +
-                                          " repeats easy_dkim.tokens[" +
-                                          std::to_string(repeated - seen.begin()) +
-                                          "]; the 3 tokens must be distinct");
-            }
-            seen.push_back(canonical);
-            if (!domain.empty()) {
-                reader.check_name_length(item, canonical + "._domainkey." + domain,
-                                         canonical + "._domainkey.<domain>");
-            }
-            reader.check_name_length(item, canonical + "." + out.signing_hosted_zone,
-                                     canonical + ".<signing_hosted_zone>");
-            if (index < k_easy_dkim_token_count) {
-                out.tokens[index] = std::move(canonical);
+            if (auto token = raw_text(reader, item, "a token (one DNS label)")) {
+                raw.tokens.push_back(std::move(*token));
+                raw.token_labels.push_back(item.path);
             }
         }
     }
 }
 
-// Loads the key of one of public_key, public_key_file or private_key_file into `out`.
-void read_byodkim_key(Reader& reader, std::string_view name, const Field& field, Byodkim& out) {
+// The key of one of public_key, public_key_file or private_key_file, its file read.
+std::optional<RawKey> read_byodkim_key(Reader& reader, std::string_view name, const Field& field) {
     const bool inline_key = name == "public_key";
     auto text = reader.read_string(
         field, inline_key ? "the public key in base64 (DER SubjectPublicKeyInfo) or PEM"
                           : "the path of a key file");
     if (!text) {
-        return;
+        return std::nullopt;
     }
-    std::string content;
-    std::string subject; // how messages name the key, never its content
+    RawKey key;
+    key.where = reader.position(field);
     if (inline_key) {
-        subject = field.path;
-        if (text->find("-----") == std::string::npos) {
-            // Bare base64 written over several lines reaches us with spaces or newlines.
-            std::erase_if(*text,
-                          [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; });
-        }
-        content = std::move(*text);
-        out.key_source = "public_key";
-    } else {
-        const std::filesystem::path written(*text);
-        const std::filesystem::path resolved =
-            (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
-        subject = field.path + " " + quote(*text);
-        if (!written.is_absolute()) {
-            subject += " (" + resolved.string() + ")";
-        }
-        auto file = read_bounded_file(resolved, key_file_limit());
-        if (!file) {
-            reader.error_at(field, subject + ": " + file.error().reason);
-            return;
-        }
-        content = std::move(*file);
-        out.key_source = std::string(name) + " " + resolved.string();
+        key.form = RawKey::Form::public_key;
+        key.subject = field.path;
+        key.content = std::move(*text);
+        key.key_source = "public_key";
+        return key;
     }
-    auto key = load_byodkim_key(content);
-    if (!key) {
-        reader.error_at(field, subject + ": " + key.error());
-        return;
+    key.form =
+        name == "private_key_file" ? RawKey::Form::private_key_file : RawKey::Form::public_key_file;
+    const std::filesystem::path written(*text);
+    const std::filesystem::path resolved =
+        (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
+    key.subject = field.path + " " + quote(*text);
+    if (!written.is_absolute()) {
+        key.subject += " (" + resolved.string() + ")";
     }
-    const bool want_private = name == "private_key_file";
-    if (key->from_private_key && !want_private) {
-        reader.error_at(field, subject + " holds a private key; keep private keys out of the "
-                                         "configuration and name their file in private_key_file");
-        return;
+    auto file = read_bounded_file(resolved, key_file_limit());
+    if (!file) {
+        reader.error_at(field, key.subject + ": " + file.error().reason);
+        return std::nullopt;
     }
-    if (!key->from_private_key && want_private) {
-        reader.error_at(field,
-                        subject + " holds a public key, not a private key; use public_key_file");
-        return;
-    }
-    out.public_key_der = key->key.canonical_der;
-    out.key_bits = key->key.bits;
+    key.content = std::move(*file);
+    key.key_source = std::string(name) + " " + resolved.string();
+    return key;
 }
 
 void read_byodkim(Reader& reader, const Field& section, const std::string& identity_name,
-                  const std::string& domain, Byodkim& out) {
+                  const std::string& domain, RawIdentity& raw) {
     static constexpr std::array<std::string_view, 4> k_keys{"selector", "public_key",
                                                             "public_key_file", "private_key_file"};
     static constexpr std::array<std::string_view, 3> k_key_keys{"public_key", "public_key_file",
@@ -171,23 +131,14 @@ void read_byodkim(Reader& reader, const Field& section, const std::string& ident
                                  key_fields.emplace_back(std::string(name), field);
                              }
                          });
-
+    raw.method = RawMethod::byodkim;
     if (!selector_field) {
         reader.error_at_key(section, "byodkim.selector is missing: name the selector of the "
                                      "DKIM record (<selector>._domainkey." +
                                          (domain.empty() ? std::string("<domain>") : domain) + ")");
-    } else if (auto selector = reader.read_string(*selector_field,
-                                                  "a selector of 1 to 63 letters and digits")) {
-        if (auto reason = invalid_selector_reason(*selector)) {
-            reader.error_at(*selector_field,
-                            "byodkim.selector " + quote(*selector) + " " + *reason);
-        } else {
-            out.selector = canonical_name(*selector);
-            if (!domain.empty()) {
-                reader.check_name_length(*selector_field, out.selector + "._domainkey." + domain,
-                                         out.selector + "._domainkey.<domain>");
-            }
-        }
+    } else {
+        raw.selector =
+            raw_text(reader, *selector_field, "a selector of 1 to 63 letters and digits");
     }
 
     const std::string exactly_one = "identity " + identity_name + " needs exactly one of " +
@@ -201,7 +152,7 @@ void read_byodkim(Reader& reader, const Field& section, const std::string& ident
         }
         reader.error_at_key(key_fields[1].second, exactly_one + names);
     } else {
-        read_byodkim_key(reader, key_fields.front().first, key_fields.front().second, out);
+        raw.key = read_byodkim_key(reader, key_fields.front().first, key_fields.front().second);
     }
 }
 
@@ -242,42 +193,33 @@ std::optional<ReadIdentity> read_identity(Reader& reader, const Field& item) {
             }
         });
 
-    Identity identity;
-    std::string name = item.path;
+    RawIdentity raw;
+    raw.source = IdentitySource::config;
     if (!fields.domain) {
         reader.error_at(item, item.path + " is missing \"domain\"" + required);
-    } else if (auto domain = reader.read_domain(*fields.domain, "example.com")) {
-        if (domain->find('.') == std::string::npos) {
-            reader.error_at(*fields.domain, "domain " + quote(*domain) +
-                                                " is invalid: an identity domain has at least "
-                                                "two labels, such as example.com");
-        } else {
-            identity.domain = *domain;
-            name = *domain;
-        }
+    } else {
+        raw.domain = raw_text(reader, *fields.domain, "a domain name such as example.com");
     }
+    // The domain as the validator will have it, for the messages below that name the identity.
+    RawIdentity domain_only;
+    domain_only.domain = raw.domain;
+    const std::string domain = validate_identity(domain_only).identity.domain;
+    const std::string name = domain.empty() ? item.path : domain;
     const std::string identity_name = "identity " + name;
     if (!fields.account) {
         reader.error_at(item, identity_name + " is missing \"account\"" + required);
-    } else if (auto account =
-                   reader.read_string(*fields.account, "an AWS account such as \"111122223333\"")) {
-        identity.account = *account;
+    } else {
+        // An empty text is the validator's to judge, as in the other sources.
+        const YAML::Node& account = fields.account->value;
+        raw.account =
+            account.IsScalar() && account.Scalar().empty()
+                ? std::optional<RawField>(RawField{"", reader.position(*fields.account)})
+                : raw_text(reader, *fields.account, "an AWS account such as \"111122223333\"");
     }
     if (!fields.region) {
         reader.error_at(item, identity_name + " is missing \"region\"" + required);
-    } else if (auto region =
-                   reader.read_string(*fields.region, "an AWS region such as us-east-1")) {
-        const RegionName kind = classify_region(*region);
-        if (kind == RegionName::malformed) {
-            reader.error_at(*fields.region, "region " + quote(*region) +
-                                                " is not an AWS region name such as us-east-1 or "
-                                                "eu-west-1");
-        } else {
-            if (kind == RegionName::unknown) {
-                reader.warn_at(fields.region->value, unknown_region_warning(*region));
-            }
-            identity.region = *region;
-        }
+    } else {
+        raw.region = raw_text(reader, *fields.region, "an AWS region such as us-east-1");
     }
 
     if (second_method) {
@@ -286,14 +228,19 @@ std::optional<ReadIdentity> read_identity(Reader& reader, const Field& item) {
     } else if (!fields.easy_dkim && !fields.byodkim) {
         reader.error_at(item, identity_name + " has neither easy_dkim nor byodkim");
     } else if (fields.easy_dkim) {
-        EasyDkim easy;
-        read_easy_dkim(reader, *fields.easy_dkim, identity.domain, identity.region, easy);
-        identity.method = std::move(easy);
+        read_easy_dkim(reader, *fields.easy_dkim, raw);
     } else {
-        Byodkim byodkim;
-        read_byodkim(reader, *fields.byodkim, name, identity.domain, byodkim);
-        identity.method = std::move(byodkim);
+        read_byodkim(reader, *fields.byodkim, name, domain, raw);
     }
+
+    IdentityCheck check = validate_identity(raw);
+    for (ConfigError& error : check.errors) {
+        reader.add_error(std::move(error));
+    }
+    for (ConfigError& warning : check.warnings) {
+        reader.add_warning(std::move(warning));
+    }
+    Identity& identity = check.identity;
     if (reader.error_count() != errors_before) {
         // Still useful for the duplicate check when the three names are known.
         if (identity.domain.empty() || identity.account.empty() || identity.region.empty()) {

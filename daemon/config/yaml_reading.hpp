@@ -71,34 +71,47 @@ public:
 
     const std::filesystem::path& base_dir() const { return m_base_dir; }
 
-    void error_at(const YAML::Mark& mark, std::string message) {
-        ConfigError error{m_display_name, 0, 0, std::move(message)};
+    // Where `mark` is, as a ConfigError without a message (line 0 when the mark is null).
+    ConfigError position(const YAML::Mark& mark) const {
+        ConfigError where{m_display_name, 0, 0, {}};
         if (!mark.is_null() && mark.line >= 0) {
-            error.line = mark.line + 1;
-            error.column = mark.column + 1;
+            where.line = mark.line + 1;
+            where.column = mark.column + 1;
         }
-        m_errors.push_back(std::move(error));
+        return where;
+    }
+    // Values that are empty (a key with nothing after it) carry the position of whatever
+    // follows them, so positions of them are their key's instead.
+    ConfigError position(const Field& field) const {
+        const bool value_has_position =
+            field.value.IsDefined() && !field.value.IsNull() && !field.value.Mark().is_null();
+        if (value_has_position || !field.key.IsDefined() || field.key.Mark().is_null()) {
+            return position(field.value.Mark());
+        }
+        return position(field.key.Mark());
+    }
+    ConfigError key_position(const Field& field) const {
+        if (field.key.IsDefined() && !field.key.Mark().is_null()) {
+            return position(field.key.Mark());
+        }
+        return position(field);
+    }
+
+    void error_at(const YAML::Mark& mark, std::string message) {
+        add_error(position(mark), std::move(message));
     }
     void error_at(const YAML::Node& node, std::string message) {
         error_at(node.Mark(), std::move(message));
     }
-    // Values that are empty (a key with nothing after it) carry the position of whatever
-    // follows them, so errors about them point at their key instead.
     void error_at(const Field& field, std::string message) {
-        const bool value_has_position =
-            field.value.IsDefined() && !field.value.IsNull() && !field.value.Mark().is_null();
-        if (value_has_position || !field.key.IsDefined() || field.key.Mark().is_null()) {
-            error_at(field.value.Mark(), std::move(message));
-        } else {
-            error_at(field.key.Mark(), std::move(message));
-        }
+        add_error(position(field), std::move(message));
     }
     void error_at_key(const Field& field, std::string message) {
-        if (field.key.IsDefined() && !field.key.Mark().is_null()) {
-            error_at(field.key.Mark(), std::move(message));
-        } else {
-            error_at(field, std::move(message));
-        }
+        add_error(key_position(field), std::move(message));
+    }
+    void add_error(ConfigError where, std::string message) {
+        where.message = std::move(message);
+        m_errors.push_back(std::move(where));
     }
     // An error located in another file (the identities file).
     void add_error(ConfigError error) { m_errors.push_back(std::move(error)); }

@@ -374,7 +374,7 @@ TEST(LoadConfigText, IdentitiesFileRegionWarningsReachTheConfig) {
     EXPECT_THAT(error_lines(load_config_text("identities_file: bad.csv\n", "ids.yaml", dir)),
                 ElementsAre((dir / "bad.csv").string() +
                             ":1:10: region \"Mars_North\" is not an AWS region name such as "
-                            "us-east-1"));
+                            "us-east-1 or eu-west-1"));
     fs::remove_all(dir);
 }
 
@@ -1197,8 +1197,7 @@ const std::vector<BadCase> k_bad_cases = {
       "account, region, and easy_dkim or byodkim)",
       "missing_fields.yaml:5:5: identities[1] is missing \"domain\" (required: domain, account, "
       "region, and easy_dkim or byodkim)",
-      "missing_fields.yaml:10:14: account must be an AWS account such as \"111122223333\", got an "
-      "empty string",
+      "missing_fields.yaml:10:14: account is empty: give the AWS account (any label)",
       "missing_fields.yaml:12:5: easy_dkim.tokens is missing: list the 3 tokens SES gave for this "
       "identity"}},
     {"multiple_documents.yaml",
