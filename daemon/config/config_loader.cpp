@@ -11,6 +11,7 @@
 #include "config/file_limits.hpp"
 #include "config/identities_section.hpp"
 #include "config/policy_section.hpp"
+#include "config/ses_section.hpp"
 #include "config/yaml_reading.hpp"
 
 #include <algorithm>
@@ -49,7 +50,7 @@ struct Section {
     SectionReader read;
 };
 
-constexpr std::array<Section, 17> k_sections{{
+constexpr std::array<Section, 18> k_sections{{
     {"dns", read_dns_section},
     {"identities", read_identities_section},
     {"identities_file", read_identities_file},
@@ -67,6 +68,7 @@ constexpr std::array<Section, 17> k_sections{{
     {"group_wait", read_group_wait},
     {"group_interval", read_group_interval},
     {"max_retry_age", read_max_retry_age},
+    {"ses", read_ses_section},
 }};
 
 constexpr std::array<std::string_view, k_sections.size()> k_section_keys = [] {
@@ -84,18 +86,21 @@ void read_document(Reader& reader, const YAML::Node& root, Document& document) {
         return;
     }
     bool has_identities = false;
-    reader.visit_mapping(
-        root, "", k_section_keys, "", [&](std::string_view name, const Field& field) {
-            for (const Section& section : k_sections) {
-                if (section.key == name) {
-                    section.read(reader, field, document);
-                }
-            }
-            has_identities = has_identities || name == "identities" || name == "identities_file";
-        });
+    reader.visit_mapping(root, "", k_section_keys, "",
+                         [&](std::string_view name, const Field& field) {
+                             for (const Section& section : k_sections) {
+                                 if (section.key == name) {
+                                     section.read(reader, field, document);
+                                 }
+                             }
+                             // SES discovery is a source of identities too.
+                             has_identities = has_identities || name == "identities" ||
+                                              name == "identities_file" || name == "ses";
+                         });
     if (!has_identities) {
         reader.file_error(
-            "no identities configured (add an identities: list or an identities_file:)");
+            "no identities configured (add an identities: list, an identities_file: or a ses: "
+            "section)");
     }
     apply_dependent_defaults(document);
     check_across_keys(reader, document);
