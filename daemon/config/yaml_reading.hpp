@@ -113,7 +113,7 @@ public:
         where.message = std::move(message);
         m_errors.push_back(std::move(where));
     }
-    // An error located in another file (the identities file).
+    // An error with its own position (the identities file, the identity validator).
     void add_error(ConfigError error) { m_errors.push_back(std::move(error)); }
     // A warning: the configuration still loads (Config::warnings).
     void warn_at(const YAML::Node& node, std::string message) {
