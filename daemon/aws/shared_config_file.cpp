@@ -140,6 +140,18 @@ Result<SharedFileProfiles> parse_shared_file(std::string_view text, SharedFileKi
     return profiles;
 }
 
+namespace {
+
+// "~/x" -> "<home>/x", as the SDKs expand the two file variables; anything else as it is.
+std::filesystem::path expand_home(const std::string& path, const std::string& home) {
+    if (!home.empty() && (path == "~" || path.rfind("~/", 0) == 0)) {
+        return std::filesystem::path{home} / path.substr(path.size() > 1 ? 2 : 1);
+    }
+    return std::filesystem::path{path};
+}
+
+} // namespace
+
 SharedFilePaths shared_file_paths(const AwsEnvironment& environment) {
     SharedFilePaths paths;
     const std::filesystem::path aws_dir = environment.home.empty()
@@ -147,10 +159,10 @@ SharedFilePaths shared_file_paths(const AwsEnvironment& environment) {
                                               : std::filesystem::path{environment.home} / ".aws";
     const auto credentials = environment.get("AWS_SHARED_CREDENTIALS_FILE");
     const auto config = environment.get("AWS_CONFIG_FILE");
-    paths.credentials = !credentials.empty() ? std::filesystem::path{credentials}
+    paths.credentials = !credentials.empty() ? expand_home(credentials, environment.home)
                         : aws_dir.empty()    ? std::filesystem::path{}
                                              : aws_dir / "credentials";
-    paths.config = !config.empty()   ? std::filesystem::path{config}
+    paths.config = !config.empty()   ? expand_home(config, environment.home)
                    : aws_dir.empty() ? std::filesystem::path{}
                                      : aws_dir / "config";
     return paths;

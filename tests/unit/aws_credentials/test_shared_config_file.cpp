@@ -130,6 +130,12 @@ TEST(SharedConfigFile, PathsAndProfileFromTheEnvironment) {
     EXPECT_EQ(paths.config, "/etc/dkimwatch/aws-config");
     EXPECT_EQ(selected_profile_name(environment), "prod");
 
+    environment.variables = {{"AWS_SHARED_CREDENTIALS_FILE", "~/creds/aws"},
+                             {"AWS_CONFIG_FILE", "~user/aws-config"}};
+    paths = shared_file_paths(environment);
+    EXPECT_EQ(paths.credentials, "/home/ops/creds/aws");
+    EXPECT_EQ(paths.config, "~user/aws-config"); // only the own home is expanded
+
     AwsEnvironment homeless;
     EXPECT_TRUE(shared_file_paths(homeless).credentials.empty());
 }
