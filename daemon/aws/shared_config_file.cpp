@@ -3,7 +3,6 @@
 #include "util/bounded_file.hpp"
 
 #include <cctype>
-#include <set>
 #include <utility>
 
 namespace dkimwatch {
@@ -63,10 +62,10 @@ Result<std::string> profile_of_header(std::string_view header, SharedFileKind ki
 Result<SharedFileProfiles> parse_shared_file(std::string_view text, SharedFileKind kind,
                                              const std::string& display_name) {
     SharedFileProfiles profiles;
-    std::set<std::string> headers_seen;
+    std::map<std::string, std::size_t> headers_seen; // header -> its line
     bool in_section = false;
     std::map<std::string, std::string>* section = nullptr; // nullptr: a skipped section
-    std::set<std::string> keys_in_section;
+    std::map<std::string, std::size_t> keys_in_section;    // key -> its line
     // The last key of the section and whether its value was empty (then indented lines are its
     // nested settings).
     bool have_key = false;
@@ -103,8 +102,11 @@ Result<SharedFileProfiles> parse_shared_file(std::string_view text, SharedFileKi
             if (!profile) {
                 return fail(profile.error());
             }
-            if (!headers_seen.insert(std::string{header}).second) {
-                return fail("a section given twice (the first one is earlier in the file)");
+            if (const auto [first, inserted] =
+                    headers_seen.emplace(std::string{header}, line_number);
+                !inserted) {
+                return fail("a section given twice (first at line " +
+                            std::to_string(first->second) + ")");
             }
             in_section = true;
             section = profile->empty() ? nullptr : &profiles[*profile];
@@ -124,8 +126,10 @@ Result<SharedFileProfiles> parse_shared_file(std::string_view text, SharedFileKi
         if (!in_section) {
             return fail("a key = value line before any [section] header");
         }
-        if (!keys_in_section.insert(key).second) {
-            return fail("the key " + key + " is given twice in its section");
+        // The key is not named: a secret pasted before a `=` would be quoted.
+        if (const auto [first, inserted] = keys_in_section.emplace(key, line_number); !inserted) {
+            return fail("a key given twice in its section (first at line " +
+                        std::to_string(first->second) + ")");
         }
         have_key = true;
         key_was_empty = value.empty();
@@ -136,6 +140,18 @@ Result<SharedFileProfiles> parse_shared_file(std::string_view text, SharedFileKi
     return profiles;
 }
 
+namespace {
+
+// "~/x" -> "<home>/x", as the SDKs expand the two file variables; anything else as it is.
+std::filesystem::path expand_home(const std::string& path, const std::string& home) {
+    if (!home.empty() && (path == "~" || path.rfind("~/", 0) == 0)) {
+        return std::filesystem::path{home} / path.substr(path.size() > 1 ? 2 : 1);
+    }
+    return std::filesystem::path{path};
+}
+
+} // namespace
+
 SharedFilePaths shared_file_paths(const AwsEnvironment& environment) {
     SharedFilePaths paths;
     const std::filesystem::path aws_dir = environment.home.empty()
@@ -143,10 +159,10 @@ SharedFilePaths shared_file_paths(const AwsEnvironment& environment) {
                                               : std::filesystem::path{environment.home} / ".aws";
     const auto credentials = environment.get("AWS_SHARED_CREDENTIALS_FILE");
     const auto config = environment.get("AWS_CONFIG_FILE");
-    paths.credentials = !credentials.empty() ? std::filesystem::path{credentials}
+    paths.credentials = !credentials.empty() ? expand_home(credentials, environment.home)
                         : aws_dir.empty()    ? std::filesystem::path{}
                                              : aws_dir / "credentials";
-    paths.config = !config.empty()   ? std::filesystem::path{config}
+    paths.config = !config.empty()   ? expand_home(config, environment.home)
                    : aws_dir.empty() ? std::filesystem::path{}
                                      : aws_dir / "config";
     return paths;

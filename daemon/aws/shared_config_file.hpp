@@ -9,8 +9,9 @@
 // - an indented line after `key =` with an empty value is a nested setting (`s3 =` then
 //   `  max_concurrent_requests = 10`) and is skipped.
 // Files: AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials), AWS_CONFIG_FILE (default
-// ~/.aws/config); profile AWS_PROFILE (default "default"). Where both files set a key of the same
-// profile, the credentials file wins.
+// ~/.aws/config; a leading "~/" in either variable is the home directory); profile AWS_PROFILE
+// (default "default"). Where both files set a key of the same profile, the credentials file
+// wins.
 //
 // A syntax error is "<file>:<line>: <reason>". The line itself is never quoted: it may hold a
 // secret. Thread-safe (no shared state).

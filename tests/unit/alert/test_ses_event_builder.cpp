@@ -144,6 +144,58 @@ TEST(SesEventBuilder, KnowsEveryKind) {
     EXPECT_FALSE(parse_ses_event_kind("revoked").has_value());
 }
 
+TEST(SesEventBuilder, FiringConditionsFollowWhatSesReportsNow) {
+    SesDomainIdentity identity;
+    identity.domain = "example.com";
+    identity.signing_enabled = true;
+    identity.status = SesDkimStatus::success;
+    const TimePoint since = k_t0 + std::chrono::hours{1};
+    EXPECT_TRUE(
+        ses_firing_conditions(test::sample_key(), identity, IdentityState::verified, k_t0, since)
+            .empty());
+    identity.status = SesDkimStatus::pending;
+    EXPECT_TRUE(
+        ses_firing_conditions(test::sample_key(), identity, IdentityState::verified, k_t0, since)
+            .empty());
+
+    identity.status = SesDkimStatus::failed;
+    identity.signing_enabled = false;
+    auto firing =
+        ses_firing_conditions(test::sample_key(), identity, IdentityState::verified, k_t0, since);
+    ASSERT_EQ(firing.size(), 2u);
+    EXPECT_EQ(firing[0].kind, "ses_status_changed");
+    EXPECT_EQ(firing[0].severity, EventSeverity::critical);
+    EXPECT_EQ(firing[0].ses_to, "FAILED");
+    EXPECT_EQ(firing[0].at, since);
+    EXPECT_EQ(firing[0].state, IdentityState::verified);
+    EXPECT_EQ(firing[1].kind, "signing_disabled");
+    EXPECT_EQ(firing[1].severity, EventSeverity::critical);
+    // What is re-sent is exactly what fired: same alertnames and labels.
+    const json resent = json::parse(
+        render_alertmanager_firing(test::sink(AlertSinkConfig::Type::alertmanager), firing, k_now)
+            .body);
+    ASSERT_EQ(resent.size(), 2u);
+    EXPECT_EQ(resent[0]["labels"]["alertname"], "DKIMSesFailed");
+    EXPECT_EQ(resent[0]["labels"]["severity"], "critical");
+    EXPECT_EQ(resent[1]["labels"]["alertname"], "DKIMSesSigningDisabled");
+
+    identity.status = SesDkimStatus::temporary_failure;
+    identity.signing_enabled = true;
+    firing =
+        ses_firing_conditions(test::sample_key(), identity, IdentityState::verified, k_t0, since);
+    ASSERT_EQ(firing.size(), 1u);
+    EXPECT_EQ(firing[0].severity, EventSeverity::warning);
+    EXPECT_EQ(alertmanager_alertname(firing[0]), "DKIMSesTemporaryFailure");
+
+    const AlertEvent sync =
+        ses_sync_failing_condition("111122223333", "us-east-1", since, "403 AccessDenied");
+    EXPECT_EQ(sync.kind, "ses_sync_failing");
+    EXPECT_EQ(sync.key, k_source);
+    EXPECT_EQ(sync.reason, "403 AccessDenied");
+    EXPECT_TRUE(alertmanager_fires(sync));
+    EXPECT_EQ(alertmanager_alertname(sync), "DKIMSesSyncFailing");
+}
+
 TEST(SesAlertJson, EverySesAlertRoundTrips) {
     for (const AlertEvent& event : every_ses_alert()) {
         const std::string text = alert_message_to_json(event);

@@ -2,6 +2,7 @@
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <random>
 #include <sys/stat.h>
 
 namespace dkimwatch {
@@ -72,10 +73,11 @@ TEST(SharedConfigFile, SyntaxErrorsNameFileAndLineButNeverTheLine) {
         {"[profile]\n", SharedFileKind::config, "f:1: a [profile] section without a profile name"},
         {"[a]\n = wJalrXUtnFEMI\n", SharedFileKind::credentials, "f:2: a line with an empty key"},
         {"[a]\nx = 1\n[b]\n[a]\n", SharedFileKind::credentials,
-         "f:4: a section given twice (the first one is earlier in the file)"},
+         "f:4: a section given twice (first at line 1)"},
         {"[a]\naws_secret_access_key = 1\nAWS_SECRET_ACCESS_KEY = wJalrXUtnFEMI\n",
-         SharedFileKind::credentials,
-         "f:3: the key aws_secret_access_key is given twice in its section"},
+         SharedFileKind::credentials, "f:3: a key given twice in its section (first at line 2)"},
+        {"[a]\nwJalrXUtnFEMI = \nx = 1\nwJalrXUtnFEMI = \n", SharedFileKind::credentials,
+         "f:4: a key given twice in its section (first at line 2)"},
         {"[a]\naws_secret_access_key = abc\n  wJalrXUtnFEMI\n", SharedFileKind::credentials,
          "f:3: an indented line continues the previous value; multi-line values are not "
          "supported"},
@@ -86,6 +88,30 @@ TEST(SharedConfigFile, SyntaxErrorsNameFileAndLineButNeverTheLine) {
         EXPECT_EQ(parsed.error(), bad.error) << bad.text;
         EXPECT_EQ(parsed.error().find("wJalrXUtnFEMI"), std::string::npos);
     }
+}
+
+TEST(SharedConfigFile, NoErrorOnRandomInputQuotesIt) {
+    // Lines built from the INI punctuation and a marker letter: whatever the parser says, the
+    // marker (standing for a secret) never appears in an error.
+    std::mt19937 random(20261203);
+    const std::string alphabet = "[]=:#; \t\nQQQQprofile";
+    int errors = 0;
+    for (int round = 0; round < 5000; ++round) {
+        std::string text;
+        const auto length = random() % 60;
+        for (std::size_t i = 0; i < length; ++i) {
+            text += alphabet[random() % alphabet.size()];
+        }
+        for (const auto kind : {SharedFileKind::credentials, SharedFileKind::config}) {
+            const auto parsed = parse_shared_file(text, kind, "f");
+            if (!parsed) {
+                ++errors;
+                EXPECT_EQ(parsed.error().find('Q'), std::string::npos) << parsed.error();
+                EXPECT_EQ(parsed.error().rfind("f:", 0), 0U) << parsed.error();
+            }
+        }
+    }
+    EXPECT_GT(errors, 1000); // the generator does reach the error paths
 }
 
 TEST(SharedConfigFile, PathsAndProfileFromTheEnvironment) {
@@ -103,6 +129,12 @@ TEST(SharedConfigFile, PathsAndProfileFromTheEnvironment) {
     EXPECT_EQ(paths.credentials, "/run/credentials/x/aws");
     EXPECT_EQ(paths.config, "/etc/dkimwatch/aws-config");
     EXPECT_EQ(selected_profile_name(environment), "prod");
+
+    environment.variables = {{"AWS_SHARED_CREDENTIALS_FILE", "~/creds/aws"},
+                             {"AWS_CONFIG_FILE", "~user/aws-config"}};
+    paths = shared_file_paths(environment);
+    EXPECT_EQ(paths.credentials, "/home/ops/creds/aws");
+    EXPECT_EQ(paths.config, "~user/aws-config"); // only the own home is expanded
 
     AwsEnvironment homeless;
     EXPECT_TRUE(shared_file_paths(homeless).credentials.empty());
