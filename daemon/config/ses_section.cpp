@@ -128,7 +128,12 @@ void read_regions(Reader& reader, const Field& field, std::vector<std::string>& 
             continue;
         }
         if (kind == RegionName::unknown) {
-            reader.warn_at(item.value, unknown_region_warning(*region));
+            // SES reports each identity's signing hosted zone, so unlike an identity's region
+            // nothing is assumed about this one.
+            reader.warn_at(item.value, item.path + ": region " + quote(*region) +
+                                           " is not in dkimwatch's table of SES regions; "
+                                           "accepted as a region SES launched after this "
+                                           "release (check the spelling)");
         }
         out.push_back(*region);
         indexes.push_back(index);

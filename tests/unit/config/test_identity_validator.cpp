@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 #include "config/identities_csv.hpp"
 #include "config/identity_validator.hpp"
+#include "config/ses_identity.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -173,11 +174,11 @@ const std::vector<Row> k_rows = {
                 ") holds a public key, not a private key; use public_key_file"}},
 };
 
-class BothSources : public ::testing::TestWithParam<Row> {};
+class EverySource : public ::testing::TestWithParam<Row> {};
 
 // The YAML list and the identities file give the same answer for every rule: the same errors
 // (apart from where they are) and the same warnings, or the same identity.
-TEST_P(BothSources, GiveTheSameAnswer) {
+TEST_P(EverySource, GiveTheSameAnswer) {
     const Row& row = GetParam();
     const auto yaml = load_config_text(yaml_of(row), "ids.yaml", k_keys);
     const CsvIdentities csv = parse_identities_csv(line_of(row), "ids.csv", k_keys);
@@ -211,7 +212,48 @@ TEST_P(BothSources, GiveTheSameAnswer) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Rules, BothSources, ::testing::ValuesIn(k_rows),
+// SES discovery, the third source, gives the same answer for every rule that can apply to what
+// SES reports (it has no key material): the same messages, its tokens named Tokens[i].
+TEST_P(EverySource, SesDiscoveryAgrees) {
+    const Row& row = GetParam();
+    if (row.key.starts_with("public_key_file:") || row.key.starts_with("private_key_file:") ||
+        row.rule == std::string("key_not_base64")) {
+        GTEST_SKIP() << "a key rule: SES reports no key";
+    }
+    SesInventory inventory;
+    inventory.source = "prod";
+    inventory.account = row.account;
+    inventory.region = row.region;
+    SesDomainIdentity ses;
+    ses.domain = row.domain;
+    ses.signing_hosted_zone = row.zone;
+    if (row.key.empty()) {
+        ses.origin = "AWS_SES";
+        ses.tokens = row.tokens;
+    } else {
+        ses.origin = "EXTERNAL";
+        ses.tokens = {row.selector};
+    }
+    const auto identity = identity_from_ses(inventory, ses);
+    if (row.errors.empty()) {
+        ASSERT_TRUE(identity) << identity.error();
+        EXPECT_EQ(identity->source, IdentitySource::ses);
+        return;
+    }
+    ASSERT_FALSE(identity);
+    std::string expected = "SES prod " + row.region + ": " + row.domain + " is not watched:";
+    for (std::size_t i = 0; i < row.errors.size(); ++i) {
+        std::string message = row.errors[i];
+        for (std::size_t at = message.find("easy_dkim.tokens["); at != std::string::npos;
+             at = message.find("easy_dkim.tokens[", at)) {
+            message.replace(at, std::string("easy_dkim.tokens[").size(), "Tokens[");
+        }
+        expected += (i == 0 ? " " : "; ") + message;
+    }
+    EXPECT_EQ(identity.error(), expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, EverySource, ::testing::ValuesIn(k_rows),
                          [](const ::testing::TestParamInfo<Row>& info) {
                              return std::string(info.param.rule);
                          });

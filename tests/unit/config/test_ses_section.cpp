@@ -67,7 +67,10 @@ TEST(SesSection, EveryKeyReachesTheSettings) {
     ASSERT_EQ(config.warnings.size(), 1U);
     EXPECT_EQ(config.warnings[0].line, 7);
     EXPECT_EQ(config.warnings[0].column, 39);
-    EXPECT_NE(config.warnings[0].message.find("mars-north-9"), std::string::npos);
+    EXPECT_EQ(config.warnings[0].message,
+              "ses.accounts[0].regions[2]: region \"mars-north-9\" is not in dkimwatch's table "
+              "of SES regions; accepted as a region SES launched after this release (check the "
+              "spelling)");
 }
 
 TEST(SesSection, AbsentMeansSesIsNotAskedAndDefaultsApply) {
