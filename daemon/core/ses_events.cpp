@@ -83,7 +83,8 @@ std::vector<SesEvent> ses_identity_events(const SesDomainIdentity* before,
                             "SES has DKIM signing switched off for " + after.domain +
                                 ": its mail goes out without an SES DKIM signature; enable it "
                                 "with aws sesv2 put-email-identity-dkim-attributes "
-                                "--signing-enabled"));
+                                "--email-identity " +
+                                after.domain + " --signing-enabled"));
     } else if (before != nullptr && !before->signing_enabled && after.signing_enabled) {
         out.push_back(event(SesEventKind::signing_disabled, EventSeverity::resolved, now,
                             "SES has DKIM signing switched on again for " + after.domain));

@@ -2,9 +2,12 @@
 #include "core/state_machine.hpp"
 #include "core/status_repair.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <gtest/gtest.h>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -260,6 +263,121 @@ TEST(InventoryAdoption, AdoptingTheSameInventoryTwiceChangesNothing) {
     ASSERT_EQ(second.kept_due.size(), 2U);
     for (std::size_t index = 0; index < 2; ++index) {
         EXPECT_EQ(second.identities[index].status, first.identities[index].status);
+    }
+}
+
+TEST(InventoryAdoption, RemovedThenReAddedIdentityResumesItsStoredStatus) {
+    // Removed by one reload, named again by a later one: it is no longer tracked, but the
+    // state database kept its row, so it resumes where it was (no new pending spell).
+    Fixture f;
+    const Identity a = easy("a.example");
+    IdentityStatus status = verified_status(a, k_t0 + 20min);
+    status.state = IdentityState::revocation_warning;
+    status.deadline = k_t0 + 120h;
+    status.consecutive_failures = 2;
+    status.first_failure_at = k_t0;
+    status.consecutive_successes = 0;
+    f.stored[a.key()] = status;
+    f.next = {a};
+    const AdoptionPlan plan = f.adopt();
+    EXPECT_EQ(plan.identities[0].status, status);
+    EXPECT_FALSE(plan.identities[0].restarted);
+    EXPECT_TRUE(plan.to_save.empty());
+    EXPECT_TRUE(plan.alerts.empty());
+}
+
+// Invariants over many random adoptions: every identity of the new inventory is scheduled
+// exactly once, every tracked one is either kept or removed, rows are saved in inventory order
+// and every status carries its identity's fingerprint.
+TEST(InventoryAdoption, InvariantsHoldForRandomInventories) {
+    std::mt19937 random(20240101);
+    auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+    for (int round = 0; round < 300; ++round) {
+        Fixture f;
+        f.now = k_t0 + std::chrono::minutes{pick(10000)};
+        const int domains = 1 + pick(12);
+        auto identity_of = [&](int domain) {
+            // Two setups per domain, so that fingerprints change between the sources.
+            return easy("d" + std::to_string(domain) + ".example", pick(2) == 0 ? "x" : "y");
+        };
+        for (int domain = 0; domain < domains; ++domain) {
+            switch (pick(3)) {
+            case 0: { // tracked (and stored)
+                const Identity identity = identity_of(domain);
+                f.track(identity, verified_status(identity, k_t0),
+                        pick(2) == 0 ? std::optional<TimePoint>{}
+                                     : std::optional<TimePoint>{f.now + 1min});
+                break;
+            }
+            case 1: // stored only
+                f.stored[identity_of(domain).key()] = verified_status(identity_of(domain), k_t0);
+                break;
+            default:
+                break;
+            }
+        }
+        std::vector<int> named;
+        for (int domain = 0; domain < domains; ++domain) {
+            if (pick(3) != 0) {
+                named.push_back(domain);
+            }
+        }
+        std::shuffle(named.begin(), named.end(), random);
+        for (const int domain : named) {
+            f.next.push_back(identity_of(domain));
+        }
+        const AdoptionPlan plan = f.adopt();
+
+        ASSERT_EQ(plan.identities.size(), f.next.size());
+        std::vector<int> scheduled(f.next.size(), 0);
+        for (const auto& [id, due] : plan.kept_due) {
+            ASSERT_LT(id, f.next.size());
+            ++scheduled[id];
+            EXPECT_TRUE(plan.identities[id].kept_from);
+            EXPECT_FALSE(plan.identities[id].restarted);
+        }
+        for (const auto& entry : plan.to_spread) {
+            ASSERT_LT(entry.id, f.next.size());
+            ++scheduled[entry.id];
+        }
+        EXPECT_EQ(scheduled, std::vector<int>(f.next.size(), 1));
+        std::size_t kept = 0;
+        for (std::size_t index = 0; index < f.next.size(); ++index) {
+            const auto& adopted = plan.identities[index];
+            EXPECT_EQ(adopted.status.fingerprint, identity_fingerprint(f.next[index]));
+            if (adopted.kept_from) {
+                ++kept;
+                EXPECT_EQ(f.tracked_identities[*adopted.kept_from].key(), f.next[index].key());
+            }
+            if (adopted.restarted) {
+                EXPECT_EQ(adopted.status.state, IdentityState::pending);
+                EXPECT_EQ(adopted.status.entered_pending_at, f.now);
+            }
+        }
+        EXPECT_EQ(kept + plan.removed.size(), f.tracked_identities.size());
+        std::map<IdentityKey, std::size_t> position;
+        for (std::size_t index = 0; index < f.next.size(); ++index) {
+            position[f.next[index].key()] = index;
+        }
+        for (std::size_t row = 1; row < plan.to_save.size(); ++row) {
+            EXPECT_LE(position.at(plan.to_save[row - 1].key), position.at(plan.to_save[row].key));
+        }
+        std::size_t restarted = 0;
+        for (const auto& adopted : plan.identities) {
+            restarted += adopted.restarted ? 1 : 0;
+        }
+        EXPECT_EQ(plan.alerts.size(), restarted); // one config_changed each
+        // Adopting the result again changes nothing.
+        Fixture again;
+        again.now = f.now;
+        for (std::size_t index = 0; index < f.next.size(); ++index) {
+            again.track(f.next[index], plan.identities[index].status, f.now + 1h);
+        }
+        again.next = f.next;
+        const AdoptionPlan second = again.adopt();
+        EXPECT_TRUE(second.to_save.empty());
+        EXPECT_TRUE(second.alerts.empty());
+        EXPECT_TRUE(second.removed.empty());
     }
 }
 

@@ -92,7 +92,8 @@ TEST(SesIdentityEvents, SigningDisabledAndItsResolution) {
     auto events = ses_identity_events(&on, off, k_t0);
     ASSERT_EQ(kinds(events), std::vector{SesEventKind::signing_disabled});
     EXPECT_EQ(events[0].severity, EventSeverity::critical);
-    EXPECT_NE(events[0].reason.find("--signing-enabled"), std::string::npos);
+    EXPECT_NE(events[0].reason.find("--email-identity example.com --signing-enabled"),
+              std::string::npos);
     events = ses_identity_events(&off, on, k_t0);
     ASSERT_EQ(kinds(events), std::vector{SesEventKind::signing_disabled});
     EXPECT_EQ(events[0].severity, EventSeverity::resolved);
