@@ -65,4 +65,11 @@ struct AlertGroup {
 
 inline constexpr std::size_t k_alert_group_cap = 20;
 
+// The outbox key of a grouped message (AlertGroup): entirely empty. An SES sync event
+// (ses_sync_failing, ses_sync_recovered) has an empty domain but an account and a region: it is
+// one event, not a group.
+inline bool is_group_key(const IdentityKey& key) {
+    return key.domain.empty() && key.account.empty() && key.region.empty();
+}
+
 } // namespace dkimwatch

@@ -51,9 +51,9 @@ Json ses_json(const std::optional<SesCheckInfo>& info) {
     entry["signing_enabled"] = info->listed ? Json(info->signing_enabled) : Json(nullptr);
     entry["origin"] = info->origin.empty() ? Json(nullptr) : Json(info->origin);
     entry["synced_at"] =
-        info->listed ? Json(format_utc_timestamp(std::chrono::system_clock::time_point(
-                           info->synced_at)))
-                     : Json(nullptr);
+        info->listed
+            ? Json(format_utc_timestamp(std::chrono::system_clock::time_point(info->synced_at)))
+            : Json(nullptr);
     Json findings = Json::array();
     for (const auto& finding : info->findings) {
         Json item;
@@ -197,8 +197,8 @@ std::string render_check_text(const CheckRun& run) {
         for (const auto& finding : ses->findings) {
             out += pad(severity_label(finding.severity), 8) + " " +
                    pad(ses_finding_code_name(finding.code), 17) + " SES " +
-                   (ses->status.empty() ? "(not listed)" : ses->status) + "  (" +
-                   identity.account + " " + identity.region + " " + identity.domain + ")\n";
+                   (ses->status.empty() ? "(not listed)" : ses->status) + "  (" + identity.account +
+                   " " + identity.region + " " + identity.domain + ")\n";
             out += "         " + finding.message + "\n";
         }
     }

@@ -14,10 +14,10 @@ namespace dkimwatch {
 
 // What SES says about one checked identity, and the cross-check's findings.
 struct SesCheckInfo {
-    std::string status;   // SES's DKIM status as sent ("" when SES does not list the identity)
-    bool listed = false;  // SES lists the identity
+    std::string status;  // SES's DKIM status as sent ("" when SES does not list the identity)
+    bool listed = false; // SES lists the identity
     bool signing_enabled = false;
-    std::string origin;   // SigningAttributesOrigin as sent
+    std::string origin;    // SigningAttributesOrigin as sent
     TimePoint synced_at{}; // when the inventory was listed
     std::vector<SesFinding> findings;
 };

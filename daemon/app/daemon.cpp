@@ -4,9 +4,9 @@
 #include "alert/alert_message.hpp"
 #include "alert/event_builder.hpp"
 #include "alert/outbox_plan.hpp"
+#include "alert/ses_event_builder.hpp"
 #include "app/check_report.hpp"
 #include "app/resolver_setup.hpp"
-#include "alert/ses_event_builder.hpp"
 #include "app/service_notifier.hpp"
 #include "app/ses_sync_thread.hpp"
 #include "app/ses_tracker.hpp"
@@ -800,8 +800,7 @@ private:
             return out;
         }
         out.configured = config.identities;
-        WatchedSet watched =
-            build_watched_set(std::move(config.identities), m_ses.inventories());
+        WatchedSet watched = build_watched_set(std::move(config.identities), m_ses.inventories());
         for (const auto& [key, view] : watched.merged.ses_view) {
             out.views.emplace(key, *view);
         }
@@ -815,8 +814,8 @@ private:
         m_ses_views = std::move(views.views);
         m_ses_covered = std::move(views.covered);
         for (auto it = m_ses_condition_since.begin(); it != m_ses_condition_since.end();) {
-            it = m_ses_views.count(it->first) == 0 ? m_ses_condition_since.erase(it)
-                                                   : std::next(it);
+            it =
+                m_ses_views.count(it->first) == 0 ? m_ses_condition_since.erase(it) : std::next(it);
         }
         for (const auto& [key, view] : m_ses_views) {
             const bool firing = !view.signing_enabled || view.status == SesDkimStatus::failed ||
@@ -835,8 +834,7 @@ private:
         auto inventories = m_store->load_ses_inventories();
         if (!inventories) {
             std::cerr << "dkimwatch: " << inventories.error() << "\n";
-            spdlog::error("event=state_load_failed error={}",
-                          quote_log_value(inventories.error()));
+            spdlog::error("event=state_load_failed error={}", quote_log_value(inventories.error()));
             return false;
         }
         m_ses.restore(std::move(inventories).value());
@@ -879,12 +877,13 @@ private:
                                      &m_config.policy, now});
         }
         const auto current = m_findings.find(key);
-        const bool changed = current == m_findings.end() ? !findings.empty()
-                                                         : current->second != findings;
+        const bool changed =
+            current == m_findings.end() ? !findings.empty() : current->second != findings;
         if (changed) {
             std::string codes;
             for (const auto& finding : findings) {
-                codes += (codes.empty() ? "" : ",") + std::string(ses_finding_code_name(finding.code));
+                codes +=
+                    (codes.empty() ? "" : ",") + std::string(ses_finding_code_name(finding.code));
             }
             spdlog::info("event=ses_findings identity={} findings={}", key.to_string(),
                          codes.empty() ? "none" : codes);
@@ -998,13 +997,21 @@ private:
                 if (tracked_now.count(key) > 0) {
                     continue;
                 }
-                SesEvent removed{SesEventKind::identity_removed, EventSeverity::info, now, "", "",
-                                 "SES no longer lists " + key.domain + " in " + key.account +
-                                     "/" + key.region +
+                SesEvent removed{SesEventKind::identity_removed,
+                                 EventSeverity::info,
+                                 now,
+                                 "",
+                                 "",
+                                 "SES no longer lists " + key.domain + " in " + key.account + "/" +
+                                     key.region +
                                      ": dkimwatch stops reporting it and keeps its history"};
                 events.push_back({key, std::move(removed)});
                 m_metrics->remove_ses_identity(key);
                 m_findings.erase(key);
+                if (auto cleared = m_store->save_ses_findings(key, {}); !cleared) {
+                    spdlog::error("event=state_save_failed error={}",
+                                  quote_log_value(cleared.error()));
+                }
             }
         }
 
@@ -1093,7 +1100,7 @@ private:
     // The SES source (empty while the configuration has no ses: section).
     SesTracker m_ses;                   // the last good inventories, the sync health
     std::vector<Identity> m_configured; // the configuration's own identities, for each merge
-    std::map<IdentityKey, SesDomainIdentity> m_ses_views; // SES's view of watched identities
+    std::map<IdentityKey, SesDomainIdentity> m_ses_views;        // SES's view of watched identities
     std::set<std::pair<std::string, std::string>> m_ses_covered; // (account, region) listed
     // When a firing SES condition (FAILED, TEMPORARY_FAILURE, signing off) was first seen.
     std::map<IdentityKey, TimePoint> m_ses_condition_since;

@@ -21,9 +21,8 @@ Json identity_json(const SesDomainIdentity& identity) {
     entry["selector"] = identity.is_byodkim() && !identity.tokens.empty()
                             ? Json(identity.tokens.front())
                             : Json(nullptr);
-    entry["signing_hosted_zone"] = identity.signing_hosted_zone.empty()
-                                       ? Json(nullptr)
-                                       : Json(identity.signing_hosted_zone);
+    entry["signing_hosted_zone"] =
+        identity.signing_hosted_zone.empty() ? Json(nullptr) : Json(identity.signing_hosted_zone);
     entry["ses_status"] = identity.status_text.empty() ? Json(nullptr) : Json(identity.status_text);
     entry["signing_enabled"] = identity.signing_enabled;
     entry["origin"] = identity.origin.empty() ? Json(nullptr) : Json(identity.origin);
@@ -63,9 +62,9 @@ std::string render_discover_text(const DiscoverRun& run) {
     std::string out = "dkimwatch discover at " + format_utc_timestamp(run.discovered_at) + ": " +
                       std::to_string(run.sources.size()) + " sources\n";
     for (const auto& outcome : run.sources) {
-        out += "\n" + outcome.name + " " + (outcome.account.empty() ? "(account unknown)"
-                                                                    : outcome.account) +
-               " " + outcome.region + ": ";
+        out += "\n" + outcome.name + " " +
+               (outcome.account.empty() ? "(account unknown)" : outcome.account) + " " +
+               outcome.region + ": ";
         if (!outcome.inventory) {
             out += "FAILED: " + outcome.error + "\n";
             continue;

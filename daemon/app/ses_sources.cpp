@@ -9,8 +9,7 @@ namespace dkimwatch {
 
 SesSources::SesSources(const SesSettings& settings, AwsEnvironment environment) {
     for (const auto& account : settings.accounts) {
-        m_providers.push_back(
-            std::make_unique<CredentialProvider>(
+        m_providers.push_back(std::make_unique<CredentialProvider>(
             account, environment, [](const AwsCredentials& base, const AssumeRoleRequest& request) {
                 return sts_assume_role(base, request);
             }));

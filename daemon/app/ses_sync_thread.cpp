@@ -45,8 +45,7 @@ void SesSyncThread::run(std::stop_token stop) {
                 std::fill(due.begin(), due.end(), Clock::now());
             }
         }
-        for (std::size_t index = 0; index < m_sources.size() && !stop.stop_requested();
-             ++index) {
+        for (std::size_t index = 0; index < m_sources.size() && !stop.stop_requested(); ++index) {
             if (due[index] > Clock::now()) {
                 continue;
             }
@@ -65,8 +64,8 @@ void SesSyncThread::run(std::stop_token stop) {
                 m_wake();
             }
         }
-        const auto next = due.empty() ? Clock::now() + m_interval
-                                      : *std::min_element(due.begin(), due.end());
+        const auto next =
+            due.empty() ? Clock::now() + m_interval : *std::min_element(due.begin(), due.end());
         std::unique_lock lock(m_mutex);
         m_changed.wait_until(lock, stop, next, [this] { return m_sync_all; });
     }

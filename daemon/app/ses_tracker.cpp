@@ -40,7 +40,7 @@ SesTracker::Applied SesTracker::apply(const SesSourceOutcome& outcome, TimePoint
     applied.region = outcome.region;
     const SourceKey source{outcome.name, outcome.region};
     const auto previous = m_inventories.find(source);
-    applied.account = outcome.inventory          ? outcome.inventory->account
+    applied.account = outcome.inventory                 ? outcome.inventory->account
                       : previous != m_inventories.end() ? previous->second.account
                                                         : outcome.account;
 
@@ -54,8 +54,7 @@ SesTracker::Applied SesTracker::apply(const SesSourceOutcome& outcome, TimePoint
     }
 
     const SesInventory& next = *outcome.inventory;
-    const SesInventory* before =
-        previous == m_inventories.end() ? nullptr : &previous->second;
+    const SesInventory* before = previous == m_inventories.end() ? nullptr : &previous->second;
     std::map<std::string, const SesDomainIdentity*> before_by_domain;
     if (before != nullptr) {
         for (const auto& domain : before->domains) {

@@ -33,8 +33,7 @@ WatchedSet build_watched_set(std::vector<Identity> configured,
     }
     WatchedSet set;
     set.inventories = std::move(inventories);
-    set.merged =
-        merge_inventories(std::move(configured), std::move(discovered), set.inventories);
+    set.merged = merge_inventories(std::move(configured), std::move(discovered), set.inventories);
     return set;
 }
 

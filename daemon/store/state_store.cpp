@@ -350,8 +350,11 @@ Result<sqlite::Done> StateStore::Impl::prepare_all() {
          "WHERE id > coalesce((SELECT id FROM outbox WHERE created_at_ms < ?2 "
          "ORDER BY id DESC LIMIT 1), 0) "
          "AND sink = ?1 AND status IN ('queued', 'sent') AND created_at_ms BETWEEN ?2 AND ?3) "
+         // A grouped row's key is empty; an SES sync event (ses_sync_failing) has an account
+         // and a region but no domain, and is one event, not a group (alert_event.hpp).
          "SELECT (SELECT count(*) FROM (SELECT DISTINCT account, region, domain FROM recent "
-         "WHERE domain <> '')), (SELECT count(*) FROM recent WHERE domain = '')"},
+         "WHERE domain <> '' OR account <> '' OR region <> '')), "
+         "(SELECT count(*) FROM recent WHERE domain = '' AND account = '' AND region = '')"},
     };
     for (const auto& [statement, sql] : statements) {
         auto prepared = sqlite::Statement::prepare(handle, sql);

@@ -60,11 +60,11 @@ const SesTracker::StateLookup verified = [](const IdentityKey&) {
 TEST(SesTracker, TheFirstListingChangesTheInventoryAndRaisesWhatIsWrong) {
     SesTracker tracker;
     tracker.configure(one_source());
-    const auto applied = tracker.apply(
-        listed({domain("a.test", SesDkimStatus::success),
-                domain("b.test", SesDkimStatus::success, /*signing=*/false)},
-               at(0)),
-        at(0), verified);
+    const auto applied =
+        tracker.apply(listed({domain("a.test", SesDkimStatus::success),
+                              domain("b.test", SesDkimStatus::success, /*signing=*/false)},
+                             at(0)),
+                      at(0), verified);
     EXPECT_TRUE(applied.inventory_changed);
     ASSERT_NE(applied.inventory, nullptr);
     EXPECT_EQ(applied.inventory->domains.size(), 2u);
@@ -79,8 +79,8 @@ TEST(SesTracker, AStatusChangeIsAnEventButNotANewInventory) {
     SesTracker tracker;
     tracker.configure(one_source());
     tracker.apply(listed({domain("a.test", SesDkimStatus::success)}, at(0)), at(0), verified);
-    const auto applied = tracker.apply(listed({domain("a.test", SesDkimStatus::failed)}, at(60)),
-                                       at(60), verified);
+    const auto applied =
+        tracker.apply(listed({domain("a.test", SesDkimStatus::failed)}, at(60)), at(60), verified);
     EXPECT_FALSE(applied.inventory_changed);
     ASSERT_EQ(applied.events.size(), 1u);
     EXPECT_EQ(applied.events[0].event.kind, SesEventKind::ses_status_changed);
@@ -122,8 +122,8 @@ TEST(SesTracker, FailuresKeepTheLastGoodInventoryAndRaiseSyncFailingOnTheThird) 
     EXPECT_EQ(tracker.inventories().size(), 1u);
     EXPECT_EQ(tracker.health("prod", "us-east-1").consecutive_failures, 3);
 
-    const auto back = tracker.apply(listed({domain("a.test", SesDkimStatus::success)}, at(4)),
-                                    at(4), verified);
+    const auto back =
+        tracker.apply(listed({domain("a.test", SesDkimStatus::success)}, at(4)), at(4), verified);
     ASSERT_EQ(back.events.size(), 1u);
     EXPECT_EQ(back.events[0].event.kind, SesEventKind::ses_sync_recovered);
     EXPECT_FALSE(back.inventory_changed);
@@ -141,8 +141,8 @@ TEST(SesTracker, RestoredInventoriesOfSourcesNoLongerConfiguredAreDropped) {
     EXPECT_EQ(tracker.inventories()[0].source, "prod");
     EXPECT_FALSE(tracker.configure(one_source()));
     // A restored inventory is the "before" of the first listing: nothing new, nothing raised.
-    const auto applied = tracker.apply(listed({domain("a.test", SesDkimStatus::success)}, at(9)),
-                                       at(9), verified);
+    const auto applied =
+        tracker.apply(listed({domain("a.test", SesDkimStatus::success)}, at(9)), at(9), verified);
     EXPECT_FALSE(applied.inventory_changed);
     EXPECT_TRUE(applied.events.empty());
 }
