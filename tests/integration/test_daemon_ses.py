@@ -329,6 +329,15 @@ identities:
         self.wait_for("findings on /metrics", lambda: {
             ("alpha.test", "signing_disabled"), ("beta.test", "ses_dns_disagree"),
             ("beta.test", "ses_failed")} <= self.findings(), daemon, timeout=20)
+        # `status` shows SES's view and the findings, as saved by the daemon.
+        status = self.status()
+        self.assertEqual(status["beta.test"]["ses"]["status"], "FAILED")
+        self.assertFalse(status["alpha.test"]["ses"]["signing_enabled"])
+        self.assertIn("signing_disabled",
+                      {f["code"] for f in status["alpha.test"]["ses"]["findings"]})
+        text = self.cli("status", "--config", str(self.config)).stdout
+        self.assertIn("signing DISABLED", text)
+        self.assertIn("ses_dns_disagree (error):", text)
         metrics = self.metrics()
         self.assertIn('dkimwatch_ses_dkim_status{account="111122223333",domain="beta.test",'
                       'region="us-east-1",status="FAILED"} 1', metrics)
