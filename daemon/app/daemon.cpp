@@ -899,7 +899,7 @@ private:
         if (view != nullptr) {
             m_metrics->set_ses_identity(key, *view, findings);
         } else {
-            m_metrics->remove_ses_identity(key);
+            m_metrics->set_ses_unlisted(key, findings); // not_in_ses, or nothing
         }
     }
 

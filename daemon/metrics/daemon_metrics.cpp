@@ -360,6 +360,11 @@ void DaemonMetrics::remove_ses_identity(const IdentityKey& key) {
     m_impl->ses.remove_ses_identity(key);
 }
 
+void DaemonMetrics::set_ses_unlisted(const IdentityKey& key,
+                                     const std::vector<SesFinding>& findings) {
+    m_impl->ses.set_ses_unlisted(key, findings);
+}
+
 void DaemonMetrics::set_ses_source(const std::string& account, const std::string& region,
                                    std::size_t identities, std::optional<TimePoint> last_success) {
     m_impl->ses.set_ses_source(account, region, identities, last_success);

@@ -142,6 +142,9 @@ public:
     // Drops every SES series of the identity (SES no longer lists it, or it left the
     // configuration). Unknown keys are ignored.
     void remove_ses_identity(const IdentityKey& key);
+    // An identity SES does not list, in an account and region a source covers: only its
+    // dkimwatch_ses_finding series (not_in_ses); empty findings drop every SES series.
+    void set_ses_unlisted(const IdentityKey& key, const std::vector<SesFinding>& findings);
     // An account/region's identity count, and the time of its last complete listing (nullopt
     // keeps the previous value; absent until the first).
     void set_ses_source(const std::string& account, const std::string& region,

@@ -83,11 +83,41 @@ struct SesMetrics::Impl {
     }
 
     void remove(IdentitySeries& series) {
-        status_family.Remove(series.status);
-        signing_family.Remove(series.signing);
+        if (series.status != nullptr) {
+            status_family.Remove(series.status);
+        }
+        if (series.signing != nullptr) {
+            signing_family.Remove(series.signing);
+        }
         for (auto& [code, gauge] : series.findings) {
             finding_family.Remove(gauge);
         }
+    }
+
+    // Keeps one finding series per distinct code of `findings`, removing the others.
+    void set_findings(IdentitySeries& series, const prometheus::Labels& labels,
+                      const std::vector<SesFinding>& findings) {
+        std::map<std::string, prometheus::Gauge*> kept;
+        for (const SesFinding& finding : findings) {
+            const std::string code = ses_finding_code_name(finding.code);
+            if (kept.contains(code)) {
+                continue;
+            }
+            if (auto old = series.findings.find(code); old != series.findings.end()) {
+                kept.emplace(code, old->second);
+                series.findings.erase(old);
+                continue;
+            }
+            auto finding_labels = labels;
+            finding_labels.emplace("finding", code);
+            auto& gauge = finding_family.Add(finding_labels);
+            gauge.Set(1);
+            kept.emplace(code, &gauge);
+        }
+        for (auto& [code, gauge] : series.findings) {
+            finding_family.Remove(gauge);
+        }
+        series.findings = std::move(kept);
     }
 
     SourceSeries& source(const std::string& account, const std::string& region) {
@@ -122,27 +152,7 @@ void SesMetrics::set_ses_identity(const IdentityKey& key, const SesDomainIdentit
     }
     series.signing->Set(identity.signing_enabled ? 1 : 0);
 
-    std::map<std::string, prometheus::Gauge*> kept;
-    for (const SesFinding& finding : findings) {
-        const std::string code = ses_finding_code_name(finding.code);
-        if (kept.contains(code)) {
-            continue;
-        }
-        if (auto old = series.findings.find(code); old != series.findings.end()) {
-            kept.emplace(code, old->second);
-            series.findings.erase(old);
-            continue;
-        }
-        auto finding_labels = labels;
-        finding_labels.emplace("finding", code);
-        auto& gauge = m_impl->finding_family.Add(finding_labels);
-        gauge.Set(1);
-        kept.emplace(code, &gauge);
-    }
-    for (auto& [code, gauge] : series.findings) {
-        m_impl->finding_family.Remove(gauge);
-    }
-    series.findings = std::move(kept);
+    m_impl->set_findings(series, labels, findings);
 }
 
 void SesMetrics::remove_ses_identity(const IdentityKey& key) {
@@ -153,6 +163,28 @@ void SesMetrics::remove_ses_identity(const IdentityKey& key) {
     }
     m_impl->remove(it->second);
     m_impl->identities.erase(it);
+}
+
+void SesMetrics::set_ses_unlisted(const IdentityKey& key, const std::vector<SesFinding>& findings) {
+    const std::lock_guard lock{m_impl->mutex};
+    if (findings.empty()) {
+        if (const auto it = m_impl->identities.find(key); it != m_impl->identities.end()) {
+            m_impl->remove(it->second);
+            m_impl->identities.erase(it);
+        }
+        return;
+    }
+    auto& series = m_impl->identities[key];
+    if (series.status != nullptr) {
+        m_impl->status_family.Remove(series.status);
+        series.status = nullptr;
+        series.status_name.clear();
+    }
+    if (series.signing != nullptr) {
+        m_impl->signing_family.Remove(series.signing);
+        series.signing = nullptr;
+    }
+    m_impl->set_findings(series, Impl::identity_labels(key), findings);
 }
 
 void SesMetrics::set_ses_source(const std::string& account, const std::string& region,

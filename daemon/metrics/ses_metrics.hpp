@@ -53,6 +53,9 @@ public:
                           const std::vector<SesFinding>& findings);
     // Drops every SES series of the identity. Unknown keys are ignored.
     void remove_ses_identity(const IdentityKey& key);
+    // An identity that SES does not list (in an account and region a source covers): only its
+    // finding series (not_in_ses), no status or signing series; empty findings drop everything.
+    void set_ses_unlisted(const IdentityKey& key, const std::vector<SesFinding>& findings);
 
     // One account/region: how many DOMAIN identities it lists, and when its last complete
     // listing was (nullopt: leaves the timestamp as it is, absent if never set; a saved

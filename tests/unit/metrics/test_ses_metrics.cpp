@@ -197,6 +197,30 @@ TEST(SesMetrics, RemovingAnIdentityDropsAllItsSeries) {
     EXPECT_EQ(samples(metrics->render(), "dkimwatch_ses_dkim_status").size(), 2u);
 }
 
+// An identity that SES does not list (not_in_ses) has a finding series and nothing else; when
+// SES lists it later, its status and signing series come back, and an empty set drops all.
+TEST(SesMetrics, AnUnlistedIdentityHasOnlyItsFindings) {
+    auto metrics = start_metrics();
+    ASSERT_NE(metrics, nullptr);
+    metrics->set_ses_identity(k_alpha, ses_identity("alpha.example", SesDkimStatus::success, true),
+                              {});
+    metrics->set_ses_unlisted(k_alpha, {finding(SesFindingCode::not_in_ses)});
+    std::string text = metrics->render();
+    EXPECT_TRUE(samples(text, "dkimwatch_ses_dkim_status").empty());
+    EXPECT_TRUE(samples(text, "dkimwatch_ses_signing_enabled").empty());
+    EXPECT_THAT(samples(text, "dkimwatch_ses_finding"),
+                ElementsAre("dkimwatch_ses_finding{account=\"111122223333\","
+                            "domain=\"alpha.example\",finding=\"not_in_ses\","
+                            "region=\"us-east-1\"} 1"));
+    metrics->set_ses_identity(k_alpha, ses_identity("alpha.example", SesDkimStatus::success, true),
+                              {});
+    text = metrics->render();
+    EXPECT_EQ(samples(text, "dkimwatch_ses_dkim_status").size(), 1u);
+    EXPECT_TRUE(samples(text, "dkimwatch_ses_finding").empty());
+    metrics->set_ses_unlisted(k_alpha, {});
+    EXPECT_TRUE(samples(metrics->render(), "dkimwatch_ses_dkim_status").empty());
+}
+
 TEST(SesMetrics, SourcesAndRequests) {
     auto metrics = start_metrics();
     ASSERT_NE(metrics, nullptr);
