@@ -3,6 +3,7 @@
 
 #include "app/check_command.hpp"
 #include "app/daemon.hpp"
+#include "app/discover_command.hpp"
 #include "app/keycheck_command.hpp"
 #include "app/logging.hpp"
 #include "app/state_commands.hpp"
@@ -29,6 +30,7 @@ Examples:
   dkimwatch test-alert --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch check --config /etc/dkimwatch/dkimwatch.yaml
   dkimwatch check --config dkimwatch.yaml --format json | jq '.identities[].status'
+  dkimwatch discover --config dkimwatch.yaml --format identities > identities.txt
   dkimwatch validate --config dkimwatch.yaml
   dkimwatch keycheck --domain example.org --selector sel1 --private-key dkim.pem
 
@@ -46,7 +48,29 @@ Examples:
   dkimwatch check --config dkimwatch.yaml
   dkimwatch check --config dkimwatch.yaml --format json
 
+With a `ses:` section, the identities SES lists are checked too, and each identity also gets
+SES's own view and the cross-check's findings: signing_disabled, ses_failed,
+ses_temporary_failure, ses_dns_disagree, email_identity_unsigned, not_in_ses, tokens_differ,
+weak_signing_key. Findings count toward the exit code; an SES source that cannot be listed
+makes the result unknown (3) unless something is an error.
+
 As a Nagios/Icinga check: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.)";
+
+constexpr const char* k_discover_footer = R"(
+Lists, for every account and region of the configuration's `ses:` section, the domain
+identities SES has: Easy DKIM tokens or BYODKIM selector, SES's DKIM status, whether signing
+is enabled, the signing key length, and the email-address identities under each domain (their
+mail is not signed with the domain's key). Credentials come from the AWS default chain
+(environment, shared files, instance metadata) or the account's `credentials:` block.
+
+Formats: text (for people), json (for scripts), identities (an identities_file the
+configuration can use as is: a first setup takes one command).
+
+Examples:
+  dkimwatch discover --config dkimwatch.yaml
+  dkimwatch discover --config dkimwatch.yaml --format identities > /etc/dkimwatch/identities.txt
+
+Exit codes: 0 every source answered, 3 one did not (or the configuration is invalid).)";
 
 constexpr const char* k_run_footer = R"(
 The daemon. Re-checks every identity every check_interval (spread evenly, with jitter), and after
@@ -135,6 +159,18 @@ int main(int argc, char** argv) {
         ->required();
     check->add_option("--format,-f", check_options.format, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+
+    dkimwatch::DiscoverOptions discover_options;
+    auto* discover =
+        app.add_subcommand("discover", "List the identities SES has in each account and region");
+    discover->footer(k_discover_footer);
+    discover->add_option("--config,-c", discover_options.config_path, "Configuration file (YAML)")
+        ->required();
+    discover
+        ->add_option("--format,-f", discover_options.format,
+                     "Output format: text, json or identities")
+        ->check(CLI::IsMember({"text", "json", "identities"}))
         ->capture_default_str();
 
     dkimwatch::DaemonOptions run_options;
@@ -241,6 +277,9 @@ int main(int argc, char** argv) {
     }
     if (check->parsed()) {
         return dkimwatch::run_check_command(check_options);
+    }
+    if (discover->parsed()) {
+        return dkimwatch::run_discover_command(discover_options);
     }
     if (test_alert->parsed()) {
         if (sink_option->count() > 0) {

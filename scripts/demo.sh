@@ -61,6 +61,21 @@ say "One check of every identity (dkimwatch check): one line per record, problem
 build/dkimwatch check --config "$DNSENV_CONFIG" | grep -E '^(dkimwatch check|ERROR|UNKNOWN|WARNING|OK) ' || true
 echo "(the full report, with each fault's explanation and fix: build/dkimwatch check --config $DNSENV_CONFIG)"
 
+say "SES as a source: a local SES API (tests/integration/aws/fake_aws.py) for account 111122223333, us-east-1"
+"$python" tests/integration/aws/fake_aws.py --scenario "$scenario/ses.json" --port 0 >"$state/ses.port" 2>"$state/ses.log" &
+pids+=($!)
+wait_for 10 test -s "$state/ses.port"
+ses_url="http://127.0.0.1:$(head -1 "$state/ses.port")"
+ses_config=$state/demo-ses.yaml
+{ cat "$DNSENV_CONFIG"; printf 'ses:\n  accounts:\n    - name: demo\n      regions: [us-east-1]\n      account: "111122223333"\n      endpoint_url: %s\n      sts_endpoint_url: %s\n' "$ses_url" "$ses_url"; } >"$ses_config"
+# The demo account's key, known only to the local server (the AWS default chain reads these).
+export AWS_ACCESS_KEY_ID=AKIADEMODKIMWATCH001 AWS_SECRET_ACCESS_KEY=demo-secret-known-only-to-the-local-server AWS_EC2_METADATA_DISABLED=true
+echo "dkimwatch discover: what SES has (mail.example.com is in no configuration file)"
+build/dkimwatch discover --config "$ses_config" || true
+echo
+echo "dkimwatch check with the ses: section: SES's own view, cross-checked with DNS"
+build/dkimwatch check --config "$ses_config" | grep -E -A1 '^(ERROR|WARNING) +(signing_disabled|email_identity_unsigned|not_in_ses|tokens_differ|ses_)' || true
+
 say "Starting the webhook receiver and the daemon (config/demo.yaml)"
 "$python" scripts/demo_receiver.py --port-file "$state/receiver.port" --log "$state/alerts.jsonl" &
 pids+=($!)

@@ -8,11 +8,13 @@ packages=(
   build-essential cmake pkg-config ccache
   libldns-dev libcurl4-openssl-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev
-  libsystemd-dev libcivetweb-dev zlib1g-dev
+  libsystemd-dev libcivetweb-dev zlib1g-dev libxml2-dev
   # fuzzing (scripts/fuzz.sh, preset fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests and demo: real DNS servers on loopback, canned answers, tooling
   nsd unbound ldnsutils openssl python3 curl prometheus prometheus-alertmanager systemd
+  # the loopback SES/STS server (tests/integration/aws/fake_aws.py) checks SigV4 with botocore
+  python3-botocore
   # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload
   lintian man-db groff-base procps
 )

@@ -28,7 +28,11 @@ struct AlertRecord {
 struct AlertEvent {
     // state_event_kind_name() of the event ("revocation_warning", "reminder", "recovered",
     // "revoked", "verified", "pending_overdue", "monitoring_blind",
-    // "still_revoked_records_back", "config_changed"), or "test" for `dkimwatch test-alert`.
+    // "still_revoked_records_back", "config_changed"), ses_event_kind_name() of an SES event
+    // ("ses_status_changed", "signing_disabled", "email_identity_unsigned", "identity_removed",
+    // "ses_sync_failing", "ses_sync_recovered"; see alert/ses_event_builder.hpp), or "test" for
+    // `dkimwatch test-alert`. The SES sync events concern an account/region, not an identity:
+    // their key.domain is "" and they are rendered as "SES sync of <account>/<region>".
     std::string kind;
     EventSeverity severity = EventSeverity::info;
     IdentityKey key;
@@ -40,6 +44,10 @@ struct AlertEvent {
     std::string reason;               // the state machine's one-line reason
     std::vector<AlertRecord> records; // the failing records (non-ok verdicts) at the event
     bool test = false;                // a sample sent by `dkimwatch test-alert`
+    // ses_status_changed: SES's DKIM status names before ("" when first seen) and after;
+    // "" for every other kind.
+    std::string ses_from;
+    std::string ses_to;
 
     bool operator==(const AlertEvent&) const = default;
 };
@@ -56,5 +64,12 @@ struct AlertGroup {
 };
 
 inline constexpr std::size_t k_alert_group_cap = 20;
+
+// The outbox key of a grouped message (AlertGroup): entirely empty. An SES sync event
+// (ses_sync_failing, ses_sync_recovered) has an empty domain but an account and a region: it is
+// one event, not a group.
+inline bool is_group_key(const IdentityKey& key) {
+    return key.domain.empty() && key.account.empty() && key.region.empty();
+}
 
 } // namespace dkimwatch

@@ -5,6 +5,7 @@
 #include "alert/alert_text.hpp"
 #include "alert/alertmanager_payload.hpp"
 #include "alert/pagerduty_payload.hpp"
+#include "alert/ses_event_builder.hpp"
 #include "alert/slack_payload.hpp"
 #include "alert/webhook_payload.hpp"
 
@@ -17,7 +18,10 @@ namespace dkimwatch {
 //   {"version": 1, "type": "event", "event": <event>}
 //   {"version": 1, "type": "group", "total": N, "at": ms, "events": [<event>, ...]}
 //   <event> = {"kind", "severity", "account", "region", "domain", "state", "state_since",
-//              "deadline", "reminder_threshold", "at", "reason", "records": [...], "test"}
+//              "deadline", "reminder_threshold", "at", "reason", "records": [...], "test",
+//              "ses_from", "ses_to"}
+// "ses_from" and "ses_to" are written only when one is not empty (SES events): rows written
+// before they existed read as "".
 namespace {
 
 constexpr int k_outbox_format_version = 1;
@@ -46,6 +50,10 @@ Json event_json(const AlertEvent& event) {
     out["reason"] = event.reason;
     out["records"] = records_json(event.records);
     out["test"] = event.test;
+    if (!event.ses_from.empty() || !event.ses_to.empty()) {
+        out["ses_from"] = event.ses_from;
+        out["ses_to"] = event.ses_to;
+    }
     return out;
 }
 
@@ -78,7 +86,7 @@ std::int64_t required_int(const Json& value) {
 Result<AlertEvent> parse_event(const Json& in) {
     AlertEvent event;
     event.kind = in.at("kind").get<std::string>();
-    if (event.kind != "test" && !parse_state_event_kind(event.kind)) {
+    if (!is_known_alert_kind(event.kind)) {
         return Error{"unknown event kind \"" + event.kind + "\""};
     }
     const auto severity = parse_event_severity(in.at("severity").get<std::string>());
@@ -113,6 +121,12 @@ Result<AlertEvent> parse_event(const Json& in) {
             optional_string(record.at("observed")), record.at("message").get<std::string>()});
     }
     event.test = in.at("test").get<bool>();
+    if (const auto from = in.find("ses_from"); from != in.end()) {
+        event.ses_from = from->get<std::string>();
+    }
+    if (const auto to = in.find("ses_to"); to != in.end()) {
+        event.ses_to = to->get<std::string>();
+    }
     return event;
 }
 

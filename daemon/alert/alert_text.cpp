@@ -16,6 +16,31 @@ constexpr std::size_t k_description_field_limit = 500;
 constexpr const char* k_revoked_sentence =
     "SES has most likely revoked DKIM; the setup must be started again with new tokens.";
 
+// The titles of the SES source's events; "" for any other kind.
+std::string ses_title(const AlertEvent& event) {
+    const std::string& kind = event.kind;
+    if (kind == "ses_status_changed") {
+        return "SES DKIM status " + (event.ses_to.empty() ? std::string("changed") : event.ses_to);
+    }
+    if (kind == "signing_disabled") {
+        return event.severity == EventSeverity::resolved ? "SES DKIM signing enabled again"
+                                                         : "SES DKIM signing disabled";
+    }
+    if (kind == "email_identity_unsigned") {
+        return "SES email identity sends unsigned mail";
+    }
+    if (kind == "identity_removed") {
+        return "SES identity removed";
+    }
+    if (kind == "ses_sync_failing") {
+        return "SES sync failing";
+    }
+    if (kind == "ses_sync_recovered") {
+        return "SES sync recovered";
+    }
+    return "";
+}
+
 std::string kind_title(const std::string& kind) {
     if (kind == "revocation_warning") {
         return "DKIM revocation warning";
@@ -83,6 +108,13 @@ std::string join_nonempty(const std::vector<std::string>& parts, std::string_vie
 
 std::string summary_detail(const AlertEvent& event, TimePoint now) {
     const std::string& kind = event.kind;
+    if (kind == "ses_status_changed") {
+        return join_nonempty(
+            {event.ses_from.empty() ? std::string() : "was " + event.ses_from, event.reason}, "; ");
+    }
+    if (!ses_title(event).empty()) {
+        return event.reason;
+    }
     if (kind == "revocation_warning" || kind == "reminder") {
         return join_nonempty(
             {failing_records_phrase(event.records), revocation_countdown(event, now)}, "; ");
@@ -131,6 +163,60 @@ std::string record_line(const AlertRecord& record) {
     return line;
 }
 
+// What an SES event means; "" for any other kind.
+std::string ses_explanation(const AlertEvent& event) {
+    const std::string& kind = event.kind;
+    const std::string& domain = event.key.domain;
+    const std::string source = "account " + event.key.account + " in " + event.key.region;
+    if (kind == "ses_status_changed") {
+        if (event.ses_to == "FAILED") {
+            return "SES reports DKIM verification FAILED for " + domain +
+                   ": SES does not sign its mail with DKIM. If dkimwatch sees the records in "
+                   "place, SES's resolvers see something else (split-horizon DNS, a lagging "
+                   "authoritative server, DNSSEC); correct that, then restart DKIM verification "
+                   "in SES.";
+        }
+        if (event.ses_to == "TEMPORARY_FAILURE") {
+            return "SES could not verify the DKIM records of " + domain +
+                   " this time (TEMPORARY_FAILURE); it keeps trying and fails DKIM if this "
+                   "lasts. Check that every authoritative server answers with the records.";
+        }
+        if (event.ses_to == "SUCCESS") {
+            return "SES reports DKIM verification SUCCESS for " + domain + ".";
+        }
+        return "SES's DKIM status of " + domain + " is now " + event.ses_to +
+               (event.ses_from.empty() ? std::string() : " (was " + event.ses_from + ")") + ".";
+    }
+    if (kind == "signing_disabled") {
+        if (event.severity == EventSeverity::resolved) {
+            return "SES signs the mail of " + domain + " with DKIM again.";
+        }
+        return "SES has DKIM signing switched off for " + domain +
+               ": its mail leaves unsigned however correct the records are. Enable DKIM "
+               "signing for the identity in SES.";
+    }
+    if (kind == "email_identity_unsigned") {
+        return "An email address verified on its own under " + domain +
+               " sends unsigned mail: SES uses the address identity, which has no DKIM. Delete "
+               "the address identity, so that its mail is signed through the domain.";
+    }
+    if (kind == "identity_removed") {
+        return "SES no longer lists " + domain + " in " + source +
+               "; dkimwatch stops reporting it and keeps its history. If that is unexpected, "
+               "find out who deleted the identity.";
+    }
+    if (kind == "ses_sync_failing") {
+        return "dkimwatch could not list the SES identities of " + source +
+               " several times in a row; it keeps watching the identities of the last good "
+               "listing. The reason names the error (often a missing IAM permission or expired "
+               "credentials).";
+    }
+    if (kind == "ses_sync_recovered") {
+        return "Listing the SES identities of " + source + " works again.";
+    }
+    return "";
+}
+
 } // namespace
 
 bool is_test_alert(const AlertEvent& event) {
@@ -138,7 +224,10 @@ bool is_test_alert(const AlertEvent& event) {
 }
 
 std::string alert_title(const AlertEvent& event) {
-    std::string title = kind_title(event.kind);
+    std::string title = ses_title(event);
+    if (title.empty()) {
+        title = kind_title(event.kind);
+    }
     return is_test_alert(event) ? std::string(k_test_prefix) + title : title;
 }
 
@@ -150,7 +239,17 @@ std::string alert_group_title(const AlertGroup& group) {
     return any_test ? std::string(k_test_prefix) + title : title;
 }
 
+std::string alert_subject(const IdentityKey& key) {
+    if (key.domain.empty()) {
+        return "SES sync of " + key.account + "/" + key.region;
+    }
+    return key.domain;
+}
+
 std::string identity_phrase(const IdentityKey& key) {
+    if (key.domain.empty()) {
+        return alert_subject(key);
+    }
     return key.domain + " (" + key.account + ", " + key.region + ")";
 }
 
@@ -246,6 +345,8 @@ std::string alert_explanation(const AlertEvent& event, TimePoint now) {
                identity_state_name(event.state) + ".";
     } else if (kind == "test") {
         text = "This is a TEST alert sent by dkimwatch to check the delivery; no action is needed.";
+    } else {
+        text = ses_explanation(event);
     }
     if (event.test && kind != "test") {
         text = "TEST sample, no action is needed. " + text;
@@ -255,10 +356,19 @@ std::string alert_explanation(const AlertEvent& event, TimePoint now) {
 
 std::string alert_description(const AlertEvent& event, TimePoint now) {
     std::string out = alert_explanation(event, now);
-    out += "\nIdentity: " + event.key.domain + " (account " + event.key.account + ", region " +
-           event.key.region + ")";
-    out += "\nState: " + state_phrase(event, now);
-    out += "\nDeadline: " + deadline_phrase(event, now);
+    if (event.key.domain.empty()) {
+        out += "\nSource: " + alert_subject(event.key);
+    } else {
+        out += "\nIdentity: " + event.key.domain + " (account " + event.key.account + ", region " +
+               event.key.region + ")";
+        out += "\nState: " + state_phrase(event, now);
+        out += "\nDeadline: " + deadline_phrase(event, now);
+    }
+    if (!event.ses_to.empty()) {
+        out += "\nSES status: " +
+               (event.ses_from.empty() ? std::string("(first seen)") : event.ses_from) + " -> " +
+               event.ses_to;
+    }
     if (!event.reason.empty()) {
         out += "\nReason: " + event.reason;
     }

@@ -21,7 +21,12 @@ std::string alert_title(const AlertEvent& event);
 // "<total> DKIM alerts" ("1 DKIM alert"), prefixed with "TEST: " when any event is a test.
 std::string alert_group_title(const AlertGroup& group);
 
-// "example.com (111122223333, us-east-1)".
+// What an alert is about: the domain, or "SES sync of <account>/<region>" for the SES sync
+// events (key.domain empty).
+std::string alert_subject(const IdentityKey& key);
+
+// "example.com (111122223333, us-east-1)"; "SES sync of 111122223333/us-east-1" when
+// key.domain is empty.
 std::string identity_phrase(const IdentityKey& key);
 
 // The failing records in a few words: "1 record missing", "3 records missing",
@@ -47,7 +52,8 @@ std::string alert_group_summary(const AlertGroup& group);
 // may already have stopped signing and when revocation is expected.
 std::string alert_explanation(const AlertEvent& event, TimePoint now);
 
-// Plain multi-line text: the explanation, identity, state, deadline, reason and the failing
+// Plain multi-line text: the explanation, identity, state, deadline (for an SES sync event the
+// source instead of these three), the SES status change, the reason and the failing
 // records (at most k_description_record_cap, each field shortened to a few hundred bytes,
 // then "and N more").
 std::string alert_description(const AlertEvent& event, TimePoint now);

@@ -4,6 +4,7 @@
 #include "alert/alert_text.hpp"
 #include "alert/alert_time.hpp"
 #include "alert/json_request.hpp"
+#include "alert/ses_event_builder.hpp"
 
 #include <chrono>
 
@@ -17,13 +18,22 @@ constexpr const char* k_pending_overdue = "DKIMPendingOverdue";
 constexpr const char* k_monitoring_blind = "DKIMMonitoringBlind";
 constexpr const char* k_test = "DKIMTest";
 constexpr const char* k_unknown = "DKIMEvent";
+constexpr const char* k_ses_failed = "DKIMSesFailed";
+constexpr const char* k_ses_temporary_failure = "DKIMSesTemporaryFailure";
+constexpr const char* k_ses_signing_disabled = "DKIMSesSigningDisabled";
+constexpr const char* k_ses_email_identity_unsigned = "DKIMSesEmailIdentityUnsigned";
+constexpr const char* k_ses_identity_removed = "DKIMSesIdentityRemoved";
+constexpr const char* k_ses_sync_failing = "DKIMSesSyncFailing";
 
 // How long a test alert (or one of an unknown kind) fires before Alertmanager resolves it by
 // itself: nothing would ever resolve it otherwise.
 constexpr std::chrono::minutes k_self_expiring_lifetime{5};
 
+// Notices without a condition that ends them (SES's email_identity_unsigned and
+// identity_removed) expire by themselves too; the Prometheus rules keep the lasting conditions.
 bool self_expiring(const AlertEvent& event) {
-    return is_test_alert(event) || !parse_state_event_kind(event.kind);
+    return is_test_alert(event) || !is_known_alert_kind(event.kind) ||
+           event.kind == "email_identity_unsigned" || event.kind == "identity_removed";
 }
 
 // The severity label: fixed per alertname so that a resolve matches what fired.
@@ -33,6 +43,16 @@ std::string severity_label(const std::string& alertname, const AlertEvent& event
     }
     if (alertname == k_pending_overdue || alertname == k_monitoring_blind) {
         return "warning";
+    }
+    if (alertname == k_ses_failed || alertname == k_ses_signing_disabled) {
+        return "critical";
+    }
+    if (alertname == k_ses_temporary_failure || alertname == k_ses_email_identity_unsigned ||
+        alertname == k_ses_sync_failing) {
+        return "warning";
+    }
+    if (alertname == k_ses_identity_removed) {
+        return "info";
     }
     return event_severity_name(event.severity);
 }
@@ -60,9 +80,7 @@ void append_alerts(Json& alerts, const AlertEvent& event, TimePoint now) {
     if (self_expiring(event)) {
         alerts.push_back(
             alert_json(alertmanager_alertname(event), event, now, now + k_self_expiring_lifetime));
-        return;
-    }
-    if (alertmanager_fires(event)) {
+    } else if (alertmanager_fires(event)) {
         alerts.push_back(alert_json(alertmanager_alertname(event), event, now, std::nullopt));
     }
     for (const std::string& name : alertmanager_resolved_alertnames(event)) {
@@ -94,6 +112,21 @@ std::string alertmanager_alertname(const AlertEvent& event) {
     if (kind == "monitoring_blind") {
         return k_monitoring_blind;
     }
+    if (kind == "ses_status_changed") {
+        return event.ses_to == "TEMPORARY_FAILURE" ? k_ses_temporary_failure : k_ses_failed;
+    }
+    if (kind == "signing_disabled") {
+        return k_ses_signing_disabled;
+    }
+    if (kind == "email_identity_unsigned") {
+        return k_ses_email_identity_unsigned;
+    }
+    if (kind == "identity_removed") {
+        return k_ses_identity_removed;
+    }
+    if (kind == "ses_sync_failing" || kind == "ses_sync_recovered") {
+        return k_ses_sync_failing;
+    }
     return k_unknown;
 }
 
@@ -102,7 +135,14 @@ bool alertmanager_fires(const AlertEvent& event) {
         return false;
     }
     const std::string& kind = event.kind;
-    return kind != "recovered" && kind != "verified" && kind != "config_changed";
+    if (kind == "ses_status_changed") {
+        return event.ses_to == "FAILED" || event.ses_to == "TEMPORARY_FAILURE";
+    }
+    if (kind == "signing_disabled") {
+        return event.severity != EventSeverity::resolved;
+    }
+    return kind != "recovered" && kind != "verified" && kind != "config_changed" &&
+           kind != "ses_sync_recovered";
 }
 
 std::vector<std::string> alertmanager_resolved_alertnames(const AlertEvent& event) {
@@ -124,6 +164,26 @@ std::vector<std::string> alertmanager_resolved_alertnames(const AlertEvent& even
     }
     if (kind == "config_changed") {
         return {k_revocation_warning, k_revoked, k_pending_overdue, k_monitoring_blind};
+    }
+    if (kind == "ses_status_changed") {
+        if (event.ses_to == "FAILED") {
+            return {k_ses_temporary_failure};
+        }
+        if (event.ses_to == "TEMPORARY_FAILURE") {
+            return {k_ses_failed};
+        }
+        return {k_ses_failed, k_ses_temporary_failure};
+    }
+    if (kind == "signing_disabled" && event.severity == EventSeverity::resolved) {
+        return {k_ses_signing_disabled};
+    }
+    if (kind == "ses_sync_recovered") {
+        return {k_ses_sync_failing};
+    }
+    if (kind == "identity_removed") {
+        return {k_revocation_warning,  k_revoked,    k_pending_overdue,
+                k_monitoring_blind,    k_ses_failed, k_ses_temporary_failure,
+                k_ses_signing_disabled};
     }
     return {};
 }

@@ -27,6 +27,30 @@
 //   test (or any event.test)    DKIMTest               event's   fires it with endsAt = now + 5m
 //   (an unknown kind)           DKIMEvent              event's   fires it with endsAt = now + 5m
 //
+// The SES source's events (alert/ses_event_builder.hpp), with the same labels (domain "" for
+// the sync of an account/region):
+//   ses_status_changed to FAILED             DKIMSesFailed           critical  fires it; resolves
+//                                                                    DKIMSesTemporaryFailure
+//   ses_status_changed to TEMPORARY_FAILURE  DKIMSesTemporaryFailure warning   fires it; resolves
+//                                                                    DKIMSesFailed
+//   ses_status_changed to any other status   DKIMSesFailed           critical  resolves it and
+//                                                                    DKIMSesTemporaryFailure
+//   signing_disabled (critical)              DKIMSesSigningDisabled  critical  fires it
+//   signing_disabled (resolved: on again)    DKIMSesSigningDisabled  critical  resolves it
+//   email_identity_unsigned                  DKIMSesEmailIdentityUnsigned warning  fires it with
+//                                                                    endsAt = now + 5m (a notice;
+//                                                                    the rule
+//                                                                    DkimwatchEmailIdentityUnsigned
+//                                                                    keeps the condition)
+//   identity_removed                         DKIMSesIdentityRemoved  info      fires it with endsAt
+//                                                                    = now + 5m; resolves every
+//                                                                    DKIM* and DKIMSes* alert of
+//                                                                    the identity above
+//   ses_sync_failing                         DKIMSesSyncFailing      warning   fires it
+//   ses_sync_recovered                       DKIMSesSyncFailing      warning   resolves it
+// So one condition keeps one label set: a status change never moves an alert to another
+// severity label; it fires the other alertname and resolves the first.
+//
 // A firing alert is sent without endsAt: Alertmanager resolves it resolve_timeout after the last
 // time it was received, so the dispatcher re-sends the firing ones every resend_interval with
 // render_alertmanager_firing(). A resolve is sent with endsAt = now. Resolving an alert that is

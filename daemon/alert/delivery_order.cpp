@@ -1,5 +1,7 @@
 #include "alert/delivery_order.hpp"
 
+#include "alert/alert_event.hpp"
+
 #include <algorithm>
 #include <map>
 #include <queue>
@@ -58,7 +60,7 @@ std::vector<std::int64_t> delivery_order(std::span<const OrderedRow> queue) {
     out.reserve(queue.size());
     std::size_t begin = 0;
     for (std::size_t i = 0; i <= queue.size(); ++i) {
-        if (i == queue.size() || queue[i].key.domain.empty()) {
+        if (i == queue.size() || is_group_key(queue[i].key)) {
             order_segment(queue, begin, i, out);
             if (i < queue.size()) {
                 out.push_back(queue[i].id); // a grouped row: a barrier (rule 2)

@@ -48,6 +48,21 @@ std::string dedup_family(const AlertEvent& event) {
     if (kind == "monitoring_blind") {
         return "blind";
     }
+    if (kind == "ses_status_changed") {
+        return "ses_status";
+    }
+    if (kind == "signing_disabled") {
+        return "ses_signing";
+    }
+    if (kind == "email_identity_unsigned") {
+        return "ses_email_identity";
+    }
+    if (kind == "identity_removed") {
+        return "ses_removed";
+    }
+    if (kind == "ses_sync_failing" || kind == "ses_sync_recovered") {
+        return "ses_sync";
+    }
     return kind;
 }
 
@@ -68,6 +83,11 @@ Json event_trigger(const AlertSinkConfig& sink, const AlertEvent& event, TimePoi
     Json details;
     details["explanation"] = alert_explanation(event, now);
     details["state"] = identity_state_name(event.state);
+    if (!event.ses_to.empty()) {
+        details["ses_status"] = {
+            {"from", event.ses_from.empty() ? Json(nullptr) : Json(event.ses_from)},
+            {"to", event.ses_to}};
+    }
     details["state_since"] = format_utc(event.state_since);
     details["deadline"] = event.deadline ? Json(deadline_phrase(event, now)) : Json(nullptr);
     details["reason"] = event.reason;
@@ -79,7 +99,7 @@ Json event_trigger(const AlertSinkConfig& sink, const AlertEvent& event, TimePoi
     payload["source"] = "dkimwatch";
     payload["severity"] = pagerduty_severity(event.severity);
     payload["timestamp"] = format_utc(event.at);
-    payload["component"] = event.key.domain;
+    payload["component"] = alert_subject(event.key);
     payload["group"] = event.key.account + "/" + event.key.region;
     payload["class"] = event.kind;
     payload["custom_details"] = std::move(details);
@@ -150,8 +170,19 @@ const char* pagerduty_event_action(const AlertEvent& event) {
         return "trigger";
     }
     const std::string& kind = event.kind;
-    return kind == "recovered" || kind == "verified" || kind == "config_changed" ? "resolve"
-                                                                                 : "trigger";
+    if (kind == "ses_status_changed") {
+        // FAILED and TEMPORARY_FAILURE trigger one incident; any other status ends it.
+        return event.severity == EventSeverity::critical || event.severity == EventSeverity::warning
+                   ? "trigger"
+                   : "resolve";
+    }
+    if (kind == "signing_disabled") {
+        return event.severity == EventSeverity::resolved ? "resolve" : "trigger";
+    }
+    return kind == "recovered" || kind == "verified" || kind == "config_changed" ||
+                   kind == "ses_sync_recovered"
+               ? "resolve"
+               : "trigger";
 }
 
 HttpRequest render_pagerduty_request(const AlertSinkConfig& sink, const AlertMessage& message,

@@ -17,6 +17,17 @@
 //   "...:pending"  pending_overdue triggers it, verified resolves it
 //   "...:blind"    monitoring_blind triggers it (resolve it by hand: no event ends blindness)
 //   "...:test"     test alerts (kind "test" or event.test), always a trigger
+//   The SES source's events (domain "" for the sync of an account/region, so
+//   "dkimwatch:<account>:<region>::ses_sync"):
+//   "...:ses_status"  ses_status_changed to FAILED (critical) or TEMPORARY_FAILURE (warning)
+//       triggers it; a change to any other status (SUCCESS: resolved; info) resolves it
+//   "...:ses_signing" signing_disabled triggers it; signing_disabled with severity resolved
+//       (signing on again) resolves it
+//   "...:ses_email_identity" email_identity_unsigned triggers it (resolve it by hand)
+//   "...:ses_removed" identity_removed triggers it (info)
+//   "...:ses_sync"    ses_sync_failing triggers it, ses_sync_recovered resolves it
+//   Their custom_details gain "ses_status": {"from": <name> | null, "to": <name>} for
+//   ses_status_changed; "component" is the domain, or "SES sync of <account>/<region>".
 // A key longer than PagerDuty's 255 characters becomes
 // "dkimwatch:sha256:<hex SHA-256 of account NUL region NUL domain>:<family>".
 // Storm control: a group is one storm incident, dedup_key "dkimwatch:storm" (the routing key

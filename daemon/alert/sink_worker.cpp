@@ -48,7 +48,7 @@ std::string describe_failure(const HttpRequest& request, const HttpResponse& res
 }
 
 std::string identity_label(const IdentityKey& key) {
-    return key.domain.empty() ? std::string("(group)") : key.to_string();
+    return is_group_key(key) ? std::string("(group)") : key.to_string();
 }
 
 // One worker thread's state: its own store connection and HTTP client.
@@ -200,7 +200,7 @@ private:
     }
 
     // A pre-grouped row (plan_outbox's AlertGroup) has no identity.
-    static bool is_grouped(const OutboxRow& row) { return row.key.domain.empty(); }
+    static bool is_grouped(const OutboxRow& row) { return is_group_key(row.key); }
 
     // PagerDuty: an identity's event that resolves its incident (never merged into a group).
     bool resolves_alone(const OutboxRow& row) const {

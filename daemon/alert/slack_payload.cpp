@@ -83,12 +83,23 @@ std::string bounded_list(std::string text, const std::vector<std::string>& entri
 Json event_payload(const AlertEvent& event, TimePoint now) {
     const std::string summary = alert_event_summary(event, now);
     Json blocks = Json::array();
-    blocks.push_back(header_block(alert_title(event) + ": " + event.key.domain));
-    blocks.push_back(section_block("*Domain:* " + slack_escape(event.key.domain) + "\n*Account:* " +
-                                   slack_escape(event.key.account) + "\n*Region:* " +
-                                   slack_escape(event.key.region) + "\n*State:* " +
-                                   slack_escape(state_phrase(event, now)) + "\n*Deadline:* " +
-                                   slack_escape(deadline_phrase(event, now))));
+    blocks.push_back(header_block(alert_title(event) + ": " + alert_subject(event.key)));
+    std::string facts;
+    if (event.key.domain.empty()) { // an SES sync event: an account/region, no identity
+        facts = "*Account:* " + slack_escape(event.key.account) + "\n*Region:* " +
+                slack_escape(event.key.region);
+    } else {
+        facts = "*Domain:* " + slack_escape(event.key.domain) + "\n*Account:* " +
+                slack_escape(event.key.account) + "\n*Region:* " + slack_escape(event.key.region) +
+                "\n*State:* " + slack_escape(state_phrase(event, now)) + "\n*Deadline:* " +
+                slack_escape(deadline_phrase(event, now));
+    }
+    if (!event.ses_to.empty()) {
+        facts += "\n*SES status:* " +
+                 slack_escape(event.ses_from.empty() ? "(first seen)" : event.ses_from) + " → " +
+                 slack_escape(event.ses_to);
+    }
+    blocks.push_back(section_block(facts));
     std::string meaning = slack_escape(alert_explanation(event, now));
     if (!event.reason.empty()) {
         meaning += "\n*Reason:* " + slack_escape(event.reason);

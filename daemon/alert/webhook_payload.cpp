@@ -37,6 +37,11 @@ Json event_document(const AlertEvent& event, TimePoint now) {
     doc["seconds_to_deadline"] = seconds_to_deadline;
     doc["reason"] = event.reason;
     doc["records"] = records_json(event.records);
+    if (!event.ses_to.empty()) {
+        doc["ses_status"] = {
+            {"from", event.ses_from.empty() ? Json(nullptr) : Json(event.ses_from)},
+            {"to", event.ses_to}};
+    }
     doc["at"] = format_utc(event.at);
     doc["sent_at"] = format_utc(now);
     return doc;

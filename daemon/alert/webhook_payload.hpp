@@ -11,6 +11,10 @@
 //    "reason": <the state machine's reason>,
 //    "records": [{"name", "type", "verdict", "expected", "observed": <string> | null, "message"}],
 //    "at": <UTC of the event>, "sent_at": <UTC of delivery>}
+//   SES events (event "ses_status_changed", "signing_disabled", "email_identity_unsigned",
+//   "identity_removed", "ses_sync_failing", "ses_sync_recovered") use the same document;
+//   ses_status_changed adds "ses_status": {"from": <SES status> | null, "to": <SES status>}
+//   (before "at"), and the sync events have identity.domain "".
 // A group (storm control):
 //   {"version": 1, "type": "group", "total": <events it stands for>,
 //    "severity": <most severe>, "summary", "test", "at", "sent_at",

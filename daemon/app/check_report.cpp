@@ -20,15 +20,63 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+const std::optional<SesCheckInfo>& ses_of(const CheckRun& run, std::size_t index) {
+    static const std::optional<SesCheckInfo> none;
+    return index < run.ses.size() ? run.ses[index] : none;
+}
+
+// The worst of the records' and the findings' severities.
+Severity worst_of(const CheckRun& run, std::size_t index) {
+    Severity worst = run.reports[index].worst;
+    if (const auto& ses = ses_of(run, index)) {
+        for (const auto& finding : ses->findings) {
+            if (severity_rank(finding.severity) > severity_rank(worst)) {
+                worst = finding.severity;
+            }
+        }
+    }
+    return worst;
+}
+
+std::string dump(const Json& value) {
+    return value.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+Json ses_json(const std::optional<SesCheckInfo>& info) {
+    if (!info) {
+        return Json(nullptr);
+    }
+    Json entry;
+    entry["status"] = info->status.empty() ? Json(nullptr) : Json(info->status);
+    entry["signing_enabled"] = info->listed ? Json(info->signing_enabled) : Json(nullptr);
+    entry["origin"] = info->origin.empty() ? Json(nullptr) : Json(info->origin);
+    entry["synced_at"] =
+        info->listed
+            ? Json(format_utc_timestamp(std::chrono::system_clock::time_point(info->synced_at)))
+            : Json(nullptr);
+    Json findings = Json::array();
+    for (const auto& finding : info->findings) {
+        Json item;
+        item["code"] = ses_finding_code_name(finding.code);
+        item["severity"] = severity_name(finding.severity);
+        item["message"] = finding.message;
+        findings.push_back(std::move(item));
+    }
+    entry["findings"] = std::move(findings);
+    return entry;
+}
+
 // One element of "identities".
-Json identity_json(const IdentityReport& report) {
+// `worst`: of the records and the SES findings.
+Json identity_json(const IdentityReport& report, const std::optional<SesCheckInfo>& ses,
+                   Severity worst) {
     const Identity& identity = *report.identity;
     Json entry;
     entry["domain"] = identity.domain;
     entry["account"] = identity.account;
     entry["region"] = identity.region;
     entry["method"] = identity.method_name();
-    entry["status"] = identity_status_name(report.worst);
+    entry["status"] = identity_status_name(worst);
     Json records = Json::array();
     for (const auto& record : report.records) {
         Json item;
@@ -44,11 +92,8 @@ Json identity_json(const IdentityReport& report) {
         records.push_back(std::move(item));
     }
     entry["records"] = std::move(records);
+    entry["ses"] = ses_json(ses);
     return entry;
-}
-
-std::string dump(const Json& value) {
-    return value.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
 } // namespace
@@ -60,13 +105,15 @@ void write_check_json(const CheckRun& run, std::ostream& out) {
     // (JSON strings never hold a raw newline, so every '\n' is a line break of the layout).
     out << "{\n  \"checked_at\": " << dump(Json(format_utc_timestamp(run.checked_at)))
         << ",\n  \"identities\": ";
+    const std::string failures = dump(Json(run.ses_failures));
     if (run.reports.empty()) {
-        out << "[]\n}\n";
+        out << "[],\n  \"ses_failures\": " << failures << "\n}\n";
         return;
     }
     out << "[\n";
     for (std::size_t index = 0; index < run.reports.size(); ++index) {
-        const std::string element = dump(identity_json(run.reports[index]));
+        const std::string element =
+            dump(identity_json(run.reports[index], ses_of(run, index), worst_of(run, index)));
         out << "    ";
         std::size_t start = 0;
         for (std::size_t newline = element.find('\n'); newline != std::string::npos;
@@ -78,7 +125,7 @@ void write_check_json(const CheckRun& run, std::ostream& out) {
         out.write(element.data() + start, static_cast<std::streamsize>(element.size() - start));
         out << (index + 1 < run.reports.size() ? ",\n" : "\n");
     }
-    out << "  ]\n}\n";
+    out << "  ],\n  \"ses_failures\": " << failures << "\n}\n";
 }
 
 std::string render_check_json(const CheckRun& run) {
@@ -138,6 +185,23 @@ std::string render_check_text(const CheckRun& run) {
                       " error, " + std::to_string(counts[2]) + " unknown, " +
                       std::to_string(counts[1]) + " warning, " + std::to_string(counts[0]) +
                       " ok\n\n";
+    for (const auto& failure : run.ses_failures) {
+        out += "UNKNOWN  ses_sync_failed   " + failure + "\n";
+    }
+    for (std::size_t index = 0; index < run.reports.size(); ++index) {
+        const auto& ses = ses_of(run, index);
+        if (!ses) {
+            continue;
+        }
+        const Identity& identity = *run.reports[index].identity;
+        for (const auto& finding : ses->findings) {
+            out += pad(severity_label(finding.severity), 8) + " " +
+                   pad(ses_finding_code_name(finding.code), 17) + " SES " +
+                   (ses->status.empty() ? "(not listed)" : ses->status) + "  (" + identity.account +
+                   " " + identity.region + " " + identity.domain + ")\n";
+            out += "         " + finding.message + "\n";
+        }
+    }
     for (const auto& row : rows) {
         const Identity& identity = *row.report->identity;
         const RecordVerdict& record = *row.record;
@@ -160,6 +224,29 @@ int check_exit_code(const std::vector<IdentityReport>& reports) {
     bool any_unknown = false;
     for (const auto& report : reports) {
         switch (report.worst) {
+        case Severity::error:
+            return 2;
+        case Severity::indeterminate:
+            any_unknown = true;
+            break;
+        case Severity::warning:
+            any_warning = true;
+            break;
+        case Severity::ok:
+            break;
+        }
+    }
+    if (any_unknown) {
+        return 3;
+    }
+    return any_warning ? 1 : 0;
+}
+
+int check_run_exit_code(const CheckRun& run) {
+    bool any_warning = false;
+    bool any_unknown = !run.ses_failures.empty();
+    for (std::size_t index = 0; index < run.reports.size(); ++index) {
+        switch (worst_of(run, index)) {
         case Severity::error:
             return 2;
         case Severity::indeterminate:

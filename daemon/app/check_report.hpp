@@ -2,6 +2,7 @@
 // Rendering of one sweep's results for `dkimwatch check`: a table for people and the JSON
 // document that scripts rely on (a contract, see README "check JSON").
 
+#include "core/ses_view.hpp"
 #include "core/sweep.hpp"
 
 #include <chrono>
@@ -11,12 +12,30 @@
 
 namespace dkimwatch {
 
+// What SES says about one checked identity, and the cross-check's findings.
+struct SesCheckInfo {
+    std::string status;  // SES's DKIM status as sent ("" when SES does not list the identity)
+    bool listed = false; // SES lists the identity
+    bool signing_enabled = false;
+    std::string origin;    // SigningAttributesOrigin as sent
+    TimePoint synced_at{}; // when the inventory was listed
+    std::vector<SesFinding> findings;
+};
+
 struct CheckRun {
     std::chrono::system_clock::time_point checked_at;
     std::vector<IdentityReport> reports;
+    // By report index when a `ses:` section is configured (empty otherwise): nullopt where no
+    // SES source covers the identity.
+    std::vector<std::optional<SesCheckInfo>> ses;
+    // SES sources that could not be listed: "name region: reason". Make the result unknown
+    // (exit 3) unless something is an error.
+    std::vector<std::string> ses_failures;
 };
 
-// The JSON contract: {"checked_at": "...Z", "identities": [{..., "records": [...]}]}, indented
+// The JSON contract: {"checked_at": "...Z", "identities": [{..., "records": [...], "ses": null |
+// {"status", "signing_enabled", "origin", "synced_at", "findings": [{"code", "severity",
+// "message"}]}}], "ses_failures": [...]}, indented
 // by 2. write_check_json() writes it to `out` one identity at a time (memory independent of the
 // number of identities); render_check_json() returns the same text.
 void write_check_json(const CheckRun& run, std::ostream& out);
@@ -29,6 +48,8 @@ std::string render_check_text(const CheckRun& run);
 // Monitoring-plugins convention: 2 if any error, else 3 if anything is indeterminate, else 1 if
 // any warning, else 0.
 int check_exit_code(const std::vector<IdentityReport>& reports);
+// The same over the records and the SES findings; a failed SES source counts as indeterminate.
+int check_run_exit_code(const CheckRun& run);
 
 // "2026-11-26T12:00:00Z" (UTC, whole seconds).
 std::string format_utc_timestamp(std::chrono::system_clock::time_point time);

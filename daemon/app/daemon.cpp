@@ -4,13 +4,19 @@
 #include "alert/alert_message.hpp"
 #include "alert/event_builder.hpp"
 #include "alert/outbox_plan.hpp"
+#include "alert/ses_event_builder.hpp"
 #include "app/check_report.hpp"
 #include "app/resolver_setup.hpp"
 #include "app/service_notifier.hpp"
+#include "app/ses_sync_thread.hpp"
+#include "app/ses_tracker.hpp"
+#include "app/watched_set.hpp"
 #include "config/config_loader.hpp"
 #include "core/check_capacity.hpp"
 #include "core/check_schedule.hpp"
+#include "core/inventory_adoption.hpp"
 #include "core/log_value.hpp"
+#include "core/ses_findings.hpp"
 #include "core/state_machine.hpp"
 #include "core/status_repair.hpp"
 #include "core/sweep.hpp"
@@ -30,6 +36,7 @@
 #include <malloc.h>
 #include <map>
 #include <optional>
+#include <set>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <system_error>
@@ -43,6 +50,8 @@ constexpr std::size_t k_max_batch = 2048;
 // Longest sleep of the loop, so time-based events (reminders, overdue, blind) are noticed.
 constexpr Milliseconds k_max_tick = std::chrono::seconds{10};
 constexpr Milliseconds k_min_tick = std::chrono::seconds{1};
+// With an ses: section, the longest sleep before a finished SES listing is taken up.
+constexpr Milliseconds k_ses_poll = Milliseconds{200};
 // Identities due this little ahead of time join the current batch (at most a tenth of the
 // recheck and check intervals), so that a batch is not one or two identities.
 constexpr Milliseconds k_max_batch_lead = Milliseconds{500};
@@ -141,9 +150,15 @@ public:
             return 1;
         }
         const TimePoint now = wall_now();
+        if (!restore_ses_inventories()) {
+            return 1;
+        }
+        m_ses.configure(m_config.ses);
+        commit_views(merge_with_ses(m_config), now);
         if (!adopt_config(m_config, now, /*initial=*/true)) {
             return 1;
         }
+        refresh_ses_findings(now);
         release_free_memory();
         m_metrics->set_config_reload(true, now);
         m_metrics->set_ready();
@@ -151,6 +166,7 @@ public:
             m_config.alerts, m_store->path(), *m_metrics, [this] { return firing_snapshot(); },
             default_alert_rendering(), m_config.daemon.check_interval);
         m_dispatcher->start();
+        start_ses_thread();
         spdlog::info("event=started identities={} state_db={} metrics=127.0.0.1:{} "
                      "check_interval={} recheck_interval={}",
                      m_tracked.size(), quote_log_value(m_store->path().string()), m_metrics->port(),
@@ -164,6 +180,7 @@ public:
         for (;;) {
             ping_watchdog_if_due();
             TimePoint current = wall_now();
+            apply_ses_outcomes(current);
             if (current >= next_tick) {
                 tick(current);
                 next_tick = current + tick_interval();
@@ -183,6 +200,9 @@ public:
                 wake = *due;
             }
             Milliseconds sleep = wake > current ? wake - current : Milliseconds{0};
+            if (m_ses_thread) {
+                sleep = std::min(sleep, k_ses_poll);
+            }
             if (m_notifier.watchdog_ping_interval()) {
                 const auto until_ping = std::chrono::duration_cast<Milliseconds>(
                     m_next_watchdog - std::chrono::steady_clock::now());
@@ -197,6 +217,7 @@ public:
             }
         }
         m_notifier.stopping();
+        m_ses_thread.reset(); // cancels a listing in flight
         if (!m_unsaved.empty() && !save_with_unsaved({}, {}, /*keep_on_failure=*/true)) {
             spdlog::error("event=unsaved_state_lost identities={} alerts={}",
                           m_unsaved.identities(), m_unsaved.alerts().size());
@@ -300,62 +321,50 @@ private:
             spdlog::error("event=state_load_failed error={}", quote_log_value(stored.error()));
             return false;
         }
-        std::map<IdentityKey, std::size_t> old_index; // in m_tracked
+        std::vector<TrackedEntry> current; // m_tracked as adopt_inventory() reads it
+        current.reserve(m_tracked.size());
         for (std::size_t index = 0; index < m_tracked.size(); ++index) {
-            old_index.emplace(m_tracked[index].identity.key(), index);
+            const TrackedIdentity& old = m_tracked[index];
+            current.push_back({old.identity.key(), &old.status, identity_fingerprint(old.identity),
+                               m_schedule.due_time(static_cast<ScheduleId>(index))});
         }
+        AdoptionPlan plan =
+            adopt_inventory({current, &*stored, config.identities, config.policy, now});
+        current = {};
+        for (const auto& repair : plan.repairs) {
+            for (const auto& text : repair.repairs) {
+                spdlog::warn("event=state_repaired identity={} repair={}", repair.key.to_string(),
+                             quote_log_value(text));
+            }
+        }
+        std::vector<AlertEvent> alerts;
+        alerts.reserve(plan.alerts.size());
+        for (const auto& alert : plan.alerts) {
+            alerts.push_back(
+                make_alert_event(alert.key, plan.identities[alert.index].status, alert.event, {}));
+        }
+        std::vector<CheckToSave> to_save;
+        to_save.reserve(plan.to_save.size());
+        for (auto& row : plan.to_save) {
+            CheckToSave item{
+                std::move(row.key), std::move(row.status), std::move(row.events), {}, now};
+            item.keep_records = row.keep_records;
+            to_save.push_back(std::move(item));
+        }
+        plan.to_save.clear();
         std::vector<TrackedIdentity> next;
         next.reserve(config.identities.size());
-        std::vector<std::optional<std::size_t>> kept_from; // next index -> m_tracked index
-        kept_from.reserve(config.identities.size());
-        std::vector<bool> restarted; // by next index: the fingerprint changed, back to pending
-        std::vector<CheckToSave> to_save;
-        std::vector<AlertEvent> alerts;
         std::vector<IdentityKey> keys;
         keys.reserve(config.identities.size());
-        for (auto& identity : config.identities) {
-            IdentityKey key = identity.key();
-            std::string fingerprint = identity_fingerprint(identity);
-            TrackedIdentity tracked{std::move(identity), {}, {}};
-            std::optional<std::size_t> kept;
-            if (auto found = old_index.find(key); found != old_index.end()) {
-                kept = found->second;
-                tracked.status = with_fingerprint(m_tracked[found->second].status,
-                                                  m_tracked[found->second].identity);
-                tracked.problems = m_tracked[found->second].problems;
-            } else if (auto found_stored = stored->find(key); found_stored != stored->end()) {
-                // A damaged row (see StateStore::findings) is repaired conservatively, logged,
-                // and the repair saved.
-                auto repair = repair_status(found_stored->second, now, config.policy);
-                tracked.status = std::move(repair.status);
-                if (!repair.repairs.empty()) {
-                    for (const auto& text : repair.repairs) {
-                        spdlog::warn("event=state_repaired identity={} repair={}", key.to_string(),
-                                     quote_log_value(text));
-                    }
-                    CheckToSave item{key, tracked.status, {}, {}, now};
-                    item.keep_records = true;
-                    to_save.push_back(std::move(item));
-                }
-            } else {
-                tracked.status = initial_status(fingerprint, now);
-                to_save.push_back({key, tracked.status, {}, {}, now});
+        for (std::size_t index = 0; index < config.identities.size(); ++index) {
+            AdoptedIdentity& adopted = plan.identities[index];
+            TrackedIdentity item{
+                std::move(config.identities[index]), std::move(adopted.status), {}};
+            if (adopted.kept_from && !adopted.restarted) {
+                item.problems = m_tracked[*adopted.kept_from].problems;
             }
-            const bool changed = tracked.status.fingerprint != fingerprint;
-            if (changed) {
-                auto transition = on_config(tracked.status, fingerprint, now);
-                tracked.status = std::move(transition.status);
-                tracked.problems.clear();
-                for (const auto& event : transition.events) {
-                    alerts.push_back(make_alert_event(key, tracked.status, event, {}));
-                }
-                // The old setup's records say nothing about the new one: they are cleared.
-                to_save.push_back({key, tracked.status, std::move(transition.events), {}, now});
-            }
-            restarted.push_back(changed);
-            kept_from.push_back(kept);
-            keys.push_back(std::move(key));
-            next.push_back(std::move(tracked));
+            keys.push_back(item.identity.key());
+            next.push_back(std::move(item));
         }
         // From here on the identities are in `next`, not in `config`: a failure below leaves
         // `config` unusable, which both callers accept (start-up exits, a reload is dropped).
@@ -385,26 +394,10 @@ private:
         // checked soon (spread like new ones), identities seen before a restart keep their
         // rhythm.
         CheckSchedule schedule;
-        std::vector<ScheduleEntry> to_schedule;
-        std::vector<bool> still_tracked(m_tracked.size(), false);
-        for (std::size_t index = 0; index < next.size(); ++index) {
-            const auto id = static_cast<ScheduleId>(index);
-            if (kept_from[index]) {
-                still_tracked[*kept_from[index]] = true;
-                const auto due = m_schedule.due_time(static_cast<ScheduleId>(*kept_from[index]));
-                if (due && !restarted[index]) {
-                    schedule.set_due(id, *due);
-                    continue;
-                }
-            }
-            to_schedule.push_back(
-                {id, restarted[index] ? std::nullopt : next[index].status.last_check_at});
+        for (const auto& [id, due] : plan.kept_due) {
+            schedule.set_due(id, due);
         }
-        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
-            if (still_tracked[index]) {
-                continue;
-            }
-            const IdentityKey key = m_tracked[index].identity.key();
+        for (const auto& key : plan.removed) {
             m_metrics->remove_identity(key);
             {
                 std::lock_guard lock(m_firing_mutex);
@@ -421,7 +414,7 @@ private:
                 }
                 for (auto& problem : *problems) {
                     auto found = index_of.find(problem.key);
-                    if (found != index_of.end() && !restarted[found->second]) {
+                    if (found != index_of.end() && !plan.identities[found->second].restarted) {
                         next[found->second].problems.push_back(std::move(problem.verdict));
                     }
                 }
@@ -445,7 +438,7 @@ private:
             m_dispatcher->notify();
         }
         m_schedule = std::move(schedule);
-        m_schedule.add(to_schedule, now, config.daemon.check_interval);
+        m_schedule.add(plan.to_spread, now, config.daemon.check_interval);
         warn_if_rate_cannot_keep_up(config);
         return true;
     }
@@ -501,13 +494,24 @@ private:
                                  config.dns.attempts != m_config.dns.attempts ||
                                  config.dns.max_inflight != m_config.dns.max_inflight ||
                                  config.dns.max_qps != m_config.dns.max_qps;
+        m_ses.configure(config.ses);
+        WatchedViews views = merge_with_ses(config);
         // A new resolver first: if it cannot be made, nothing of the new configuration is used.
-        if ((dns_changed && !make_resolver(config.dns)) || !adopt_config(config, now, false)) {
+        if (dns_changed && !make_resolver(config.dns)) {
+            m_metrics->set_config_reload(false, now);
+            m_notifier.ready(summary());
+            return;
+        }
+        commit_views(std::move(views), now);
+        if (!adopt_config(config, now, false)) {
             m_metrics->set_config_reload(false, now);
             m_notifier.ready(summary());
             return;
         }
         m_config = std::move(config);
+        refresh_ses_findings(now);
+        // Every SES source is listed again at once (a reload is also how to ask for that).
+        start_ses_thread();
         m_dispatcher->reconfigure(m_config.alerts, m_config.daemon.check_interval);
         m_metrics->set_config_reload(true, now);
         spdlog::info("event=reloaded identities={}", m_tracked.size());
@@ -561,6 +565,7 @@ private:
                                with_fingerprint(transition.status, tracked.identity),
                                std::move(transition.events), report.records, now});
             set_status(tracked, std::move(transition.status));
+            update_findings(tracked, &report.records, now);
             tracked.problems = problems_of(std::move(report.records));
             const Severity worst = tracked.status.last_worst.value_or(Severity::ok);
             m_metrics->observe_check(worst);
@@ -685,6 +690,14 @@ private:
         m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
                                    tracked.status.last_check_at, tracked.problems);
         auto firing = firing_conditions(key, tracked.status, tracked.problems);
+        if (const auto view = m_ses_views.find(key); view != m_ses_views.end()) {
+            const auto since = m_ses_condition_since.find(key);
+            auto ses = ses_firing_conditions(
+                key, view->second, tracked.status.state, tracked.status.since,
+                since == m_ses_condition_since.end() ? tracked.status.since : since->second);
+            firing.insert(firing.end(), std::make_move_iterator(ses.begin()),
+                          std::make_move_iterator(ses.end()));
+        }
         std::lock_guard lock(m_firing_mutex);
         if (firing.empty()) {
             m_firing.erase(key);
@@ -699,6 +712,10 @@ private:
         std::vector<AlertEvent> all;
         for (const auto& [key, events] : m_firing) {
             all.insert(all.end(), events.begin(), events.end());
+        }
+        for (const auto& [source, failing] : m_sync_failing) {
+            all.push_back(ses_sync_failing_condition(source.first, source.second, failing.first,
+                                                     failing.second));
         }
         return all;
     }
@@ -765,6 +782,296 @@ private:
         return signal < 0 ? 0 : signal;
     }
 
+    // ---- The SES source ----------------------------------------------------------------
+
+    // The watched set's SES side, computed before an adoption and committed with it.
+    struct WatchedViews {
+        std::vector<Identity> configured;
+        std::map<IdentityKey, SesDomainIdentity> views;
+        std::set<std::pair<std::string, std::string>> covered;
+    };
+
+    // With an ses: section, replaces config.identities by the watched set: the configuration's
+    // identities merged with the last good SES inventories (the configuration's key material
+    // wins). Without one, leaves config alone.
+    WatchedViews merge_with_ses(Config& config) const {
+        WatchedViews out;
+        if (config.ses.accounts.empty()) {
+            return out;
+        }
+        out.configured = config.identities;
+        WatchedSet watched = build_watched_set(std::move(config.identities), m_ses.inventories());
+        for (const auto& [key, view] : watched.merged.ses_view) {
+            out.views.emplace(key, *view);
+        }
+        out.covered = watched.merged.covered;
+        config.identities = std::move(watched.merged.identities);
+        return out;
+    }
+
+    void commit_views(WatchedViews&& views, TimePoint now) {
+        m_configured = std::move(views.configured);
+        m_ses_views = std::move(views.views);
+        m_ses_covered = std::move(views.covered);
+        for (auto it = m_ses_condition_since.begin(); it != m_ses_condition_since.end();) {
+            it =
+                m_ses_views.count(it->first) == 0 ? m_ses_condition_since.erase(it) : std::next(it);
+        }
+        for (const auto& [key, view] : m_ses_views) {
+            const bool firing = !view.signing_enabled || view.status == SesDkimStatus::failed ||
+                                view.status == SesDkimStatus::temporary_failure;
+            if (!firing) {
+                m_ses_condition_since.erase(key);
+            } else {
+                m_ses_condition_since.emplace(key, now);
+            }
+        }
+    }
+
+    // The inventories of the last good listings, so that a start without API access watches
+    // everything SES had.
+    bool restore_ses_inventories() {
+        auto inventories = m_store->load_ses_inventories();
+        if (!inventories) {
+            std::cerr << "dkimwatch: " << inventories.error() << "\n";
+            spdlog::error("event=state_load_failed error={}", quote_log_value(inventories.error()));
+            return false;
+        }
+        m_ses.restore(std::move(inventories).value());
+        return true;
+    }
+
+    void start_ses_thread() {
+        m_ses_thread.reset();
+        if (m_config.ses.accounts.empty()) {
+            return;
+        }
+        DaemonMetrics* metrics = m_metrics.get();
+        m_ses_thread = std::make_unique<SesSyncThread>(
+            m_config.ses, AwsEnvironment::from_process(),
+            [metrics](const std::string& account, const std::string& region,
+                      const SesApiRequest& request) {
+                metrics->count_ses_api_request(account, region, request.operation, request.code);
+            },
+            nullptr);
+    }
+
+    // The SES cross-check of one tracked identity, after a check (`latest`: its verdicts) or a
+    // listing (nullptr: the problems kept from the last check stand for them). Saves and
+    // exports what changed.
+    void update_findings(const TrackedIdentity& tracked, const std::vector<RecordVerdict>* latest,
+                         TimePoint now) {
+        if (m_config.ses.accounts.empty() && m_findings.empty()) {
+            return;
+        }
+        const IdentityKey key = tracked.identity.key();
+        const auto view_it = m_ses_views.find(key);
+        const SesDomainIdentity* view = view_it == m_ses_views.end() ? nullptr : &view_it->second;
+        const bool covered = m_ses_covered.count({key.account, key.region}) > 0;
+        std::vector<SesFinding> findings;
+        if (view != nullptr || covered) {
+            const std::vector<RecordVerdict>* records =
+                latest != nullptr ? latest
+                                  : (tracked.status.last_check_at ? &tracked.problems : nullptr);
+            findings = ses_findings({&tracked.identity, view, covered, records, &tracked.status,
+                                     &m_config.policy, now});
+        }
+        const auto current = m_findings.find(key);
+        const bool changed =
+            current == m_findings.end() ? !findings.empty() : current->second != findings;
+        if (changed) {
+            std::string codes;
+            for (const auto& finding : findings) {
+                codes +=
+                    (codes.empty() ? "" : ",") + std::string(ses_finding_code_name(finding.code));
+            }
+            spdlog::info("event=ses_findings identity={} findings={}", key.to_string(),
+                         codes.empty() ? "none" : codes);
+            if (auto saved = m_store->save_ses_findings(key, findings); !saved) {
+                spdlog::error("event=state_save_failed error={}", quote_log_value(saved.error()));
+            }
+            if (findings.empty()) {
+                m_findings.erase(key);
+            } else {
+                m_findings[key] = findings;
+            }
+        }
+        if (view != nullptr) {
+            m_metrics->set_ses_identity(key, *view, findings);
+        } else {
+            m_metrics->set_ses_unlisted(key, findings); // not_in_ses, or nothing
+        }
+    }
+
+    void refresh_ses_findings(TimePoint now) {
+        for (const auto& tracked : m_tracked) {
+            update_findings(tracked, nullptr, now);
+            publish(tracked);
+        }
+    }
+
+    std::optional<std::size_t> tracked_index(const IdentityKey& key) const {
+        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+            if (m_tracked[index].identity.key() == key) {
+                return index;
+            }
+        }
+        return std::nullopt;
+    }
+
+    // Takes up the listings the SES thread finished: saves each good inventory, raises and
+    // records the SES events, adopts the watched set again when SES's identities changed
+    // (new ones pending, gone ones removed with identity_removed), re-checks at once what SES
+    // turned FAILED while verified, and refreshes every finding.
+    void apply_ses_outcomes(TimePoint now) {
+        if (!m_ses_thread) {
+            return;
+        }
+        auto outcomes = m_ses_thread->take_outcomes();
+        if (outcomes.empty()) {
+            return;
+        }
+        std::map<IdentityKey, std::size_t> index_of;
+        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+            index_of.emplace(m_tracked[index].identity.key(), index);
+        }
+        const auto state_of = [&](const IdentityKey& key) -> std::optional<IdentityState> {
+            const auto found = index_of.find(key);
+            if (found == index_of.end()) {
+                return std::nullopt;
+            }
+            return m_tracked[found->second].status.state;
+        };
+        bool readopt = false;
+        std::vector<IdentityKey> recheck;
+        std::vector<KeyedSesEvent> events;
+        for (const auto& outcome : outcomes) {
+            auto applied = m_ses.apply(outcome, now, state_of);
+            if (applied.inventory != nullptr) {
+                spdlog::info("event=ses_synced source={} account={} region={} identities={}",
+                             outcome.name, applied.account, applied.region,
+                             applied.inventory->domains.size());
+                if (auto saved = m_store->save_ses_inventory(*applied.inventory); !saved) {
+                    spdlog::error("event=state_save_failed error={}",
+                                  quote_log_value(saved.error()));
+                }
+                m_metrics->set_ses_source(applied.account, applied.region,
+                                          applied.inventory->domains.size(),
+                                          applied.inventory->synced_at);
+            } else {
+                spdlog::warn("event=ses_sync_failed source={} region={} failures={} error={}",
+                             outcome.name, outcome.region,
+                             m_ses.health(outcome.name, outcome.region).consecutive_failures,
+                             quote_log_value(outcome.error));
+            }
+            readopt = readopt || applied.inventory_changed;
+            recheck.insert(recheck.end(), applied.recheck.begin(), applied.recheck.end());
+            events.insert(events.end(), std::make_move_iterator(applied.events.begin()),
+                          std::make_move_iterator(applied.events.end()));
+        }
+
+        // The views always change (statuses, flags); the tracked set only when readopt.
+        std::set<IdentityKey> discovered_before;
+        std::map<IdentityKey, IdentityState> state_before;
+        for (const auto& tracked : m_tracked) {
+            if (tracked.identity.source == IdentitySource::ses) {
+                discovered_before.insert(tracked.identity.key());
+                state_before.emplace(tracked.identity.key(), tracked.status.state);
+            }
+        }
+        Config next = m_config; // its identities are empty: they live in m_tracked
+        next.identities = m_configured;
+        WatchedViews views = merge_with_ses(next);
+        commit_views(std::move(views), now);
+        if (readopt && !adopt_config(next, now, /*initial=*/false)) {
+            spdlog::error("event=ses_adopt_failed note={}",
+                          quote_log_value("the identities SES lists could not be adopted (see "
+                                          "the error above); the previous set is kept"));
+        }
+        if (readopt) {
+            std::set<IdentityKey> tracked_now;
+            for (const auto& tracked : m_tracked) {
+                tracked_now.insert(tracked.identity.key());
+            }
+            for (const auto& key : discovered_before) {
+                if (tracked_now.count(key) > 0) {
+                    continue;
+                }
+                SesEvent removed{SesEventKind::identity_removed,
+                                 EventSeverity::info,
+                                 now,
+                                 "",
+                                 "",
+                                 "SES no longer lists " + key.domain + " in " + key.account + "/" +
+                                     key.region +
+                                     ": dkimwatch stops reporting it and keeps its history"};
+                events.push_back({key, std::move(removed)});
+                m_metrics->remove_ses_identity(key);
+                m_findings.erase(key);
+                if (auto cleared = m_store->save_ses_findings(key, {}); !cleared) {
+                    spdlog::error("event=state_save_failed error={}",
+                                  quote_log_value(cleared.error()));
+                }
+            }
+        }
+
+        // Each event with its alert, in one transaction (history and outbox).
+        bool queued = false;
+        for (const auto& keyed : events) {
+            const auto& event = keyed.event;
+            const auto level = event.severity == EventSeverity::critical  ? spdlog::level::err
+                               : event.severity == EventSeverity::warning ? spdlog::level::warn
+                                                                          : spdlog::level::info;
+            spdlog::log(level, "event={} account={} region={} domain={}{} reason={}",
+                        ses_event_kind_name(event.kind), keyed.key.account, keyed.key.region,
+                        keyed.key.domain.empty() ? "-" : keyed.key.domain,
+                        event.to.empty() && event.from.empty()
+                            ? std::string()
+                            : " from=" + (event.from.empty() ? std::string("-") : event.from) +
+                                  " to=" + event.to,
+                        quote_log_value(event.reason));
+            IdentityState state = IdentityState::pending;
+            TimePoint since = now;
+            if (const auto index = tracked_index(keyed.key)) {
+                state = m_tracked[*index].status.state;
+                since = m_tracked[*index].status.since;
+            } else if (const auto before = state_before.find(keyed.key);
+                       before != state_before.end()) {
+                state = before->second;
+            }
+            if (keyed.key.domain.empty()) {
+                std::lock_guard lock(m_firing_mutex);
+                const std::pair<std::string, std::string> source{keyed.key.account,
+                                                                 keyed.key.region};
+                if (event.kind == SesEventKind::ses_sync_failing) {
+                    m_sync_failing[source] = {now, event.reason};
+                } else if (event.kind == SesEventKind::ses_sync_recovered) {
+                    m_sync_failing.erase(source);
+                }
+            }
+            const auto rows = outbox_rows(
+                m_config.alerts, {make_ses_alert_event(keyed.key, event, state, since)}, now);
+            if (auto saved = m_store->append_ses_events(keyed.key, state, {&event, 1}, rows);
+                !saved) {
+                spdlog::error("event=state_save_failed error={}", quote_log_value(saved.error()));
+            } else {
+                queued = queued || !rows.empty();
+            }
+        }
+        if (queued && m_dispatcher) {
+            m_dispatcher->notify();
+        }
+        for (const auto& key : recheck) {
+            if (const auto index = tracked_index(key)) {
+                spdlog::info("event=ses_recheck identity={} note={}", key.to_string(),
+                             quote_log_value("SES reports FAILED while dkimwatch has the "
+                                             "identity verified: checking the records now"));
+                m_schedule.set_due(static_cast<ScheduleId>(*index), now);
+            }
+        }
+        refresh_ses_findings(now);
+    }
+
     DaemonOptions m_options;
     Config m_config;
     int m_lock_fd = -1; // holds the flock on state_dir/dkimwatch.lock for the process's life
@@ -786,6 +1093,19 @@ private:
     std::unique_ptr<AlertDispatcher> m_dispatcher;
     mutable std::mutex m_firing_mutex;
     std::map<IdentityKey, std::vector<AlertEvent>> m_firing; // guarded by m_firing_mutex
+    // Accounts/regions whose syncs fail (ses_sync_failing raised): since when, the last error.
+    std::map<std::pair<std::string, std::string>, std::pair<TimePoint, std::string>>
+        m_sync_failing; // guarded by m_firing_mutex
+
+    // The SES source (empty while the configuration has no ses: section).
+    SesTracker m_ses;                   // the last good inventories, the sync health
+    std::vector<Identity> m_configured; // the configuration's own identities, for each merge
+    std::map<IdentityKey, SesDomainIdentity> m_ses_views;        // SES's view of watched identities
+    std::set<std::pair<std::string, std::string>> m_ses_covered; // (account, region) listed
+    // When a firing SES condition (FAILED, TEMPORARY_FAILURE, signing off) was first seen.
+    std::map<IdentityKey, TimePoint> m_ses_condition_since;
+    std::map<IdentityKey, std::vector<SesFinding>> m_findings; // only identities with some
+    std::unique_ptr<SesSyncThread> m_ses_thread;               // last: uses m_metrics
 };
 
 } // namespace

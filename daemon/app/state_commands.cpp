@@ -6,7 +6,9 @@
 #include "store/state_store.hpp"
 
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace dkimwatch {
 namespace {
@@ -90,6 +92,90 @@ void report_stale_state(const std::vector<StoredIdentity>& identities, Milliseco
                  "What follows is the state as last saved.\n";
 }
 
+// What the daemon last saved of SES's view: the inventories' identities and the findings.
+struct SesStatusView {
+    std::map<IdentityKey, std::pair<SesDomainIdentity, TimePoint>> identities; // with synced_at
+    std::set<std::pair<std::string, std::string>> covered;
+    std::map<IdentityKey, std::vector<SesFinding>> findings;
+};
+
+// Best effort: a database without SES data (or an error reading it, said on stderr) shows none.
+SesStatusView load_ses_view(StateStore& store) {
+    SesStatusView view;
+    if (auto inventories = store.load_ses_inventories()) {
+        for (const auto& inventory : *inventories) {
+            view.covered.insert({inventory.account, inventory.region});
+            for (const auto& domain : inventory.domains) {
+                view.identities.emplace(
+                    IdentityKey{inventory.account, inventory.region, domain.domain},
+                    std::make_pair(domain, inventory.synced_at));
+            }
+        }
+    } else {
+        std::cerr << "dkimwatch status: warning: " << inventories.error() << "\n";
+    }
+    if (auto findings = store.load_ses_findings()) {
+        view.findings = std::move(findings).value();
+    } else {
+        std::cerr << "dkimwatch status: warning: " << findings.error() << "\n";
+    }
+    return view;
+}
+
+// null when no SES inventory covers the identity's account and region.
+Json ses_json(const SesStatusView& ses, const IdentityKey& key) {
+    if (ses.covered.count({key.account, key.region}) == 0) {
+        return Json(nullptr);
+    }
+    Json entry;
+    const auto found = ses.identities.find(key);
+    if (found != ses.identities.end()) {
+        const auto& [identity, synced_at] = found->second;
+        entry["status"] = identity.status_text.empty() ? Json(nullptr) : Json(identity.status_text);
+        entry["signing_enabled"] = identity.signing_enabled;
+        entry["origin"] = identity.origin.empty() ? Json(nullptr) : Json(identity.origin);
+        entry["synced_at"] = utc(synced_at);
+    } else {
+        entry["status"] = nullptr;
+        entry["signing_enabled"] = nullptr;
+        entry["origin"] = nullptr;
+        entry["synced_at"] = nullptr;
+    }
+    Json findings = Json::array();
+    if (const auto listed = ses.findings.find(key); listed != ses.findings.end()) {
+        for (const auto& finding : listed->second) {
+            findings.push_back({{"code", ses_finding_code_name(finding.code)},
+                                {"severity", severity_name(finding.severity)},
+                                {"message", finding.message}});
+        }
+    }
+    entry["findings"] = std::move(findings);
+    return entry;
+}
+
+std::string ses_text(const SesStatusView& ses, const IdentityKey& key, TimePoint now) {
+    if (ses.covered.count({key.account, key.region}) == 0) {
+        return "";
+    }
+    std::string out = "  SES:        ";
+    if (const auto found = ses.identities.find(key); found != ses.identities.end()) {
+        const auto& [identity, synced_at] = found->second;
+        out += (identity.status_text.empty() ? std::string("(no DKIM status)")
+                                             : identity.status_text) +
+               ", signing " + (identity.signing_enabled ? "enabled" : "DISABLED") + " (listed " +
+               relative(synced_at, now) + ")\n";
+    } else {
+        out += "not listed\n";
+    }
+    if (const auto listed = ses.findings.find(key); listed != ses.findings.end()) {
+        for (const auto& finding : listed->second) {
+            out += "  " + std::string(ses_finding_code_name(finding.code)) + " (" +
+                   severity_name(finding.severity) + "): " + finding.message + "\n";
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 int run_status_command(const StatusOptions& options) {
@@ -107,6 +193,7 @@ int run_status_command(const StatusOptions& options) {
     }
     const TimePoint now = std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
     report_stale_state(*identities, check_interval, now);
+    const SesStatusView ses = load_ses_view(**store);
 
     if (options.format == "json") {
         Json document;
@@ -146,6 +233,7 @@ int run_status_command(const StatusOptions& options) {
                      {"checked_at", utc(record.checked_at)}});
             }
             entry["failing_records"] = std::move(records);
+            entry["ses"] = ses_json(ses, stored.key);
             list.push_back(std::move(entry));
         }
         document["identities"] = std::move(list);
@@ -183,6 +271,7 @@ int run_status_command(const StatusOptions& options) {
                       << record.verdict.type << " " << record.verdict.name << ": "
                       << record.verdict.message << "\n";
         }
+        std::cout << ses_text(ses, stored.key, now);
     }
     return 0;
 }

@@ -1,10 +1,7 @@
 #include "config/identities_csv.hpp"
 
 #include "config/file_limits.hpp"
-#include "core/dns_name.hpp"
-#include "core/public_key.hpp"
-#include "core/region_table.hpp"
-#include "core/selector.hpp"
+#include "config/identity_validator.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -74,10 +71,10 @@ public:
         : m_display_name(display_name), m_base_dir(base_dir), m_errors(errors),
           m_warnings(warnings) {}
 
-    // Parses one non-comment line; nullopt (with errors recorded) when it is not valid.
+    // Parses one non-comment line; nullopt (with errors recorded) when it is not valid. The
+    // values are checked by the identity validator, as the YAML's are.
     std::optional<Identity> parse(std::string_view line, int line_number) {
         m_line = line_number;
-        const std::size_t errors_before = m_errors.size();
         const auto fields = split_fields(line);
         if (fields.size() < 5) {
             error(1, "expected domain,account,region,easy_dkim|byodkim,... (at least 5 fields), "
@@ -85,39 +82,33 @@ public:
                          std::to_string(fields.size()));
             return std::nullopt;
         }
-        Identity identity;
-        if (auto reason = invalid_domain_reason(fields[0].text)) {
-            error(fields[0].column, "domain \"" + std::string(fields[0].text) + "\" " + *reason);
-        } else {
-            identity.domain = canonical_name(fields[0].text);
-        }
-        if (fields[1].text.empty()) {
-            error(fields[1].column, "account is empty: give the AWS account (any label)");
-        }
-        identity.account = std::string(fields[1].text);
-        const RegionName region_kind = classify_region(fields[2].text);
-        if (region_kind == RegionName::malformed) {
-            error(fields[2].column, "region \"" + std::string(fields[2].text) +
-                                        "\" is not an AWS region name such as us-east-1");
-        } else if (region_kind == RegionName::unknown) {
-            m_warnings.push_back(
-                {m_display_name, m_line, fields[2].column, unknown_region_warning(fields[2].text)});
-        }
-        identity.region = std::string(fields[2].text);
-
+        RawIdentity raw;
+        raw.source = IdentitySource::identities_file;
+        raw.domain = raw_field(fields[0]);
+        raw.account = raw_field(fields[1]);
+        raw.region = raw_field(fields[2]);
+        bool shape_ok = true;
         const std::string_view method = fields[3].text;
         if (method == "easy_dkim") {
-            parse_easy_dkim(fields, identity);
+            shape_ok = read_easy_dkim(fields, raw);
         } else if (method == "byodkim") {
-            parse_byodkim(fields, identity);
+            shape_ok = read_byodkim(fields, raw);
         } else {
             error(fields[3].column,
                   "method \"" + std::string(method) + "\" is neither easy_dkim nor byodkim");
+            shape_ok = false;
         }
-        if (m_errors.size() != errors_before) {
+        IdentityCheck check = validate_identity(raw);
+        for (ConfigError& warning : check.warnings) {
+            m_warnings.push_back(std::move(warning));
+        }
+        for (ConfigError& error : check.errors) {
+            m_errors.push_back(std::move(error));
+        }
+        if (!shape_ok || !check.complete) {
             return std::nullopt;
         }
-        return identity;
+        return std::move(check.identity);
     }
 
 private:
@@ -125,95 +116,72 @@ private:
         m_errors.push_back({m_display_name, m_line, column, std::move(message)});
     }
 
-    void parse_easy_dkim(const std::vector<CsvField>& fields, Identity& identity) {
+    RawField raw_field(const CsvField& field) const {
+        return RawField{std::string(field.text), {m_display_name, m_line, field.column, {}}};
+    }
+
+    // False after reporting a line of the wrong shape.
+    bool read_easy_dkim(const std::vector<CsvField>& fields, RawIdentity& raw) {
         if (fields.size() > 6) {
             error(fields[6].column, "easy_dkim lines have 5 or 6 fields (tokens, then optionally "
                                     "the signing hosted zone), got " +
                                         std::to_string(fields.size()));
-            return;
+            return false;
         }
-        EasyDkim easy;
-        easy.signing_hosted_zone = default_signing_hosted_zone(identity.region);
+        raw.method = RawMethod::easy_dkim;
         if (fields.size() == 6) {
-            if (auto reason = invalid_domain_reason(fields[5].text)) {
-                error(fields[5].column,
-                      "signing hosted zone \"" + std::string(fields[5].text) + "\" " + *reason);
-            } else {
-                easy.signing_hosted_zone = canonical_name(fields[5].text);
-                easy.hosted_zone_from_config = true;
-            }
+            raw.signing_hosted_zone = raw_field(fields[5]);
         }
         const auto tokens = split_words(fields[4].text);
-        if (tokens.size() != easy.tokens.size()) {
-            error(fields[4].column, "easy_dkim needs exactly 3 tokens separated by spaces, got " +
-                                        std::to_string(tokens.size()));
-            return;
-        }
+        raw.token_count = tokens.size();
+        raw.tokens_where = {m_display_name, m_line, fields[4].column, {}};
         for (std::size_t i = 0; i < tokens.size(); ++i) {
-            if (auto reason = invalid_label_reason(tokens[i])) {
-                error(fields[4].column,
-                      "token \"" + std::string(tokens[i]) + "\" is not a DNS label: " + *reason);
-                return;
-            }
-            easy.tokens[i] = canonical_name(tokens[i]);
+            raw.tokens.push_back(RawField{std::string(tokens[i]), raw.tokens_where});
+            raw.token_labels.push_back("easy_dkim.tokens[" + std::to_string(i) + "]");
         }
-        if (easy.tokens[0] == easy.tokens[1] || easy.tokens[0] == easy.tokens[2] ||
-            easy.tokens[1] == easy.tokens[2]) {
-            error(fields[4].column, "the 3 tokens must be distinct");
-            return;
-        }
-        identity.method = std::move(easy);
+        return true;
     }
 
-    void parse_byodkim(const std::vector<CsvField>& fields, Identity& identity) {
+    // False after reporting a line of the wrong shape or an unreadable key file.
+    bool read_byodkim(const std::vector<CsvField>& fields, RawIdentity& raw) {
         if (fields.size() != 6) {
             error(fields.back().column, "byodkim lines have 6 fields (selector, then the key), "
                                         "got " +
                                             std::to_string(fields.size()));
-            return;
+            return false;
         }
-        Byodkim byo;
-        if (auto reason = invalid_selector_reason(fields[4].text)) {
-            error(fields[4].column, "selector \"" + std::string(fields[4].text) + "\" " + *reason);
-            return;
-        }
-        byo.selector = canonical_name(fields[4].text);
-
-        std::string_view key = fields[5].text;
-        bool want_private = false;
-        std::string content;
+        raw.method = RawMethod::byodkim;
+        raw.selector = raw_field(fields[4]);
+        const CsvField& key_field = fields[5];
+        const std::string_view key = key_field.text;
+        RawKey out;
+        out.where = {m_display_name, m_line, key_field.column, {}};
         if (key.starts_with("public_key_file:") || key.starts_with("private_key_file:")) {
-            want_private = key.starts_with("private_key_file:");
-            const std::string_view path_text = key.substr(key.find(':') + 1);
-            const std::filesystem::path path =
-                (m_base_dir / std::string(path_text)).lexically_normal();
+            const bool want_private = key.starts_with("private_key_file:");
+            out.form =
+                want_private ? RawKey::Form::private_key_file : RawKey::Form::public_key_file;
+            const std::string_view key_name = want_private ? "private_key_file" : "public_key_file";
+            const std::string path_text(key.substr(key.find(':') + 1));
+            const std::filesystem::path path = (m_base_dir / path_text).lexically_normal();
+            out.subject = "byodkim." + std::string(key_name) + " \"" + path_text + "\"";
+            if (!std::filesystem::path(path_text).is_absolute()) {
+                out.subject += " (" + path.string() + ")";
+            }
             auto read = read_bounded_file(path, key_file_limit());
             if (!read) {
-                error(fields[5].column, "key file " + path.string() + ": " + read.error().reason);
-                return;
+                error(key_field.column, out.subject + ": " + read.error().reason);
+                return false;
             }
-            content = std::move(read).value();
-            byo.key_source = std::string(want_private ? "private_key_file " : "public_key_file ") +
-                             path.string();
+            out.content = std::move(read).value();
+            out.key_source = std::string(key_name) + " " + path.string();
         } else {
-            content = std::string(key);
-            byo.key_source = "public_key";
+            out.form = RawKey::Form::public_key;
+            out.subject = "byodkim.public_key";
+            out.content = std::string(key);
+            out.key_source = "public_key";
         }
-        auto loaded = load_byodkim_key(content);
-        if (!loaded) {
-            error(fields[5].column, "key: " + loaded.error());
-            return;
-        }
-        if (loaded->from_private_key != want_private) {
-            error(fields[5].column,
-                  std::string("key: ") + (want_private ? "a public key given as private_key_file"
-                                                       : "a private key given where a public key "
-                                                         "belongs; use private_key_file:PATH"));
-            return;
-        }
-        byo.public_key_der = loaded->key.canonical_der;
-        byo.key_bits = loaded->key.bits;
-        identity.method = std::move(byo);
+        raw.key = std::move(out);
+        return true;
     }
 
     const std::string& m_display_name;

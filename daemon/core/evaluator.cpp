@@ -292,7 +292,18 @@ EvaluationStep evaluate_easy_dkim(const RecordExpectation& expectation,
 
 // ---- BYODKIM --------------------------------------------------------------------------------
 
+// True for a BYODKIM identity whose key no configuration gives (discovered through SES): any
+// valid RSA key that SES accepts passes, and nothing is compared.
+bool no_configured_key(const RecordExpectation& expectation) {
+    return expectation.key_der.empty();
+}
+
 std::string publish_hint(const RecordExpectation& expectation) {
+    if (no_configured_key(expectation)) {
+        return " Publish the public key of the key pair you gave SES: " + expectation.name +
+               " TXT \"v=DKIM1; k=rsa; p=<base64 DER of the public key>\" (an RSA key of 1024 "
+               "or 2048 bits; split into strings of at most 255 bytes).";
+    }
     return " Publish exactly: " + expectation.name + " TXT \"" + expected_value(expectation) +
            "\" (split into strings of at most 255 bytes; `dkimwatch keycheck` prints the "
            "zone-file form).";
@@ -330,6 +341,15 @@ RecordVerdict evaluate_key_text(const RecordExpectation& expectation, RecordVerd
                           publish_hint(expectation),
                       &txt);
     }
+    if (no_configured_key(expectation) &&
+        (key->algorithm != KeyAlgorithm::rsa || (key->bits != 1024 && key->bits != 2048))) {
+        return decide(std::move(verdict), VerdictCode::key_size,
+                      "The published key is " + key_description(*key) +
+                          "; SES BYODKIM accepts RSA keys of 1024 or 2048 bits only, so SES "
+                          "cannot be signing with its private half." +
+                          publish_hint(expectation),
+                      &txt);
+    }
     if (key->algorithm == KeyAlgorithm::rsa && key->bits != 1024 && key->bits != 2048) {
         return decide(std::move(verdict), VerdictCode::key_size,
                       "The published key is " + key_description(*key) +
@@ -339,7 +359,7 @@ RecordVerdict evaluate_key_text(const RecordExpectation& expectation, RecordVerd
                           publish_hint(expectation),
                       &txt);
     }
-    if (key->canonical_der != expectation.key_der) {
+    if (!no_configured_key(expectation) && key->canonical_der != expectation.key_der) {
         return decide(std::move(verdict), VerdictCode::key_mismatch,
                       "The published key (" + key_description(*key) +
                           ") is not the configured one (an RSA " +
@@ -366,8 +386,12 @@ RecordVerdict evaluate_key_text(const RecordExpectation& expectation, RecordVerd
     }
     if (record->testing()) {
         return decide(std::move(verdict), VerdictCode::testing_mode,
-                      "The key is correct but flagged t=y (testing mode): receivers treat "
-                      "signed mail as unsigned. Remove the y flag once testing is over." +
+                      std::string(no_configured_key(expectation)
+                                      ? "The key is a valid RSA key (none configured to compare "
+                                        "with) but flagged t=y (testing mode): "
+                                      : "The key is correct but flagged t=y (testing mode): ") +
+                          "receivers treat signed mail as unsigned. Remove the y flag once "
+                          "testing is over." +
                           std::string(key->bits == 1024 ? " The key is also only 1024 bits "
                                                           "(RFC 8301 recommends 2048)."
                                                         : ""),
@@ -375,8 +399,18 @@ RecordVerdict evaluate_key_text(const RecordExpectation& expectation, RecordVerd
     }
     if (key->bits == 1024) {
         return decide(std::move(verdict), VerdictCode::weak_key,
-                      "The key is correct but only 1024 bits. SES accepts it, but RFC 8301 "
-                      "says signers should use 2048-bit keys; plan a rotation to 2048 bits.",
+                      std::string(no_configured_key(expectation)
+                                      ? "The key is a valid RSA key (none configured to compare "
+                                        "with) but only 1024 bits. "
+                                      : "The key is correct but only 1024 bits. ") +
+                          "SES accepts it, but RFC 8301 says signers should use 2048-bit keys; "
+                          "plan a rotation to 2048 bits.",
+                      &txt);
+    }
+    if (no_configured_key(expectation)) {
+        return decide(std::move(verdict), VerdictCode::ok,
+                      "The published key is a valid RSA " + std::to_string(key->bits) + "-bit key" +
+                          " that SES accepts; no key is configured to compare it with.",
                       &txt);
     }
     return decide(std::move(verdict), VerdictCode::ok,
@@ -406,7 +440,10 @@ EvaluationStep evaluate_byodkim(const RecordExpectation& expectation,
                               expectation.name +
                               " (an old key left beside the new one after a rotation?). Only one "
                               "may exist; with several, receivers' results are undefined. Delete "
-                              "all but the configured key." +
+                              "all but " +
+                              std::string(no_configured_key(expectation)
+                                              ? "the key of the key pair you gave SES."
+                                              : "the configured key.") +
                               publish_hint(expectation),
                           txt);
         }
@@ -509,6 +546,9 @@ std::vector<RecordExpectation> expectations_for(const Identity& identity) {
 std::string expected_value(const RecordExpectation& expectation) {
     if (expectation.kind == RecordExpectation::Kind::easy_dkim_cname) {
         return expectation.expected_target;
+    }
+    if (no_configured_key(expectation)) {
+        return "a valid RSA public key (none configured)";
     }
     return "v=DKIM1; k=rsa; p=" + base64_encode(expectation.key_der);
 }

@@ -3,6 +3,7 @@
 #include "dns/async_resolver.hpp"
 #include "metrics/identity_snapshot.hpp"
 #include "metrics/metrics_http_server.hpp"
+#include "metrics/ses_metrics.hpp"
 
 #include <algorithm>
 #include <array>
@@ -161,6 +162,8 @@ struct DaemonMetrics::Impl {
                                              "is; 0 when none is overdue.")
                                        .Register(registry)
                                        .Add({});
+
+    SesMetrics ses{registry};
 
     // Last member: destroyed first, so no scrape runs while the rest is torn down.
     std::unique_ptr<MetricsHttpServer> server;
@@ -346,6 +349,34 @@ void DaemonMetrics::set_alert_queue(const std::string& sink, std::size_t depth,
 
 void DaemonMetrics::set_check_lag(std::chrono::duration<double> lag) {
     m_impl->check_lag.Set(std::max(0.0, lag.count()));
+}
+
+void DaemonMetrics::set_ses_identity(const IdentityKey& key, const SesDomainIdentity& identity,
+                                     const std::vector<SesFinding>& findings) {
+    m_impl->ses.set_ses_identity(key, identity, findings);
+}
+
+void DaemonMetrics::remove_ses_identity(const IdentityKey& key) {
+    m_impl->ses.remove_ses_identity(key);
+}
+
+void DaemonMetrics::set_ses_unlisted(const IdentityKey& key,
+                                     const std::vector<SesFinding>& findings) {
+    m_impl->ses.set_ses_unlisted(key, findings);
+}
+
+void DaemonMetrics::set_ses_source(const std::string& account, const std::string& region,
+                                   std::size_t identities, std::optional<TimePoint> last_success) {
+    m_impl->ses.set_ses_source(account, region, identities, last_success);
+}
+
+void DaemonMetrics::remove_ses_source(const std::string& account, const std::string& region) {
+    m_impl->ses.remove_ses_source(account, region);
+}
+
+void DaemonMetrics::count_ses_api_request(const std::string& account, const std::string& region,
+                                          const std::string& operation, const std::string& code) {
+    m_impl->ses.count_ses_api_request(account, region, operation, code);
 }
 
 std::string DaemonMetrics::render() const {

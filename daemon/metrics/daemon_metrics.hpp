@@ -36,6 +36,8 @@
 //   The alert families have one series per configured sink (set_alert_sinks), 0 from the start.
 //   dkimwatch_check_lag_seconds             gauge: how far behind schedule the most overdue
 //                                           identity is, 0 when none is (set_check_lag)
+//   dkimwatch_ses_*                         the SES source's families: see
+//                                           metrics/ses_metrics.hpp and the set_ses_* functions
 // No sample carries a timestamp. Series vanish when their condition ends: an identity removed,
 // a record back to ok, a warning over.
 //
@@ -48,6 +50,7 @@
 
 #include "core/identity.hpp"
 #include "core/result.hpp"
+#include "core/ses_view.hpp"
 #include "core/state_machine.hpp"
 #include "core/verdict.hpp"
 
@@ -129,6 +132,29 @@ public:
     // How far behind schedule the most overdue identity is (CheckSchedule::lag); negative
     // values count as 0. Set by the daemon loop before each batch of checks.
     void set_check_lag(std::chrono::duration<double> lag);
+
+    // The SES source (metrics/ses_metrics.hpp has the families and their contracts).
+    // SES's view of the identity `key` and its current findings: one dkimwatch_ses_dkim_status
+    // series (replaced when the status changes), dkimwatch_ses_signing_enabled, and one
+    // dkimwatch_ses_finding series per finding code present (the others removed).
+    void set_ses_identity(const IdentityKey& key, const SesDomainIdentity& identity,
+                          const std::vector<SesFinding>& findings);
+    // Drops every SES series of the identity (SES no longer lists it, or it left the
+    // configuration). Unknown keys are ignored.
+    void remove_ses_identity(const IdentityKey& key);
+    // An identity SES does not list, in an account and region a source covers: only its
+    // dkimwatch_ses_finding series (not_in_ses); empty findings drop every SES series.
+    void set_ses_unlisted(const IdentityKey& key, const std::vector<SesFinding>& findings);
+    // An account/region's identity count, and the time of its last complete listing (nullopt
+    // keeps the previous value; absent until the first).
+    void set_ses_source(const std::string& account, const std::string& region,
+                        std::size_t identities, std::optional<TimePoint> last_success);
+    // Drops the account/region's series (it left the configuration).
+    void remove_ses_source(const std::string& account, const std::string& region);
+    // One SES v2/STS request: `operation` the API action, `code` the HTTP status ("200",
+    // "429", ...) or "error" when no response came.
+    void count_ses_api_request(const std::string& account, const std::string& region,
+                               const std::string& operation, const std::string& code);
 
     // The exposition text exactly as served on /metrics (uncompressed).
     std::string render() const;

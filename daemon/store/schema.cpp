@@ -103,10 +103,68 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_queued_by_sink ON outbox (sink, id) WHERE status = 'queued';
 )sql";
 
+// Version 3: the SES source (issue 10). The last good inventory of each SES source and region,
+// so that a restart without API access keeps watching what SES listed, and the SES findings of
+// each identity, for `status`. Inventories are keyed by (source, region): a newer listing of
+// the same source and region replaces the older one with everything under it. Findings are
+// keyed by the identity's text like the outbox, because an identity found only through SES may
+// not have an `identities` row before its first check. Enum values are stored by their public
+// names (ses_dkim_status_name, ses_finding_code_name, severity_name) as in version 1.
+constexpr std::string_view k_migration_3 = R"sql(
+CREATE TABLE ses_inventories (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL CHECK (source <> ''),
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    synced_at_ms INTEGER NOT NULL,
+    UNIQUE (source, region)
+) STRICT;
+
+-- One DOMAIN identity of an inventory, as SES reported it.
+CREATE TABLE ses_identities (
+    inventory_id INTEGER NOT NULL REFERENCES ses_inventories (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL CHECK (domain <> ''),
+    signing_enabled INTEGER NOT NULL CHECK (signing_enabled IN (0, 1)),
+    -- ses_dkim_status_name of the parsed status, and the text SES sent ('' when null).
+    status TEXT NOT NULL,
+    status_text TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    signing_hosted_zone TEXT NOT NULL,
+    current_key_length TEXT NOT NULL,
+    PRIMARY KEY (inventory_id, domain)
+) STRICT, WITHOUT ROWID;
+
+-- The list fields of an ses_identities row, in their order: list 'token' (DkimAttributes.Tokens)
+-- or 'email' (the EMAIL_ADDRESS identities under the domain).
+CREATE TABLE ses_identity_values (
+    inventory_id INTEGER NOT NULL,
+    domain TEXT NOT NULL,
+    list TEXT NOT NULL CHECK (list IN ('token', 'email')),
+    position INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (inventory_id, domain, list, position),
+    FOREIGN KEY (inventory_id, domain) REFERENCES ses_identities (inventory_id, domain)
+        ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+-- The current SES findings of each identity, in the order the cross-check gave them.
+CREATE TABLE ses_findings (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    domain TEXT NOT NULL CHECK (domain <> ''),
+    position INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (account, region, domain, position)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 // One entry per version; a new migration is one more line here.
-constexpr std::array<std::string_view, 2> k_migrations{
+constexpr std::array<std::string_view, 3> k_migrations{
     k_migration_1,
     k_migration_2,
+    k_migration_3,
 };
 
 constexpr const char* k_create_version_table =

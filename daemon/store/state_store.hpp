@@ -25,6 +25,7 @@
 #include "core/duration.hpp"
 #include "core/identity.hpp"
 #include "core/result.hpp"
+#include "core/ses_view.hpp"
 #include "core/state_machine.hpp"
 #include "core/verdict.hpp"
 
@@ -272,6 +273,34 @@ public:
     // not) or only of those whose domain is exactly `domain` (canonical, lowercase).
     Result<std::vector<HistoryEntry>> history(const std::optional<std::string>& domain,
                                               std::size_t limit);
+
+    // The SES source (core/ses_view.hpp; implemented in state_store_ses.cpp). Errors name the
+    // file like the others.
+
+    // Keeps `inventory` as the last good listing of its (source, region), replacing the one
+    // saved before (its account too) with every identity under it, in one transaction. Call it
+    // only with a listing that completed: a failing sync keeps the previous one.
+    Result<StoreOk> save_ses_inventory(const SesInventory& inventory);
+    // Every saved inventory, ordered by (source, region), each with its domains sorted; every
+    // field as saved. What a restart without API access watches.
+    Result<std::vector<SesInventory>> load_ses_inventories();
+    // Replaces the SES findings of `key` (key.domain not empty) by `findings`, kept in their
+    // order; an empty vector clears them.
+    Result<StoreOk> save_ses_findings(const IdentityKey& key,
+                                      const std::vector<SesFinding>& findings);
+    // The findings of every identity that has any, ordered by key; the findings in saved order.
+    Result<std::map<IdentityKey, std::vector<SesFinding>>> load_ses_findings();
+    // Appends identity-level SES events to the history next to the state machine's, and queues
+    // `alerts` in the same transaction. An SES event does not move the state machine: its entry
+    // has from_state == to_state == `state` (the identity's state when it was raised), event =
+    // ses_event_kind_name(), reason = SesEvent::reason (which names SES's from/to statuses).
+    // The identity must be stored already (an SES-only identity after its first save()):
+    //   "state database PATH: SES events of acct/us-east-1/example.com: identity not stored".
+    // Events of an account/region (ses_sync_failing, ses_sync_recovered; key.domain empty) have no
+    // identity and are not kept in the history: only their alerts are queued.
+    Result<StoreOk> append_ses_events(const IdentityKey& key, IdentityState state,
+                                      std::span<const SesEvent> events,
+                                      std::span<const OutboxRowInsert> alerts = {});
 
 private:
     struct Impl;

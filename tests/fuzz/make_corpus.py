@@ -163,6 +163,59 @@ def alert_message():
                       "events": [warning, event("recovered", "resolved", "verified")]}))
 
 
+def aws_answers():
+    """The first byte picks the parser (fuzz_aws_answers.cpp): 0 ListEmailIdentities, 1
+    GetEmailIdentity, 2 a JSON error, 3 AssumeRole, 4 GetCallerIdentity, 5 an STS error, 6 the
+    instance metadata credentials, 7 describe_unexpected_body."""
+    listing = {"EmailIdentities": [
+        {"IdentityName": "example.com", "IdentityType": "DOMAIN", "SendingEnabled": True,
+         "VerificationStatus": "SUCCESS"},
+        {"IdentityName": "mary@example.com", "IdentityType": "EMAIL_ADDRESS"}],
+        "NextToken": "AbC+/=="}
+    identity = {"IdentityType": "DOMAIN", "VerifiedForSendingStatus": True,
+                "DkimAttributes": {"SigningEnabled": True, "Status": "SUCCESS",
+                                   "Tokens": ["t1", "t2", "t3"],
+                                   "SigningAttributesOrigin": "AWS_SES",
+                                   "SigningHostedZone": "dkim.amazonses.com",
+                                   "CurrentSigningKeyLength": "RSA_2048_BIT",
+                                   "LastKeyGenerationTimestamp": 1764720000.5}}
+    iso = json.loads(json.dumps(identity))
+    iso["DkimAttributes"]["LastKeyGenerationTimestamp"] = "2025-12-03T00:00:00Z"
+    iso["DkimAttributes"]["Status"] = None
+    assume = ("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+              "<AssumeRoleResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId>"
+              "<SecretAccessKey>secret</SecretAccessKey><SessionToken>token</SessionToken>"
+              "<Expiration>2026-12-03T13:00:00Z</Expiration></Credentials></AssumeRoleResult>"
+              "</AssumeRoleResponse>")
+    caller = ("<GetCallerIdentityResponse><GetCallerIdentityResult><Account>111122223333"
+              "</Account><Arn>arn:aws:iam::111122223333:user/x</Arn></GetCallerIdentityResult>"
+              "</GetCallerIdentityResponse>")
+    sts_error = ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                 "<Message>not authorized to perform sts:AssumeRole</Message></Error>"
+                 "</ErrorResponse>")
+    imds = {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAEXAMPLE",
+            "SecretAccessKey": "secret", "Token": "token", "Expiration": "2026-12-03T13:00:00Z"}
+    seeds = [(0, "list", json.dumps(listing)), (1, "get", json.dumps(identity)),
+             (1, "get_iso_null", json.dumps(iso)),
+             (2, "error", json.dumps({"__type": "TooManyRequestsException", "message": "slow"})),
+             (3, "assume_role", assume), (4, "caller", caller), (5, "sts_error", sts_error),
+             (6, "imds", json.dumps(imds)), (7, "html", "<html><body>502</body></html>")]
+    for selector, name, body in seeds:
+        write("fuzz_aws_answers", name, bytes([selector]) + body.encode())
+
+
+def shared_config_file():
+    """The first byte picks the kind: even = credentials file, odd = config file."""
+    write("fuzz_shared_config_file", "credentials",
+          b"\x00[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n"
+          b"# comment\n[prod]\naws_access_key_id=AKIA2\naws_secret_access_key=s2\n"
+          b"aws_session_token=t\n")
+    write("fuzz_shared_config_file", "config",
+          b"\x01[default]\nregion = us-east-1\n\n[profile prod]\n"
+          b"role_arn = arn:aws:iam::111122223333:role/r\nsource_profile = default\n"
+          b"external_id = x\n; another comment\n")
+
+
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
@@ -172,6 +225,8 @@ def main():
     public_key()
     packet_to_lookup()
     alert_message()
+    aws_answers()
+    shared_config_file()
     for directory in sorted(CORPUS.iterdir()):
         files = sorted(directory.iterdir())
         digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]

@@ -294,7 +294,7 @@ class DaemonTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
         for ident in doc["identities"]:
             self.assertEqual(set(ident), {"account", "region", "domain", "state", "since",
                                           "deadline", "seconds_left", "last_check",
-                                          "last_result", "failing_records"}, ident)
+                                          "last_result", "failing_records", "ses"}, ident)
             self.assertNotIn(ident["domain"], out)
             out[ident["domain"]] = ident
         return out

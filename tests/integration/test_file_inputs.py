@@ -179,8 +179,9 @@ class FileInputs(unittest.TestCase):
         config = self.csv_config("a.test,1,us-east-1,byodkim,s1,private_key_file:/dev/zero")
         got = self.run_dkimwatch("validate", "--config", str(config))
         self.assertEqual(got.code, 1, got)
-        self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: key file /dev/zero: "
-                                     "is a character device, not a regular file\n", got)
+        self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: byodkim.private_key_file "
+                                     "\"/dev/zero\": is a character device, not a regular "
+                                     "file\n", got)
 
     def test_line_key_file_fifo(self) -> None:
         # Before: blocked forever.
@@ -188,8 +189,9 @@ class FileInputs(unittest.TestCase):
         for command in ("validate", "check"):
             got = self.run_dkimwatch(command, "--config", str(config))
             self.assertEqual(got.code, 1 if command == "validate" else 3, got)
-            self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: key file {self.fifo}: "
-                                         "is a FIFO (named pipe), not a regular file\n", got)
+            self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: byodkim.public_key_file "
+                                         f"\"fifo\" ({self.fifo}): is a FIFO (named pipe), "
+                                         "not a regular file\n", got)
 
     def test_line_key_file_directory(self) -> None:
         # Before: "key: empty: no key found".
@@ -197,18 +199,18 @@ class FileInputs(unittest.TestCase):
         config = self.csv_config("a.test,1,us-east-1,byodkim,s1,public_key_file:keys.d")
         got = self.run_dkimwatch("validate", "--config", str(config))
         self.assertEqual(got.code, 1, got)
-        self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: key file "
-                                     f"{self.dir / 'keys.d'}: is a directory, not a regular "
-                                     "file\n", got)
+        self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: byodkim.public_key_file "
+                                     f"\"keys.d\" ({self.dir / 'keys.d'}): is a directory, not "
+                                     "a regular file\n", got)
 
     def test_line_key_file_too_large(self) -> None:
         self.write("huge.pem", "A" * (1024 * 1024 + 1))
         config = self.csv_config("a.test,1,us-east-1,byodkim,s1,public_key_file:huge.pem")
         got = self.run_dkimwatch("validate", "--config", str(config))
         self.assertEqual(got.code, 1, got)
-        self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: key file "
-                                     f"{self.dir / 'huge.pem'}: is larger than 1 MiB, the limit "
-                                     "for a key file\n", got)
+        self.assertEqual(got.stderr, f"{self.dir / 'ids.csv'}:2:31: byodkim.public_key_file "
+                                     f"\"huge.pem\" ({self.dir / 'huge.pem'}): is larger than "
+                                     "1 MiB, the limit for a key file\n", got)
 
     def test_symlink_to_a_key_file_is_fine(self) -> None:
         (self.dir / "link.pem").symlink_to(KEYS / "rsa2048_pub_spki.pem")

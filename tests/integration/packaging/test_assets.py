@@ -41,6 +41,9 @@ REQUIRED_ALERTS = {
     "DkimwatchDown", "DkimwatchNotSweeping", "DkimwatchDNSErrorsRising",
     "DkimwatchAlertDeliveryFailing",
     "DkimwatchStateNotSaved",  # issue 12: the state database cannot be written
+    # issue 10: SES as a source of truth
+    "DkimwatchSesSigningDisabled", "DkimwatchSesDnsDisagree", "DkimwatchSesFailed",
+    "DkimwatchSesSyncStale", "DkimwatchEmailIdentityUnsigned", "DkimwatchNotInSes",
 }
 
 

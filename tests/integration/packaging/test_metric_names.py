@@ -6,7 +6,8 @@ The scene: the demo scenario of tests/integration/dnsenv (nsd + unbound + ldns-t
 loopback) with six of its identities (metric-names.yaml.in: healthy ones, a missing record, TXT
 SERVFAIL, an unanswering zone, a weak key), a daemon with check_interval 1s and confirmations 1,
 and a webhook alert sink pointing at a dead loopback port (so every alert family exists and
-messages stay queued). Once every
+messages stay queued), and the demo's SES account (dnsenv/scenarios/demo/ses.json) on the loopback
+SES server aws/fake_aws.py, which makes every dkimwatch_ses_* family appear. Once every
 identity has been checked, a record of the healthy example.com (us-east-1) is removed, which
 makes it revocation_warning with a deadline series. Then /metrics is scraped and compared with
 the names extracted from the rules' expressions and annotation queries and from the dashboard's
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import os
 import re
 import signal
 import socket
@@ -172,6 +174,10 @@ class MetricNamesTest(unittest.TestCase):
                 cls.daemon.wait()
                 problems.append("dkimwatch did not stop within 10 s of SIGTERM")
         cls.daemon = None
+        if getattr(cls, "ses", None) is not None:
+            cls.ses.terminate()
+            cls.ses.wait(timeout=10)
+            cls.ses.stdout.close()
         cls.env.__exit__(None, None, None)
         if cls.log.exists():
             log = cls.log.read_text()
@@ -217,6 +223,18 @@ class MetricNamesTest(unittest.TestCase):
         rendered = cls.env.render((HERE / "metric-names.yaml.in").read_text())
         rendered = rendered.replace("@METRICS_PORT@", str(port))
         rendered = rendered.replace("@DEAD_PORT@", str(dead_port))
+        # The loopback SES v2 server (signatures verified with botocore), for dkimwatch_ses_*.
+        cls.ses = subprocess.Popen(
+            [sys.executable, str(HERE.parent / "aws" / "fake_aws.py"), "--scenario",
+             str(SCENARIO / "ses.json"), "--port", "0"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            preexec_fn=_die_with_parent)
+        rendered = rendered.replace("@SES_URL@",
+                                    f"http://127.0.0.1:{int(cls.ses.stdout.readline())}")
+        ses_scenario = json.loads((SCENARIO / "ses.json").read_text())["credentials"][0]
+        environment = {**os.environ, "AWS_ACCESS_KEY_ID": ses_scenario["access_key_id"],
+                       "AWS_SECRET_ACCESS_KEY": ses_scenario["secret_access_key"],
+                       "AWS_EC2_METADATA_DISABLED": "true"}
         identities = len(re.findall(r"^\s*- domain: ", rendered, re.M))
         config = tmp / "dkimwatch.yaml"
         config.write_text(rendered)
@@ -228,12 +246,14 @@ class MetricNamesTest(unittest.TestCase):
             cls.daemon = subprocess.Popen(
                 [ARGS.dkimwatch, "--log-level", "info", "run", "--config", str(config)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                preexec_fn=_die_with_parent)
+                env=environment, preexec_fn=_die_with_parent)
 
         def all_checked(e: Exposition) -> bool:
+            # The configured identities and at least mail.example.com, which only SES lists.
             return (len(re.findall(r"^dkimwatch_identity_last_check_timestamp_seconds\{",
-                                   e.text, re.M)) == identities
-                    and e.has("dkimwatch_identity_state", state="verified", **WARNED))
+                                   e.text, re.M)) >= identities + 1
+                    and e.has("dkimwatch_identity_state", state="verified", **WARNED)
+                    and e.has("dkimwatch_ses_finding", finding="signing_disabled"))
 
         cls.wait_for(port, "every identity checked and example.com verified", all_checked)
         cls.env.remove_lines("example.com", WARNED_LINE)

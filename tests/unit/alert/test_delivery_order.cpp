@@ -1,3 +1,4 @@
+#include "alert/alert_event.hpp"
 #include "alert/delivery_order.hpp"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,24 @@ TEST(DeliveryOrder, PerIdentityOrderHoldsForAnyMix) {
         }
         sent.insert(id);
     }
+}
+
+} // namespace
+} // namespace dkimwatch
+
+namespace dkimwatch {
+namespace {
+
+// An SES sync event (ses_sync_failing) names an account and region but no domain: it is one
+// event of its own, ordered like an identity's, not a grouped row (a barrier).
+TEST(DeliveryOrder, AnSesSyncEventIsNotAGroup) {
+    const IdentityKey sync{"111122223333", "us-east-1", ""};
+    EXPECT_FALSE(is_group_key(sync));
+    EXPECT_TRUE(is_group_key(IdentityKey{}));
+    const std::vector<OrderedRow> rows{{1, IdentityKey{"111122223333", "us-east-1", "a"}, 0},
+                                       {2, sync, 3}};
+    // As a barrier it would stay second; as an event the critical one goes first.
+    EXPECT_EQ(delivery_order(rows), (std::vector<std::int64_t>{2, 1}));
 }
 
 } // namespace

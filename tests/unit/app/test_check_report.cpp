@@ -118,3 +118,57 @@ TEST(CheckReport, ExitCodesFollowMonitoringPlugins) {
     EXPECT_EQ(check_exit_code({warning, unknown}), 3);
     EXPECT_EQ(check_exit_code({unknown, error, warning}), 2);
 }
+
+namespace dkimwatch {
+namespace {
+
+TEST(CheckReport, SesFindingsShowInJsonTextStatusAndExitCode) {
+    const Identity id = identity();
+    CheckRun run;
+    run.checked_at = std::chrono::system_clock::time_point(std::chrono::seconds(1795694400));
+    IdentityReport report;
+    report.identity = &id;
+    report.records = {record("tok1", VerdictCode::ok, "tok1.dkim.amazonses.com")};
+    report.worst = Severity::ok;
+    run.reports = {report, report};
+    SesCheckInfo info;
+    info.listed = true;
+    info.status = "SUCCESS";
+    info.signing_enabled = false;
+    info.origin = "AWS_SES";
+    info.synced_at = TimePoint{std::chrono::seconds(1795694340)};
+    info.findings = {{SesFindingCode::signing_disabled, Severity::error, "switched off"}};
+    run.ses = {info, std::nullopt};
+
+    const auto json = nlohmann::json::parse(render_check_json(run));
+    const auto& first = json["identities"][0];
+    EXPECT_EQ(first["status"], "error"); // the finding, although every record is ok
+    EXPECT_EQ(first["ses"]["status"], "SUCCESS");
+    EXPECT_EQ(first["ses"]["signing_enabled"], false);
+    EXPECT_EQ(first["ses"]["origin"], "AWS_SES");
+    EXPECT_EQ(first["ses"]["synced_at"], "2026-11-26T11:59:00Z");
+    ASSERT_EQ(first["ses"]["findings"].size(), 1u);
+    EXPECT_EQ(first["ses"]["findings"][0]["code"], "signing_disabled");
+    EXPECT_EQ(first["ses"]["findings"][0]["severity"], "error");
+    EXPECT_EQ(first["ses"]["findings"][0]["message"], "switched off");
+    EXPECT_TRUE(json["identities"][1]["ses"].is_null());
+    EXPECT_EQ(json["identities"][1]["status"], "ok");
+    EXPECT_EQ(json["ses_failures"], nlohmann::json::array());
+
+    const std::string text = render_check_text(run);
+    EXPECT_NE(text.find("signing_disabled"), std::string::npos);
+    EXPECT_NE(text.find("switched off"), std::string::npos);
+    EXPECT_EQ(check_run_exit_code(run), 2);
+
+    run.ses[0]->findings = {{SesFindingCode::weak_signing_key, Severity::warning, "1024"}};
+    EXPECT_EQ(check_run_exit_code(run), 1);
+    run.ses_failures = {"prod us-east-1: AccessDenied (ses:ListEmailIdentities)"};
+    EXPECT_EQ(check_run_exit_code(run), 3); // an unknown source outranks a warning
+    EXPECT_NE(render_check_text(run).find("ses:ListEmailIdentities"), std::string::npos);
+    run.ses[0]->findings = {};
+    run.reports[1].worst = Severity::error;
+    EXPECT_EQ(check_run_exit_code(run), 2); // an error outranks an unknown source
+}
+
+} // namespace
+} // namespace dkimwatch

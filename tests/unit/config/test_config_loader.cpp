@@ -374,7 +374,7 @@ TEST(LoadConfigText, IdentitiesFileRegionWarningsReachTheConfig) {
     EXPECT_THAT(error_lines(load_config_text("identities_file: bad.csv\n", "ids.yaml", dir)),
                 ElementsAre((dir / "bad.csv").string() +
                             ":1:10: region \"Mars_North\" is not an AWS region name such as "
-                            "us-east-1"));
+                            "us-east-1 or eu-west-1"));
     fs::remove_all(dir);
 }
 
@@ -1197,8 +1197,7 @@ const std::vector<BadCase> k_bad_cases = {
       "account, region, and easy_dkim or byodkim)",
       "missing_fields.yaml:5:5: identities[1] is missing \"domain\" (required: domain, account, "
       "region, and easy_dkim or byodkim)",
-      "missing_fields.yaml:10:14: account must be an AWS account such as \"111122223333\", got an "
-      "empty string",
+      "missing_fields.yaml:10:14: account is empty: give the AWS account (any label)",
       "missing_fields.yaml:12:5: easy_dkim.tokens is missing: list the 3 tokens SES gave for this "
       "identity"}},
     {"multiple_documents.yaml",
@@ -1219,8 +1218,8 @@ const std::vector<BadCase> k_bad_cases = {
     {"neither_method.yaml",
      {"neither_method.yaml:2:5: identity example.com has neither easy_dkim nor byodkim"}},
     {"no_identities.yaml",
-     {"no_identities.yaml: no identities configured (add an identities: list or an "
-      "identities_file:)"}},
+     {"no_identities.yaml: no identities configured (add an identities: list, an "
+      "identities_file: or a ses: section)"}},
     {"policy_ranges.yaml",
      {"policy_ranges.yaml:1:16: confirmations must be an integer from 1 to 100, got 0",
       "policy_ranges.yaml:2:18: pending_timeout must be more than 0s, got 0s",
@@ -1301,6 +1300,96 @@ const std::vector<BadCase> k_bad_cases = {
      {"selector_too_long.yaml:6:17: byodkim.selector "
       "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 64 characters long: "
       "SES selectors are 1 to 63 letters and digits, with no periods or other punctuation"}},
+    {"ses_account_rules.yaml",
+     {"ses_account_rules.yaml:3:7: ses.accounts[0] is missing \"name\" (a unique name of 1 to 64 "
+      "letters, digits, '-' or '_', used in logs and metrics)",
+      "ses_account_rules.yaml:4:13: ses.accounts[1].name must be a name of 1 to 64 letters, "
+      "digits, '-' or '_', got \"bad name\"",
+      "ses_account_rules.yaml:7:7: ses.accounts[2].regions is empty; list at least one AWS region",
+      "ses_account_rules.yaml:8:13: duplicate ses account name \"prod\"; first defined at line 6",
+      "ses_account_rules.yaml:9:28: ses.accounts[3].regions[1]: region \"Mars_North\" is not an "
+      "AWS region name such as us-east-1 or eu-west-1",
+      "ses_account_rules.yaml:9:40: ses.accounts[3].regions[2]: us-east-1 is listed twice (first "
+      "as ses.accounts[3].regions[0])",
+      "ses_account_rules.yaml:12:16: ses.accounts[4].account must be quoted, such as "
+      "\"011122223333\": YAML reads a bare number as an integer, which drops leading zeros",
+      "ses_account_rules.yaml:15:16: ses.accounts[5].account must be an AWS account id of 12 "
+      "digits in quotes, such as \"111122223333\", got \"12345\"",
+      "ses_account_rules.yaml:16:7: unknown key \"region\" in ses.accounts[5] (allowed: name, "
+      "regions, account, credentials, endpoint_url, sts_endpoint_url)",
+      "ses_account_rules.yaml:17:7: ses.accounts[6] is missing \"regions\" (the AWS regions to "
+      "list, such as [us-east-1])",
+      "ses_account_rules.yaml:18:7: ses.accounts[7] must be a mapping with name and regions (and "
+      "optionally account, credentials, endpoint_url, sts_endpoint_url), got \"just-a-string\""}},
+    {"ses_credentials.yaml",
+     {"ses_credentials.yaml:6:18: ses.accounts[0].credentials.profile must be a profile name of 1 "
+      "to 64 letters, digits or _.+-, got \"my profile\"",
+      "ses_credentials.yaml:7:19: ses.accounts[0].credentials.role_arn must be an IAM role ARN "
+      "such as arn:aws:iam::111122223333:role/dkimwatch-read (the account is not 12 digits), got "
+      "\"arn:aws:iam::1111:role/x\"",
+      "ses_credentials.yaml:8:9: unknown key \"token\" in ses.accounts[0].credentials (allowed: "
+      "profile, role_arn, external_id_file)",
+      "ses_credentials.yaml:12:9: ses.accounts[1].credentials.external_id_file needs role_arn: the "
+      "external id is sent with STS AssumeRole, and only then",
+      "ses_credentials.yaml:17:27: ses.accounts[2].credentials.external_id_file "
+      "\"../secrets/external-id-with-space\" ({cases}/secrets/external-id-with-space) must hold an "
+      "external id of 2 to 1224 letters, digits or the characters _+=,.@:/- on one line, got "
+      "another character (not shown)",
+      "ses_credentials.yaml:22:27: ses.accounts[3].credentials.external_id_file "
+      "\"../secrets/external-id-too-short\" ({cases}/secrets/external-id-too-short) must hold an "
+      "external id of 2 to 1224 letters, digits or the characters _+=,.@:/- on one line, got 1 "
+      "character",
+      "ses_credentials.yaml:27:27: ses.accounts[4].credentials.external_id_file "
+      "\"../secrets/does-not-exist\" ({cases}/secrets/does-not-exist): cannot read: No such file "
+      "or directory",
+      "ses_credentials.yaml:30:20: ses.accounts[5].credentials must be a mapping with the keys "
+      "profile, role_arn, external_id_file (remove it to use the AWS default chain), got "
+      "\"arn:aws:iam::111122223333:role/read\"",
+      "ses_credentials.yaml:34:19: ses.accounts[6].credentials.role_arn must be an IAM role ARN "
+      "such as arn:aws:iam::111122223333:role/dkimwatch-read (the service is not iam, or a region "
+      "is given), got \"arn:aws:sts::111122223333:role/read\"",
+      "ses_credentials.yaml:35:18: ses.accounts[6].credentials.profile must be a profile name of 1 "
+      "to 64 letters, digits or _.+-, got an empty string"}},
+    {"ses_endpoint_urls.yaml",
+     {"ses_endpoint_urls.yaml:5:21: ses.accounts[0].endpoint_url must be an http:// or https:// "
+      "URL with a host and an optional port, such as http://127.0.0.1:4566 (it has a path)",
+      "ses_endpoint_urls.yaml:6:25: ses.accounts[0].sts_endpoint_url must be an http:// or "
+      "https:// URL with a host and an optional port, such as http://127.0.0.1:4566 (it has a user "
+      "name; give credentials in the credentials block)",
+      "ses_endpoint_urls.yaml:9:21: ses.accounts[1].endpoint_url must be an http:// or https:// "
+      "URL with a host and an optional port, such as http://127.0.0.1:4566 (it has a query)",
+      "ses_endpoint_urls.yaml:10:25: ses.accounts[1].sts_endpoint_url must be an http:// or "
+      "https:// URL with a host and an optional port, such as http://127.0.0.1:4566 (it does not "
+      "start with http:// or https://)",
+      "ses_endpoint_urls.yaml:13:21: ses.accounts[2].endpoint_url must be an http:// or https:// "
+      "URL with a host and an optional port, such as http://127.0.0.1:4566 (the port is not a "
+      "number from 1 to 65535)",
+      "ses_endpoint_urls.yaml:14:25: ses.accounts[2].sts_endpoint_url must be an http:// or "
+      "https:// URL with a host and an optional port, such as http://127.0.0.1:4566 (it has a "
+      "fragment)"}},
+    {"ses_max_rps_over.yaml",
+     {"ses_max_rps_over.yaml:1:1: ses.accounts is missing: list at least one account (name and "
+      "regions), or remove the ses section",
+      "ses_max_rps_over.yaml:2:12: ses.max_rps must be a number more than 0 and at most 50 (SES "
+      "API requests per second per account and region), got 50.5"}},
+    {"ses_not_mapping.yaml",
+     {"ses_not_mapping.yaml:1:6: ses must be a mapping with the keys sync_interval, max_rps, "
+      "accounts, got a sequence"}},
+    {"ses_settings_ranges.yaml",
+     {"ses_settings_ranges.yaml:2:18: ses.sync_interval must be at least 1m, got 59s",
+      "ses_settings_ranges.yaml:3:12: ses.max_rps must be a number more than 0 and at most 50 (SES "
+      "API requests per second per account and region), got 0",
+      "ses_settings_ranges.yaml:4:3: unknown key \"colour\" in ses (allowed: sync_interval, "
+      "max_rps, accounts)",
+      "ses_settings_ranges.yaml:5:3: ses.accounts is empty; list at least one account, or remove "
+      "the ses section"}},
+    {"ses_settings_wrong_types.yaml",
+     {"ses_settings_wrong_types.yaml:2:18: ses.sync_interval must be a duration such as 2s, 500ms "
+      "or 1h30m, got a sequence",
+      "ses_settings_wrong_types.yaml:3:12: ses.max_rps must be a number more than 0 and at most 50 "
+      "(SES API requests per second per account and region), got \"2\" (a quoted string)",
+      "ses_settings_wrong_types.yaml:4:13: ses.accounts must be a sequence of accounts (each a "
+      "mapping with name and regions), got \"prod\""}},
     {"state_dir_empty.yaml",
      {"state_dir_empty.yaml:1:12: state_dir must be a directory such as /var/lib/dkimwatch, got an "
       "empty string"}},
@@ -1376,7 +1465,7 @@ std::string expand(std::string text) {
         {"{top_keys}",
          "dns, identities, identities_file, check_interval, recheck_interval, confirmations, "
          "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
-         "metrics, alerts, group_threshold, group_wait, group_interval, max_retry_age"},
+         "metrics, alerts, group_threshold, group_wait, group_interval, max_retry_age, ses"},
     };
     for (const auto& [from, to] : placeholders) {
         for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {

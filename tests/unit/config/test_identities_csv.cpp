@@ -62,15 +62,19 @@ TEST(IdentitiesCsv, EveryFaultNamesFileLineAndColumn) {
                              "dup.test,1,us-east-1,easy_dkim,d e f\n";
     const auto parsed = parse_identities_csv(text, "ids.csv", k_keys);
     const std::vector<std::string> expected = {
-        "ids.csv:1:1: domain \"bad domain!\" " + *invalid_domain_reason("bad domain!"),
-        "ids.csv:2:11: region \"useast\" is not an AWS region name such as us-east-1",
-        "ids.csv:3:31: easy_dkim needs exactly 3 tokens separated by spaces, got 2",
-        "ids.csv:4:31: the 3 tokens must be distinct",
+        "ids.csv:1:1: domain \"bad domain!\" is invalid: " + *invalid_domain_reason("bad domain!"),
+        "ids.csv:2:11: region \"useast\" is not an AWS region name such as us-east-1 or "
+        "eu-west-1",
+        "ids.csv:3:31: easy_dkim.tokens must list exactly 3 tokens, got 2",
+        "ids.csv:4:31: easy_dkim.tokens[1] \"a\" repeats easy_dkim.tokens[0]; the 3 tokens must be "
+        "distinct",
         "ids.csv:5:21: method \"pgp\" is neither easy_dkim nor byodkim",
-        "ids.csv:6:29: selector \"sel.1\" contains a period: SES selectors are 1 to 63 letters "
-        "and digits, with no periods or other punctuation",
-        "ids.csv:7:34: key file " + (k_keys / "missing.pem").string() +
-            ": cannot read: No such file or directory",
+        "ids.csv:6:29: byodkim.selector \"sel.1\" contains a period: SES selectors are 1 to 63 "
+        "letters and digits, with no periods or other punctuation",
+        "ids.csv:6:35: byodkim.public_key: base64 DER that is not a key: the bytes end early "
+        "(truncated?)",
+        "ids.csv:7:34: byodkim.public_key_file \"missing.pem\" (" +
+            (k_keys / "missing.pem").string() + "): cannot read: No such file or directory",
         "ids.csv:8:1: expected domain,account,region,easy_dkim|byodkim,... (at least 5 "
         "fields), got 3",
         "ids.csv:9:9: account is empty: give the AWS account (any label)",
@@ -96,13 +100,14 @@ TEST(IdentitiesCsv, KeyFilesThatAreNotRegularFilesAreRefused) {
                              "d.test,1,us-east-1,byodkim,s1,public_key_file:huge.pem\n";
     const auto parsed = parse_identities_csv(text, "ids.csv", dir);
     const std::vector<std::string> expected = {
-        "ids.csv:1:31: key file /dev/zero: is a character device, not a regular file",
-        "ids.csv:2:31: key file " + (dir / "fifo.pem").string() +
-            ": is a FIFO (named pipe), not a regular file",
-        "ids.csv:3:31: key file " + (dir / "keys.d").string() +
-            ": is a directory, not a regular file",
-        "ids.csv:4:31: key file " + (dir / "huge.pem").string() +
-            ": is larger than 1 MiB, the limit for a key file",
+        "ids.csv:1:31: byodkim.private_key_file \"/dev/zero\": is a character device, not a "
+        "regular file",
+        "ids.csv:2:31: byodkim.private_key_file \"fifo.pem\" (" + (dir / "fifo.pem").string() +
+            "): is a FIFO (named pipe), not a regular file",
+        "ids.csv:3:31: byodkim.public_key_file \"keys.d\" (" + (dir / "keys.d").string() +
+            "): is a directory, not a regular file",
+        "ids.csv:4:31: byodkim.public_key_file \"huge.pem\" (" + (dir / "huge.pem").string() +
+            "): is larger than 1 MiB, the limit for a key file",
     };
     EXPECT_EQ(error_lines(parsed), expected);
     EXPECT_TRUE(parsed.identities.empty());
@@ -120,7 +125,8 @@ TEST(IdentitiesCsv, EveryRepeatNamesTheFirstLineAndErrorsStayInLineOrder) {
     const std::vector<std::string> expected = {
         "ids.csv:3:1: duplicate identity (account 1, region us-east-1, domain x.test); first "
         "defined at line 1",
-        "ids.csv:4:10: region \"useast\" is not an AWS region name such as us-east-1",
+        "ids.csv:4:10: region \"useast\" is not an AWS region name such as us-east-1 or "
+        "eu-west-1",
         "ids.csv:5:1: duplicate identity (account 1, region us-east-1, domain x.test); first "
         "defined at line 1",
     };

@@ -415,3 +415,85 @@ TEST(Evaluator, AnAnswerWithoutRecordsCountsAsNodata) {
 }
 
 } // namespace
+
+namespace {
+
+// ---- BYODKIM without a configured key (discovered through SES) ------------------------------
+
+RecordVerdict play_unconfigured(const std::vector<LookupResult>& table) {
+    Identity identity = byo_identity();
+    auto& byo = std::get<Byodkim>(identity.method);
+    byo.public_key_der.clear();
+    byo.key_bits = 0;
+    byo.key_source.clear();
+    return play(expectations_for(identity).front(), table);
+}
+
+TEST(ByodkimUnconfigured, AnyValidRsaKeyOfAnAcceptedSizeIsOk) {
+    for (const int variant : {0, 1, 2}) {
+        const auto verdict = play_unconfigured(
+            {txt(k_sel, {split255("v=DKIM1; k=rsa; p=" + b64(rsa_spki(2048, variant)))})});
+        EXPECT_EQ(verdict.code, VerdictCode::ok) << verdict.message;
+        EXPECT_EQ(verdict.expected, "a valid RSA public key (none configured)");
+        EXPECT_NE(verdict.message.find("RSA 2048-bit"), std::string::npos) << verdict.message;
+        EXPECT_NE(verdict.message.find("no key is configured"), std::string::npos)
+            << verdict.message;
+    }
+}
+
+TEST(ByodkimUnconfigured, KeyOf1024BitsIsWeakNeverMismatch) {
+    const auto verdict = play_unconfigured({txt(k_sel, {{"p=" + b64(rsa_spki(1024))}})});
+    EXPECT_EQ(verdict.code, VerdictCode::weak_key) << verdict.message;
+    EXPECT_EQ(verdict.severity, Severity::warning);
+    EXPECT_EQ(verdict.message.find("correct"), std::string::npos) << verdict.message;
+}
+
+TEST(ByodkimUnconfigured, KeySizesSesRejectsAreKeySize) {
+    for (const unsigned bits : {512U, 1536U, 3072U}) {
+        const auto verdict = play_unconfigured({txt(k_sel, {{"p=" + b64(rsa_spki(bits))}})});
+        EXPECT_EQ(verdict.code, VerdictCode::key_size) << bits << ": " << verdict.message;
+        EXPECT_NE(verdict.message.find("RSA " + std::to_string(bits) + "-bit"), std::string::npos)
+            << verdict.message;
+        // Nothing is configured, so the message must not claim a configured size.
+        EXPECT_EQ(verdict.message.find("configured key ("), std::string::npos) << verdict.message;
+    }
+}
+
+TEST(ByodkimUnconfigured, Ed25519KeyIsNotOneSesAccepts) {
+    const std::vector<unsigned char> raw(32, 7);
+    const auto verdict = play_unconfigured({txt(k_sel, {{"v=DKIM1; k=ed25519; p=" + b64(raw)}})});
+    EXPECT_EQ(verdict.code, VerdictCode::key_size) << verdict.message;
+    EXPECT_NE(verdict.message.find("Ed25519"), std::string::npos) << verdict.message;
+}
+
+TEST(ByodkimUnconfigured, BrokenRevokedMissingAndTestingKeepTheirVerdicts) {
+    const std::string key = b64(rsa_spki(2048));
+    EXPECT_EQ(play_unconfigured({txt(k_sel, {{"v=DKIM1; k=rsa; p="}})}).code,
+              VerdictCode::key_revoked);
+    const auto malformed = play_unconfigured({txt(k_sel, {{"p=" + key.substr(0, 250)}})});
+    EXPECT_EQ(malformed.code, VerdictCode::key_malformed);
+    // The hint cannot print a key that nobody configured.
+    EXPECT_EQ(malformed.message.find("Publish exactly"), std::string::npos) << malformed.message;
+    EXPECT_NE(malformed.message.find("Publish the public key of the key pair you gave SES"),
+              std::string::npos)
+        << malformed.message;
+    EXPECT_EQ(play_unconfigured({result(k_sel, RecordType::txt, LookupOutcome::nxdomain),
+                                 result(k_sel_doubled, RecordType::txt, LookupOutcome::nxdomain)})
+                  .code,
+              VerdictCode::missing);
+    EXPECT_EQ(play_unconfigured({txt(k_sel, {{"v=DKIM1; t=y; p=" + key}})}).code,
+              VerdictCode::testing_mode);
+    EXPECT_EQ(play_unconfigured({txt(k_sel, {{"p=" + key}, {"p=" + b64(rsa_spki(2048, 1))}})}).code,
+              VerdictCode::multiple_records);
+    EXPECT_EQ(play_unconfigured({txt(k_sel, {{"v=DKIM1; s=other; p=" + key}})}).code,
+              VerdictCode::key_malformed);
+}
+
+TEST(ByodkimUnconfigured, ConfiguredKeyStillReportsMismatch) {
+    // The same record against a configured key: the comparison is only skipped without one.
+    const auto record = txt(k_sel, {{"p=" + b64(rsa_spki(2048, 2))}});
+    EXPECT_EQ(play_unconfigured({record}).code, VerdictCode::ok);
+    EXPECT_EQ(play_byo({record}).code, VerdictCode::key_mismatch);
+}
+
+} // namespace

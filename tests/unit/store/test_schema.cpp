@@ -51,9 +51,11 @@ TEST_F(Schema, AnEmptyDatabaseIsAtVersionZero) {
 TEST_F(Schema, TheRealMigrationsCreateTheTables) {
     auto reached = migrate_state_schema(db(), state_schema_migrations(), k_now);
     ASSERT_TRUE(reached.ok()) << reached.error();
-    EXPECT_EQ(*reached, 2);
-    EXPECT_EQ(version(), 2);
-    for (const char* table : {"identities", "records", "history", "outbox", "schema_migrations"}) {
+    EXPECT_EQ(*reached, 3);
+    EXPECT_EQ(version(), 3);
+    for (const char* table :
+         {"identities", "records", "history", "outbox", "schema_migrations", "ses_inventories",
+          "ses_identities", "ses_identity_values", "ses_findings"}) {
         EXPECT_TRUE(has_table(table)) << table;
     }
     auto applied = sqlite::Statement::prepare(
@@ -66,7 +68,7 @@ TEST_F(Schema, TheRealMigrationsCreateTheTables) {
     // Idempotent.
     reached = migrate_state_schema(db(), state_schema_migrations(), k_now);
     ASSERT_TRUE(reached.ok()) << reached.error();
-    EXPECT_EQ(*reached, 2);
+    EXPECT_EQ(*reached, 3);
 }
 
 TEST_F(Schema, AnOlderDatabaseGetsOnlyTheMissingSteps) {

@@ -91,10 +91,10 @@ TEST(StateStore, OpenCreatesTheFileInWalModeAtTheLatestSchema) {
     ASSERT_NE(store, nullptr);
     EXPECT_TRUE(std::filesystem::exists(dir.db()));
     EXPECT_EQ(store->path(), dir.db());
-    EXPECT_EQ(StateStore::schema_version(), 2);
+    EXPECT_EQ(StateStore::schema_version(), 3);
     auto raw = raw_open(dir.db());
     EXPECT_EQ(query_text(raw.get(), "PRAGMA journal_mode"), "wal");
-    EXPECT_EQ(query_text(raw.get(), "SELECT max(version) FROM schema_migrations"), "2");
+    EXPECT_EQ(query_text(raw.get(), "SELECT max(version) FROM schema_migrations"), "3");
     EXPECT_TRUE(load(*store).empty());
     EXPECT_TRUE(list(*store).empty());
     EXPECT_TRUE(all_history(*store).empty());
@@ -571,7 +571,7 @@ TEST(StateStore, RefusesADatabaseFromANewerDkimwatch) {
     for (const Mode mode : {Mode::read_write, Mode::read_only}) {
         EXPECT_EQ(error_of(StateStore::open(dir.db(), mode)),
                   "state database " + dir.db().string() +
-                      ": schema version 7 is newer than this dkimwatch (knows up to 2); "
+                      ": schema version 7 is newer than this dkimwatch (knows up to 3); "
                       "upgrade dkimwatch");
     }
 }

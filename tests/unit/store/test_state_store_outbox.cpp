@@ -307,7 +307,7 @@ TEST(StateStoreOutbox, MigrationTwoAddsTheOutboxToAVersionOneDatabase) {
     // A reader refuses it until the daemon has upgraded it.
     EXPECT_EQ(error_of(StateStore::open(dir.db(), Mode::read_only)),
               "state database " + dir.db().string() +
-                  ": schema version 1 is older than this dkimwatch's 2; start the daemon "
+                  ": schema version 1 is older than this dkimwatch's 3; start the daemon "
                   "(dkimwatch run) once to upgrade it");
 
     auto store = open_store(dir.db());

@@ -1,0 +1,38 @@
+#pragma once
+// The identities to watch at one moment: the configuration's (YAML and identities_file) and
+// those SES lists (each good inventory's domain identities, converted by
+// config/ses_identity), merged by core/inventory_merge (the configuration wins where both name
+// an identity). Shared by `check` and the daemon (start-up, reload, every SES sync).
+
+#include "core/identity.hpp"
+#include "core/inventory_merge.hpp"
+#include "core/ses_view.hpp"
+
+#include <vector>
+
+namespace dkimwatch {
+
+// Move-only: `merged.ses_view` points into `inventories` (a move keeps the elements where
+// they are; a copy would not).
+struct WatchedSet {
+    std::vector<SesInventory> inventories; // the good inventories, one per source and region
+    WatchedInventory merged;
+
+    WatchedSet() = default;
+    WatchedSet(WatchedSet&&) = default;
+    WatchedSet& operator=(WatchedSet&&) = default;
+    WatchedSet(const WatchedSet&) = delete;
+    WatchedSet& operator=(const WatchedSet&) = delete;
+
+    // SES's view of `key`, or nullptr when no inventory lists it.
+    const SesDomainIdentity* ses_view(const IdentityKey& key) const;
+    // Whether an ses.accounts entry covers the identity's account and region.
+    bool covered(const IdentityKey& key) const;
+};
+
+// SES domain identities that cannot be watched (no DKIM tokens: DKIM never set up) are left
+// out and logged at info level (event=ses_identity_skipped).
+WatchedSet build_watched_set(std::vector<Identity> configured,
+                             std::vector<SesInventory> inventories);
+
+} // namespace dkimwatch

@@ -1,0 +1,397 @@
+#!/usr/bin/python3
+"""SES as a source of truth, end to end: the real binary, real DNS on loopback (dnsenv scenario
+`daemon`: alpha/beta/gamma .test, healthy Easy DKIM CNAMEs), the loopback SES v2 + STS server
+aws/fake_aws.py (every request's SigV4 signature verified with botocore; a wrongly signed
+request fails these tests through its bad_signatures count), and a webhook receiver.
+
+The configuration names alpha.test only; SES lists alpha.test and beta.test, so beta.test is
+discovered. Every test starts its own daemon (state_dir, metrics port) with credentials in the
+environment, and changes SES through the fake server's control API, then sends SIGHUP, which
+lists every source at once (sync_interval is 1m, the minimum: the tests do not wait for it).
+
+What is checked: `discover` (text, json contract, identities written for identities_file and
+read back by `validate`), `check` (the ses field, findings, exit code), and the daemon: a
+discovered identity is watched and verified; a new SES identity is adopted and checked; one
+that SES drops is removed (identity_removed) and its history kept; SigningEnabled false
+raises signing_disabled (alert, metric, status); SES FAILED while DNS is fine raises
+ses_status_changed and the ses_dns_disagree finding; with the API down the daemon keeps
+watching from the saved inventory across a restart, and after 3 failed syncs raises
+ses_sync_failing, resolved when SES answers again.
+
+Usage: /usr/bin/python3 test_daemon_ses.py --dkimwatch PATH [unittest args]. Needs nsd, unbound,
+ldnsutils and python3-botocore.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "dnsenv"))
+sys.path.insert(0, str(HERE))
+
+import dnsenv  # noqa: E402
+import harness  # noqa: E402
+from harness import Daemon, free_tcp_port  # noqa: E402
+
+DKIMWATCH = ""
+SCENARIO = HERE / "dnsenv" / "scenarios" / "daemon"
+FAKE_AWS = HERE / "aws" / "fake_aws.py"
+RECEIVER = HERE / "alert_delivery" / "receiver.py"
+ACCOUNT = "111122223333"
+ACCESS_KEY = "AKIAEXAMPLETESTKEY01"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+CREDENTIALS_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET,
+                   "AWS_EC2_METADATA_DISABLED": "true",
+                   "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                   "AWS_CONFIG_FILE": "/nonexistent/config"}
+
+
+def domain_identity(name: str, tokens: list[str], status: str = "SUCCESS",
+                    signing: bool = True) -> dict:
+    return {"IdentityName": name, "IdentityType": "DOMAIN", "SendingEnabled": True,
+            "VerificationStatus": status,
+            "DkimAttributes": {"SigningEnabled": signing, "Status": status, "Tokens": tokens,
+                               "SigningAttributesOrigin": "AWS_SES",
+                               "SigningHostedZone": "dkim.amazonses.com",
+                               "CurrentSigningKeyLength": "RSA_2048_BIT"}}
+
+
+ALPHA = domain_identity("alpha.test", ["al1", "al2", "al3"])
+BETA = domain_identity("beta.test", ["be1", "be2", "be3"])
+GAMMA = domain_identity("gamma.test", ["ga1", "ga2", "ga3"])
+
+
+class FakeAws:
+    def __init__(self, directory: Path, identities: list[dict], port: int = 0):
+        scenario = directory / "ses-scenario.json"
+        scenario.write_text(json.dumps({
+            "account": ACCOUNT,
+            "credentials": [{"access_key_id": ACCESS_KEY, "secret_access_key": SECRET}],
+            "identities": identities}))
+        self.stderr = open(directory / "fake_aws.stderr", "ab")
+        self.popen = subprocess.Popen(
+            [sys.executable, str(FAKE_AWS), "--scenario", str(scenario), "--port", str(port)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
+            start_new_session=True, preexec_fn=harness.die_with_parent, text=True)
+        line = self.popen.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"fake_aws.py did not start: {line!r}")
+        self.port = int(line)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def control(self, path: str, body) -> None:
+        request = urllib.request.Request(self.url + "/_control/" + path,
+                                         data=json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
+
+    def stats(self) -> dict:
+        with urllib.request.urlopen(self.url + "/_control/stats", timeout=5) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        harness.stop_process(self.popen)
+        self.stderr.close()
+
+
+class Receiver:
+    def __init__(self, directory: Path):
+        self.log_path = directory / "hook.jsonl"
+        port_file = directory / "hook.port"
+        self.popen = subprocess.Popen(
+            [sys.executable, str(RECEIVER), "--port", "0", "--port-file", str(port_file),
+             "--script", "200", "--log", str(self.log_path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=harness.die_with_parent)
+        deadline = time.monotonic() + 10
+        while not port_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.port = int(port_file.read_text())
+
+    def events(self) -> list[dict]:
+        out = []
+        try:
+            lines = self.log_path.read_text().splitlines()
+        except FileNotFoundError:
+            return out
+        for line in lines:
+            doc = json.loads(json.loads(line)["body"])
+            out.extend(doc.get("events", [doc]) if doc.get("type") == "group" else [doc])
+        return out
+
+    def stop(self) -> None:
+        harness.stop_process(self.popen)
+
+
+class SesTests(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = tempfile.TemporaryDirectory(prefix="dkimwatch-ses-")
+        cls.env = dnsenv.DnsEnv(SCENARIO, state_dir=Path(cls.tmp.name) / "dnsenv").start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.env.stop()
+        cls.tmp.cleanup()
+
+    def setUp(self) -> None:
+        self.saved_logs = []
+        self.dir = Path(tempfile.mkdtemp(dir=self.tmp.name))
+        self.aws = FakeAws(self.dir, [ALPHA, BETA, {"IdentityName": "mary@beta.test",
+                                                     "IdentityType": "EMAIL_ADDRESS",
+                                                     "SendingEnabled": True}])
+        self.receiver = Receiver(self.dir)
+        self.daemons: list[Daemon] = []
+        self.port = free_tcp_port()
+        self.config = self.dir / "dkimwatch.yaml"
+        self.write_config()
+
+    def tearDown(self) -> None:
+        for daemon in self.daemons:
+            code = daemon.stop()
+            self.saved_logs.append(daemon.log())
+            if code not in (0, None):
+                self.saved_logs.append(f"(exit status {code})")
+        self.receiver.stop()
+        stats = self.aws.stats()
+        self.aws.stop()
+        self.assertEqual(stats["bad_signatures"], 0, "requests with a wrong SigV4 signature")
+
+    def write_config(self, endpoint: str | None = None) -> None:
+        endpoint = endpoint or self.aws.url
+        self.config.write_text(f"""check_interval: 1s
+recheck_interval: 500ms
+confirmations: 2
+revocation_window: 1h
+group_wait: 0s
+state_dir: {self.dir / 'state'}
+metrics:
+  listen: 127.0.0.1:{self.port}
+dns:
+  resolvers: ["{self.env.resolver}"]
+  timeout: 500ms
+  attempts: 2
+alerts:
+  - name: hook
+    type: webhook
+    url: "http://127.0.0.1:{self.receiver.port}/hook"
+ses:
+  sync_interval: 1m
+  max_rps: 50
+  accounts:
+    - name: prod
+      regions: [us-east-1]
+      account: "{ACCOUNT}"
+      endpoint_url: {endpoint}
+      sts_endpoint_url: {endpoint}
+identities:
+  - domain: alpha.test
+    account: "{ACCOUNT}"
+    region: us-east-1
+    easy_dkim:
+      tokens: [al1, al2, al3]
+""")
+
+    def cli(self, *args: str, expect: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
+        result = subprocess.run([DKIMWATCH, *args], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, **CREDENTIALS_ENV})
+        self.assertIn(result.returncode, expect, f"{args}: {result.stdout}\n{result.stderr}")
+        self.assertNotIn(SECRET, result.stdout + result.stderr)
+        return result
+
+    def start(self) -> Daemon:
+        daemon = Daemon(DKIMWATCH, self.config, self.dir / f"daemon{len(self.daemons)}.log",
+                        extra_env=CREDENTIALS_ENV)
+        self.daemons.append(daemon)
+        return daemon
+
+    def status(self) -> dict[str, dict]:
+        """`status --format json` by domain; OSError (not ready) until the daemon has made its
+        database."""
+        result = subprocess.run([DKIMWATCH, "status", "--config", str(self.config), "--format",
+                                 "json"], capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise OSError(f"status exited {result.returncode}: {result.stderr.strip()}")
+        doc = json.loads(result.stdout)
+        return {entry["domain"]: entry for entry in doc["identities"]}
+
+    def findings(self) -> set[tuple[str, str]]:
+        """(domain, finding) of every dkimwatch_ses_finding series at 1 on /metrics."""
+        out = set()
+        for line in self.metrics().splitlines():
+            if line.startswith("dkimwatch_ses_finding{") and line.endswith(" 1"):
+                labels = dict(part.split("=", 1) for part in
+                              line[line.index("{") + 1:line.index("}")].split(","))
+                out.add((labels["domain"].strip('"'), labels["finding"].strip('"')))
+        return out
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=3) as r:
+            return r.read().decode()
+
+    def verified(self, *domains: str):
+        def probe():
+            states = {d: e["state"] for d, e in self.status().items()}
+            return all(states.get(d) == "verified" for d in domains) and states
+        return probe
+
+    def event_kinds(self, domain: str) -> list[str]:
+        return [e["event"] for e in self.receiver.events()
+                if e.get("identity", {}).get("domain") == domain]
+
+    # ----------------------------------------------------------------------------------------
+
+    def test_01_discover_lists_what_ses_has(self) -> None:
+        doc = json.loads(self.cli("discover", "--config", str(self.config), "--format",
+                                  "json").stdout)
+        source = doc["sources"][0]
+        self.assertEqual((source["name"], source["account"], source["region"], source["ok"]),
+                         ("prod", ACCOUNT, "us-east-1", True))
+        by_domain = {i["domain"]: i for i in source["identities"]}
+        self.assertEqual(sorted(by_domain), ["alpha.test", "beta.test"])
+        beta = by_domain["beta.test"]
+        self.assertEqual(beta["method"], "easy_dkim")
+        self.assertEqual(beta["tokens"], ["be1", "be2", "be3"])
+        self.assertEqual(beta["ses_status"], "SUCCESS")
+        self.assertEqual(beta["email_identities"], ["mary@beta.test"])
+        # The identities format is an identities_file that validate accepts.
+        listing = self.cli("discover", "--config", str(self.config), "--format",
+                           "identities").stdout
+        (self.dir / "identities.txt").write_text(listing)
+        self.assertIn("beta.test,111122223333,us-east-1,easy_dkim,be1 be2 be3", listing)
+        other = self.dir / "from-discover.yaml"
+        other.write_text(f"state_dir: {self.dir / 'other'}\n"
+                         f"identities_file: {self.dir / 'identities.txt'}\n")
+        self.cli("validate", "--config", str(other))
+        # A source that cannot be reached: exit 3 and the reason, no secret.
+        self.write_config(endpoint=f"http://127.0.0.1:{free_tcp_port()}")
+        failed = self.cli("discover", "--config", str(self.config), "--format", "json",
+                          expect=(3,))
+        self.assertFalse(json.loads(failed.stdout)["sources"][0]["ok"])
+
+    def test_02_check_reports_ses_findings(self) -> None:
+        self.aws.control("identity/beta.test", {"DkimAttributes": {"SigningEnabled": False}})
+        result = self.cli("check", "--config", str(self.config), "--format", "json",
+                          expect=(2,))
+        doc = json.loads(result.stdout)
+        by_domain = {i["domain"]: i for i in doc["identities"]}
+        self.assertEqual(sorted(by_domain), ["alpha.test", "beta.test"])  # beta discovered
+        beta = by_domain["beta.test"]
+        self.assertTrue(all(r["verdict"] == "ok" for r in beta["records"]))
+        codes = {f["code"] for f in beta["ses"]["findings"]}
+        self.assertIn("signing_disabled", codes)
+        self.assertIn("email_identity_unsigned", codes)
+        self.assertEqual(beta["status"], "error")
+        self.assertEqual(by_domain["alpha.test"]["ses"]["findings"], [])
+        self.assertEqual(by_domain["alpha.test"]["status"], "ok")
+
+    def test_03_daemon_adopts_and_drops_what_ses_lists(self) -> None:
+        daemon = self.start()
+        self.wait_for("alpha and beta verified", self.verified("alpha.test", "beta.test"),
+                      daemon, timeout=20)
+        self.aws.control("identities", [ALPHA, BETA, GAMMA])
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("gamma adopted and verified", self.verified("gamma.test"), daemon,
+                      timeout=20)
+        self.aws.control("identities", [ALPHA, GAMMA])
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("beta removed", lambda: "beta.test" not in self.status(), daemon,
+                      timeout=20)
+        self.wait_for("identity_removed logged",
+                      lambda: "event=identity_removed" in daemon.log(), daemon)
+        self.assertIn("alpha.test", self.status())  # configured: stays
+        # A configured identity that SES no longer has, in an account and region it covers.
+        self.aws.control("identities", [GAMMA])
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("alpha not_in_ses on /metrics",
+                      lambda: ("alpha.test", "not_in_ses") in self.findings(), daemon, timeout=20)
+        self.assertEqual(self.status()["alpha.test"]["ses"]["findings"][0]["code"], "not_in_ses")
+        history = json.loads(self.cli("history", "--config", str(self.config), "--domain",
+                                      "beta.test", "--format", "json").stdout)
+        self.assertTrue(history["events"], "beta.test's history is kept")
+
+    def test_04_signing_disabled_and_ses_failed_raise_alerts(self) -> None:
+        daemon = self.start()
+        self.wait_for("verified", self.verified("alpha.test", "beta.test"), daemon, timeout=20)
+        self.aws.control("identity/alpha.test", {"DkimAttributes": {"SigningEnabled": False}})
+        self.aws.control("identity/beta.test", {"DkimAttributes": {"Status": "FAILED"}})
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("signing_disabled alert",
+                      lambda: "signing_disabled" in self.event_kinds("alpha.test"), daemon,
+                      timeout=20)
+        self.wait_for("ses_status_changed alert",
+                      lambda: "ses_status_changed" in self.event_kinds("beta.test"), daemon,
+                      timeout=20)
+        self.wait_for("findings on /metrics", lambda: {
+            ("alpha.test", "signing_disabled"), ("beta.test", "ses_dns_disagree"),
+            ("beta.test", "ses_failed")} <= self.findings(), daemon, timeout=20)
+        # `status` shows SES's view and the findings, as saved by the daemon.
+        status = self.status()
+        self.assertEqual(status["beta.test"]["ses"]["status"], "FAILED")
+        self.assertFalse(status["alpha.test"]["ses"]["signing_enabled"])
+        self.assertIn("signing_disabled",
+                      {f["code"] for f in status["alpha.test"]["ses"]["findings"]})
+        text = self.cli("status", "--config", str(self.config)).stdout
+        self.assertIn("signing DISABLED", text)
+        self.assertIn("ses_dns_disagree (error):", text)
+        metrics = self.metrics()
+        self.assertIn('dkimwatch_ses_dkim_status{account="111122223333",domain="beta.test",'
+                      'region="us-east-1",status="FAILED"} 1', metrics)
+        self.assertIn('dkimwatch_ses_signing_enabled{account="111122223333",'
+                      'domain="alpha.test",region="us-east-1"} 0', metrics)
+        # SES back to normal: the alerts resolve.
+        self.aws.control("identity/alpha.test", {"DkimAttributes": {"SigningEnabled": True}})
+        self.aws.control("identity/beta.test", {"DkimAttributes": {"Status": "SUCCESS"}})
+        daemon.signal(signal.SIGHUP)
+        # Only mary@beta.test's finding stays: the address still sends unsigned mail.
+        self.wait_for("findings cleared", lambda: self.findings() == {
+            ("beta.test", "email_identity_unsigned")}, daemon, timeout=20)
+        self.wait_for("ses_status_changed to SUCCESS", lambda: [
+            e.get("ses_status", {}).get("to") for e in self.receiver.events()
+            if e["event"] == "ses_status_changed"] == ["FAILED", "SUCCESS"], daemon, timeout=20)
+
+    def test_05_api_down_keeps_watching_across_a_restart(self) -> None:
+        daemon = self.start()
+        self.wait_for("verified", self.verified("alpha.test", "beta.test"), daemon, timeout=20)
+        self.wait_for("inventory saved", lambda: "event=ses_synced" in daemon.log(), daemon)
+        daemon.stop()
+        self.aws.stop()
+        self.aws = FakeAws(self.dir, [ALPHA, BETA])  # stopped below, after the restart
+        dead = f"http://127.0.0.1:{free_tcp_port()}"
+        self.write_config(endpoint=dead)
+        daemon = self.start()
+        # beta.test is known only from SES: the saved inventory keeps it watched.
+        self.wait_for("beta still watched", lambda: "beta.test" in self.status() and
+                      self.status()["beta.test"]["state"] == "verified", daemon, timeout=20)
+        # Each reload lists again at once; a listing is over once its failure is logged (the
+        # client retries a refused connection a few times first).
+        for failures in (1, 2, 3):
+            self.wait_for(f"failed sync {failures}", lambda: daemon.log().count(
+                "event=ses_sync_failed") >= failures, daemon, timeout=40)
+            if failures < 3:
+                daemon.signal(signal.SIGHUP)
+        self.wait_for("ses_sync_failing alert",
+                      lambda: any(e["event"] == "ses_sync_failing" for e in
+                                  self.receiver.events()), daemon, timeout=30)
+        self.write_config()
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("ses_sync_recovered", lambda: any(
+            e["event"] == "ses_sync_recovered" for e in self.receiver.events()), daemon,
+            timeout=30)
+        self.assertNotIn(SECRET, daemon.log())
+
+
+if __name__ == "__main__":
+    DKIMWATCH = harness.take_binary_argument(os.environ.get("DKIMWATCH", ""))
+    harness.require_binary(DKIMWATCH)
+    unittest.main()
