@@ -16,7 +16,9 @@ that SES drops is removed (identity_removed) and its history kept; SigningEnable
 raises signing_disabled (alert, metric, status); SES FAILED while DNS is fine raises
 ses_status_changed and the ses_dns_disagree finding; with the API down the daemon keeps
 watching from the saved inventory across a restart, and after 3 failed syncs raises
-ses_sync_failing, resolved when SES answers again.
+ses_sync_failing, resolved when SES answers again; and an account's credentials block end to
+end (a profile of a shared credentials file, STS AssumeRole with an external id file, the
+account id from GetCallerIdentity; a wrong external id is refused naming sts:AssumeRole).
 
 Usage: /usr/bin/python3 test_daemon_ses.py --dkimwatch PATH [unittest args]. Needs nsd, unbound,
 ldnsutils and python3-botocore.
@@ -71,12 +73,17 @@ BETA = domain_identity("beta.test", ["be1", "be2", "be3"])
 GAMMA = domain_identity("gamma.test", ["ga1", "ga2", "ga3"])
 
 
+ROLE_ARN = "arn:aws:iam::444455556666:role/dkimwatch-read"
+EXTERNAL_ID = "ext-id-known-to-the-role-only"
+
+
 class FakeAws:
     def __init__(self, directory: Path, identities: list[dict], port: int = 0):
         scenario = directory / "ses-scenario.json"
         scenario.write_text(json.dumps({
             "account": ACCOUNT,
             "credentials": [{"access_key_id": ACCESS_KEY, "secret_access_key": SECRET}],
+            "roles": [{"arn": ROLE_ARN, "external_id": EXTERNAL_ID, "duration": 900}],
             "identities": identities}))
         self.stderr = open(directory / "fake_aws.stderr", "ab")
         self.popen = subprocess.Popen(
@@ -101,6 +108,7 @@ class FakeAws:
 
     def stop(self) -> None:
         harness.stop_process(self.popen)
+        self.popen.stdout.close()
         self.stderr.close()
 
 
@@ -389,6 +397,53 @@ identities:
             e["event"] == "ses_sync_recovered" for e in self.receiver.events()), daemon,
             timeout=30)
         self.assertNotIn(SECRET, daemon.log())
+
+    def test_06_a_profile_and_an_assumed_role(self) -> None:
+        """The account's credentials block end to end: the base keys from a profile of a shared
+        credentials file (no key in the environment), then STS AssumeRole with the external id
+        read from its file, then the listing with the role's temporary credentials."""
+        credentials = self.dir / "aws-credentials"
+        credentials.write_text(f"[other]\naws_access_key_id = AKIAOTHER\n"
+                               f"aws_secret_access_key = other\n\n[base]\n"
+                               f"aws_access_key_id = {ACCESS_KEY}\n"
+                               f"aws_secret_access_key = {SECRET}\n")
+        external_id = self.dir / "external-id"
+        external_id.write_text(EXTERNAL_ID + "\n")
+        text = self.config.read_text().replace(
+            f'      account: "{ACCOUNT}"\n',
+            "      credentials:\n        profile: base\n"
+            f"        role_arn: {ROLE_ARN}\n        external_id_file: {external_id}\n")
+        config = self.dir / "role.yaml"
+        config.write_text(text)
+        environment = {**os.environ, "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+                       "AWS_CONFIG_FILE": "/nonexistent/config",
+                       "AWS_EC2_METADATA_DISABLED": "true"}
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                     "AWS_PROFILE"):
+            environment.pop(name, None)
+        result = subprocess.run([DKIMWATCH, "discover", "--config", str(config), "--format",
+                                 "json"], capture_output=True, text=True, timeout=60,
+                                env=environment)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        source = json.loads(result.stdout)["sources"][0]
+        # No account configured: STS GetCallerIdentity with the role's keys tells it.
+        self.assertEqual(source["account"], "444455556666")
+        self.assertEqual(sorted(i["domain"] for i in source["identities"]),
+                         ["alpha.test", "beta.test"])
+        operations = [entry["operation"] for entry in self.aws.stats()["log"]]
+        self.assertEqual(operations[0], "AssumeRole", operations)
+        self.assertIn("ListEmailIdentities", operations)
+        for secret in (SECRET, EXTERNAL_ID):
+            self.assertNotIn(secret, result.stdout + result.stderr)
+        # The wrong external id: AssumeRole is refused, and the error names the action.
+        external_id.write_text("not-the-right-one\n")
+        refused = subprocess.run([DKIMWATCH, "discover", "--config", str(config), "--format",
+                                  "json"], capture_output=True, text=True, timeout=60,
+                                 env=environment)
+        self.assertEqual(refused.returncode, 3, refused.stdout + refused.stderr)
+        error = json.loads(refused.stdout)["sources"][0]["error"]
+        self.assertIn("sts:AssumeRole", error)
+        self.assertNotIn("not-the-right-one", refused.stdout + refused.stderr)
 
 
 if __name__ == "__main__":
