@@ -154,6 +154,12 @@ public:
             return 1;
         }
         m_ses.configure(m_config.ses);
+        // The saved listings' age is on /metrics from the start, so that a restart while the
+        // API is unreachable still shows (and alerts on) how old they are.
+        for (const auto& inventory : m_ses.inventories()) {
+            m_metrics->set_ses_source(inventory.account, inventory.region, inventory.domains.size(),
+                                      inventory.synced_at);
+        }
         commit_views(merge_with_ses(m_config), now);
         if (!adopt_config(m_config, now, /*initial=*/true)) {
             return 1;

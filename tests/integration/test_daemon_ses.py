@@ -381,6 +381,9 @@ identities:
         # beta.test is known only from SES: the saved inventory keeps it watched.
         self.wait_for("beta still watched", lambda: "beta.test" in self.status() and
                       self.status()["beta.test"]["state"] == "verified", daemon, timeout=20)
+        # The saved listing's time is exported from the start (DkimwatchSesSyncStale needs it).
+        self.assertIn('dkimwatch_ses_sync_last_success_timestamp_seconds{account="111122223333",'
+                      'region="us-east-1"}', self.metrics())
         # Each reload lists again at once; a listing is over once its failure is logged (the
         # client retries a refused connection a few times first).
         for failures in (1, 2, 3):
