@@ -219,15 +219,18 @@ std::string render_check_text(const CheckRun& run) {
     return out;
 }
 
-int check_exit_code(const std::vector<IdentityReport>& reports) {
+namespace {
+
+// Monitoring-plugins convention over the worst severities of the identities; `unknown`: something
+// else already makes the result unknown (a failed SES source).
+int exit_code_of(const std::vector<Severity>& worst, bool unknown) {
     bool any_warning = false;
-    bool any_unknown = false;
-    for (const auto& report : reports) {
-        switch (report.worst) {
+    for (const Severity severity : worst) {
+        switch (severity) {
         case Severity::error:
             return 2;
         case Severity::indeterminate:
-            any_unknown = true;
+            unknown = true;
             break;
         case Severity::warning:
             any_warning = true;
@@ -236,33 +239,30 @@ int check_exit_code(const std::vector<IdentityReport>& reports) {
             break;
         }
     }
-    if (any_unknown) {
+    if (unknown) {
         return 3;
     }
     return any_warning ? 1 : 0;
 }
 
+} // namespace
+
+int check_exit_code(const std::vector<IdentityReport>& reports) {
+    std::vector<Severity> worst;
+    worst.reserve(reports.size());
+    for (const auto& report : reports) {
+        worst.push_back(report.worst);
+    }
+    return exit_code_of(worst, false);
+}
+
 int check_run_exit_code(const CheckRun& run) {
-    bool any_warning = false;
-    bool any_unknown = !run.ses_failures.empty();
+    std::vector<Severity> worst;
+    worst.reserve(run.reports.size());
     for (std::size_t index = 0; index < run.reports.size(); ++index) {
-        switch (worst_of(run, index)) {
-        case Severity::error:
-            return 2;
-        case Severity::indeterminate:
-            any_unknown = true;
-            break;
-        case Severity::warning:
-            any_warning = true;
-            break;
-        case Severity::ok:
-            break;
-        }
+        worst.push_back(worst_of(run, index));
     }
-    if (any_unknown) {
-        return 3;
-    }
-    return any_warning ? 1 : 0;
+    return exit_code_of(worst, !run.ses_failures.empty());
 }
 
 } // namespace dkimwatch

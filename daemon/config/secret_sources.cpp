@@ -88,6 +88,29 @@ std::optional<std::string> invalid_url_reason(std::string_view url) {
     return std::nullopt;
 }
 
+std::optional<SecretFile> read_secret_file(Reader& reader, const Field& field,
+                                           const std::string& path) {
+    if (path.find('\0') != std::string::npos) {
+        reader.error_at(field, field.path + " must not contain a NUL character");
+        return std::nullopt;
+    }
+    const std::filesystem::path written(path);
+    SecretFile file;
+    file.resolved =
+        (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
+    file.subject = field.path + " " + quote(path);
+    if (!written.is_absolute()) {
+        file.subject += " (" + file.resolved.string() + ")";
+    }
+    auto content = read_bounded_file(file.resolved, secret_file_limit());
+    if (!content) {
+        reader.error_at(field, file.subject + ": " + content.error().reason);
+        return std::nullopt;
+    }
+    file.content = std::move(content).value();
+    return file;
+}
+
 std::optional<Secret> read_secret(Reader& reader, const Field& field, std::string_view key,
                                   const std::string& what) {
     if (key.ends_with("_file")) {
@@ -101,23 +124,12 @@ std::optional<Secret> read_secret(Reader& reader, const Field& field, std::strin
                                        ", got a URL (not shown)");
             return std::nullopt;
         }
-        if (text->find('\0') != std::string::npos) {
-            reader.error_at(field, field.path + " must not contain a NUL character");
+        auto file = read_secret_file(reader, field, *text);
+        if (!file) {
             return std::nullopt;
         }
-        const std::filesystem::path written(*text);
-        const std::filesystem::path resolved =
-            (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
-        std::string subject = field.path + " " + quote(*text);
-        if (!written.is_absolute()) {
-            subject += " (" + resolved.string() + ")";
-        }
-        auto content = read_bounded_file(resolved, secret_file_limit());
-        if (!content) {
-            reader.error_at(field, subject + ": " + content.error().reason);
-            return std::nullopt;
-        }
-        std::string value = std::move(content).value();
+        std::string value = std::move(file->content);
+        std::string subject = std::move(file->subject);
         const bool was_empty = value.empty();
         strip_trailing_space(value);
         if (value.empty()) {

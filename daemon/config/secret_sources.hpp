@@ -5,6 +5,10 @@
 #include "config/config_document.hpp"
 #include "config/yaml_reading.hpp"
 
+#include <filesystem>
+#include <optional>
+#include <string>
+
 namespace dkimwatch::config_reading {
 
 // [A-Za-z_][A-Za-z0-9_]*
@@ -28,6 +32,20 @@ struct Secret {
     std::string subject;
     bool written_inline = false; // the value is in the configuration itself
 };
+
+// A secret file as read: its whole content (nothing stripped), how messages name it
+// ("alerts[0].url_file \"slack-url\" (/etc/dkimwatch/slack-url)") and its resolved path.
+struct SecretFile {
+    std::string content;
+    std::string subject;
+    std::filesystem::path resolved;
+};
+
+// Reads the file `path` written under `field` (relative paths against the configuration's
+// directory) through the bounded reader with the secret file limit; nullopt after an error at
+// `field` that names the file, never its content.
+std::optional<SecretFile> read_secret_file(Reader& reader, const Field& field,
+                                           const std::string& path);
 
 // Reads the secret under `field`, whose key is `key`: the value itself (url), the content of the
 // file it names (a key ending in _file; relative paths against the configuration's directory),

@@ -183,23 +183,13 @@ void read_external_id_file(Reader& reader, const Field& field, SesCredentialsCon
     if (!text) {
         return;
     }
-    if (text->find('\0') != std::string::npos) {
-        reader.error_at(field, field.path + " must not contain a NUL character");
+    auto file = read_secret_file(reader, field, *text);
+    if (!file) {
         return;
     }
-    const std::filesystem::path written(*text);
-    const std::filesystem::path resolved =
-        (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
-    std::string subject = field.path + " " + quote(*text);
-    if (!written.is_absolute()) {
-        subject += " (" + resolved.string() + ")";
-    }
-    auto content = read_bounded_file(resolved, secret_file_limit());
-    if (!content) {
-        reader.error_at(field, subject + ": " + content.error().reason);
-        return;
-    }
-    std::string value = std::move(content).value();
+    std::string value = std::move(file->content);
+    const std::string& subject = file->subject;
+    const std::filesystem::path& resolved = file->resolved;
     if (value.ends_with('\n')) {
         value.pop_back();
         if (value.ends_with('\r')) {
