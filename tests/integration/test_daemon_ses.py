@@ -18,7 +18,8 @@ ses_status_changed and the ses_dns_disagree finding; with the API down the daemo
 watching from the saved inventory across a restart, and after 3 failed syncs raises
 ses_sync_failing, resolved when SES answers again; and an account's credentials block end to
 end (a profile of a shared credentials file, STS AssumeRole with an external id file, the
-account id from GetCallerIdentity; a wrong external id is refused naming sts:AssumeRole).
+account id from GetCallerIdentity; a wrong external id is refused naming sts:AssumeRole); and
+the periodic listing every sync_interval without a reload (about a minute).
 
 Usage: /usr/bin/python3 test_daemon_ses.py --dkimwatch PATH [unittest args]. Needs nsd, unbound,
 ldnsutils and python3-botocore.
@@ -447,6 +448,21 @@ identities:
         error = json.loads(refused.stdout)["sources"][0]["error"]
         self.assertIn("sts:AssumeRole", error)
         self.assertNotIn("not-the-right-one", refused.stdout + refused.stderr)
+
+    def test_07_lists_again_every_sync_interval(self) -> None:
+        """Without a reload, the next listing comes sync_interval (1m, the minimum) after the
+        first, and picks up what changed in SES meanwhile. About a minute."""
+        daemon = self.start()
+        self.wait_for("the first listing", lambda: daemon.log().count("event=ses_synced") == 1,
+                      daemon, timeout=20)
+        first = time.monotonic()
+        self.aws.control("identities", [ALPHA, BETA, GAMMA])
+        self.wait_for("the second listing", lambda: daemon.log().count("event=ses_synced") == 2,
+                      daemon, timeout=90)
+        waited = time.monotonic() - first
+        self.assertGreater(waited, 55, "listed again before sync_interval")
+        self.wait_for("gamma adopted and verified", self.verified("gamma.test"), daemon,
+                      timeout=20)
 
 
 if __name__ == "__main__":
