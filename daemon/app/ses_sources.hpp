@@ -3,7 +3,7 @@
 // the credential chain (aws/credential_provider, one per account, shared by its regions), STS
 // (the account id and AssumeRole, aws/sts_client) and the SES v2 listing (aws/ses_source).
 // Used by `discover`, `check` and the daemon's sync thread.
-// Thread-safety: sync() of different indexes may run concurrently; one index at a time.
+// Thread-safety: one sync() at a time (the daemon's sync thread, or a command's only thread).
 
 #include "aws/credential_environment.hpp"
 #include "aws/ses_source.hpp"
@@ -20,6 +20,7 @@
 
 namespace dkimwatch {
 
+class AwsPacer;
 class CredentialProvider;
 
 // What one sync of one source gave.
@@ -51,7 +52,9 @@ public:
     // The account id when configured or learnt by an earlier sync; "" otherwise.
     std::string account(std::size_t index) const;
 
-    // Lists source `index` once (blocking; paced to max_rps; retries inside).
+    // Lists source `index` once (blocking; paced to max_rps; retries inside). `on_request` gets
+    // every API attempt of the listing when it ends, under the source's account id (its name
+    // while the id is unknown).
     SesSourceOutcome sync(std::size_t index, TimePoint now, std::stop_token stop,
                           const RequestObserver& on_request = {});
     // Every source in turn.
@@ -66,8 +69,13 @@ private:
         std::string learnt_account; // from the last good inventory
         std::unique_ptr<SesSource> source;
     };
+    std::vector<std::unique_ptr<AwsPacer>> m_sts_pacers;          // one per account entry
     std::vector<std::unique_ptr<CredentialProvider>> m_providers; // one per account entry
     std::vector<Source> m_sources;
+    // The sync in progress: its stop token, and its API attempts (the credential chain's STS
+    // calls included), reported when it ends.
+    std::stop_token m_syncing_stop;
+    std::vector<SesApiRequest> m_syncing_requests;
 };
 
 } // namespace dkimwatch

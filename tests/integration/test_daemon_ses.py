@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -439,6 +440,18 @@ identities:
         self.assertIn("ListEmailIdentities", operations)
         for secret in (SECRET, EXTERNAL_ID):
             self.assertNotIn(secret, result.stdout + result.stderr)
+        # The daemon counts the STS calls of the chain with the source's API requests.
+        daemon = Daemon(DKIMWATCH, config, self.dir / "role-daemon.log", extra_env={
+            k: environment[k] for k in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                                        "AWS_EC2_METADATA_DISABLED")})
+        self.daemons.append(daemon)
+        self.wait_for("AssumeRole counted", lambda: re.search(
+            r'dkimwatch_ses_api_requests_total\{[^}]*operation="AssumeRole"[^}]*\} 1',
+            self.metrics()), daemon, timeout=20)
+        self.assertRegex(self.metrics(), r'dkimwatch_ses_api_requests_total\{account='
+                         r'"444455556666",code="200",operation="ListEmailIdentities"')
+        self.assertNotIn(EXTERNAL_ID, daemon.log())
+        daemon.stop()
         # The wrong external id: AssumeRole is refused, and the error names the action.
         external_id.write_text("not-the-right-one\n")
         refused = subprocess.run([DKIMWATCH, "discover", "--config", str(config), "--format",
