@@ -17,9 +17,8 @@ namespace dkimwatch {
 
 class SesSyncThread {
 public:
-    // `on_request` runs on the sync thread for every API attempt, when its listing ends (for the
-    // metrics); `wake` runs
-    // on the sync thread after each listing is queued (to wake the main loop).
+    // `on_request` runs on the sync thread for every API attempt, when its listing ends (for
+    // the metrics); `wake` runs there after each listing is queued (to wake the main loop).
     SesSyncThread(const SesSettings& settings, AwsEnvironment environment,
                   SesSources::RequestObserver on_request, std::function<void()> wake);
     // Stops the thread: an API call in flight is cancelled within about a second.
