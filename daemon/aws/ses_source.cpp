@@ -119,8 +119,12 @@ Result<SesInventory> SesSource::sync(TimePoint now, std::stop_token stop,
     inventory.source = m_account.name;
     inventory.account = m_account_id;
     inventory.region = m_region;
-    for (const auto& [domain, listed_name] : domains) {
-        // Fetched under the name as listed: SES's names are not always lowercase.
+    for (const auto& entry : domains) {
+        const auto& domain = entry.first;
+        // Fetched under the name as listed (entry.second): SES's names are not always
+        // lowercase. (A named variable, not a structured binding: clang 14, which builds the
+        // fuzzers, cannot capture one in a lambda.)
+        const std::string& listed_name = entry.second;
         auto identity = with_refresh(
             [&] { return client.get_domain_identity(*credentials, listed_name, context); });
         if (!identity) {
