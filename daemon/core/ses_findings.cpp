@@ -161,7 +161,10 @@ std::vector<SesFinding> ses_findings(const SesFindingInput& input) {
                 ": individually verified addresses use their own settings, so their mail is "
                 "not signed through the domain. Delete the address identit" +
                 (ses.email_identities.size() == 1 ? "y" : "ies") +
-                " (aws sesv2 delete-email-identity --email-identity ADDRESS" + cli_tail(identity) +
+                " (aws sesv2 delete-email-identity --email-identity " +
+                (ses.email_identities.size() == 1
+                     ? ses.email_identities.front() + cli_tail(identity)
+                     : "ADDRESS" + cli_tail(identity) + ", for each address") +
                 ") so that the domain's DKIM signs that mail."));
     }
     if (configured) {

@@ -202,6 +202,9 @@ TEST(SesFindings, EmailIdentitiesAreNamedWithTheFix) {
         << findings[0].message;
     c.ses->email_identities = {"mary@example.com"};
     EXPECT_NE(c.run()[0].message.find("Delete the address identity "), std::string::npos);
+    // One address: the command to run names it.
+    EXPECT_NE(c.run()[0].message.find("--email-identity mary@example.com "), std::string::npos)
+        << c.run()[0].message;
 }
 
 TEST(SesFindings, NotInSesOnlyForConfiguredIdentitiesOfCoveredAccounts) {
