@@ -1,6 +1,7 @@
 #include "alert/http_client.hpp"
 
 #include "alert/text_truncation.hpp"
+#include "util/curl_failure.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -69,36 +70,6 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return transfer->stop.stop_requested() ? 1 : 0; // non-zero aborts the transfer
 }
 
-struct SlistFree {
-    void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-// What went wrong, without anything from the URL beyond what `display` shows.
-std::string describe_failure(CURLcode code, long os_errno, std::chrono::milliseconds timeout) {
-    switch (code) {
-    case CURLE_ABORTED_BY_CALLBACK:
-        return "cancelled";
-    case CURLE_COULDNT_CONNECT:
-        if (os_errno == ECONNREFUSED) {
-            return "connection refused";
-        }
-        if (os_errno != 0) {
-            return std::string("cannot connect: ") + std::strerror(static_cast<int>(os_errno));
-        }
-        return "cannot connect";
-    case CURLE_OPERATION_TIMEDOUT:
-        return "timeout after " + std::to_string(timeout.count()) + " ms";
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return "cannot resolve the host name";
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return "unsupported URL scheme (http or https only)";
-    case CURLE_URL_MALFORMAT:
-        return "malformed URL";
-    default:
-        return curl_easy_strerror(code);
-    }
-}
-
 } // namespace
 
 struct HttpClient::Impl {
@@ -134,7 +105,7 @@ HttpResponse HttpClient::send(const HttpRequest& request, std::chrono::milliseco
     }
     // No "Expect: 100-continue" round trip before larger bodies.
     raw_headers = curl_slist_append(raw_headers, "Expect:");
-    const std::unique_ptr<curl_slist, SlistFree> headers(raw_headers);
+    const std::unique_ptr<curl_slist, CurlSlistFree> headers(raw_headers);
 
     const auto total = std::max<std::chrono::milliseconds>(timeout, std::chrono::milliseconds{1});
     const auto connect = std::min(total, k_http_connect_timeout);
@@ -163,7 +134,7 @@ HttpResponse HttpClient::send(const HttpRequest& request, std::chrono::milliseco
         curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
         response.status = 0;
         response.body.clear();
-        response.error = describe_failure(code, os_errno, total);
+        response.error = describe_curl_failure(code, os_errno, total, k_http_max_body);
         if (!request.display.empty()) {
             response.error += " to " + request.display;
         }

@@ -1,6 +1,7 @@
 #include "aws/signed_request.hpp"
 
 #include "aws/aws_credentials.hpp"
+#include "util/curl_failure.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -93,36 +94,6 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 struct CurlFree {
     void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
 };
-struct SlistFree {
-    void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-std::string describe_failure(CURLcode code, long os_errno, std::chrono::milliseconds timeout) {
-    switch (code) {
-    case CURLE_ABORTED_BY_CALLBACK:
-        return "cancelled";
-    case CURLE_COULDNT_CONNECT:
-        if (os_errno == ECONNREFUSED) {
-            return "connection refused";
-        }
-        if (os_errno != 0) {
-            return std::string("cannot connect: ") + std::strerror(static_cast<int>(os_errno));
-        }
-        return "cannot connect";
-    case CURLE_OPERATION_TIMEDOUT:
-        return "timeout after " + std::to_string(timeout.count()) + " ms";
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return "cannot resolve the host name";
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return "unsupported URL scheme (http or https only)";
-    case CURLE_URL_MALFORMAT:
-        return "malformed URL";
-    case CURLE_FILESIZE_EXCEEDED:
-        return "answer larger than " + std::to_string(k_aws_max_body) + " bytes";
-    default:
-        return curl_easy_strerror(code);
-    }
-}
 
 } // namespace
 
@@ -270,7 +241,7 @@ AwsResponse send_aws_request(const AwsRequest& request, const AwsCredentials& cr
         add_header("Content-Type", request.content_type);
     }
     add_header("x-amz-security-token", credentials.session_token);
-    const std::unique_ptr<curl_slist, SlistFree> headers(raw_headers);
+    const std::unique_ptr<curl_slist, CurlSlistFree> headers(raw_headers);
 
     const std::string url = aws_request_url(request);
     const std::string sigv4 = "aws:amz:" + request.region + ":" + request.service;
@@ -320,7 +291,7 @@ AwsResponse send_aws_request(const AwsRequest& request, const AwsCredentials& cr
         response.too_large = transfer.too_large || code == CURLE_FILESIZE_EXCEEDED;
         response.failure = response.too_large
                                ? "answer larger than " + std::to_string(k_aws_max_body) + " bytes"
-                               : describe_failure(code, os_errno, total);
+                               : describe_curl_failure(code, os_errno, total, k_aws_max_body);
         return response;
     }
     long status = 0;
