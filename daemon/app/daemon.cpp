@@ -916,15 +916,6 @@ private:
         }
     }
 
-    std::optional<std::size_t> tracked_index(const IdentityKey& key) const {
-        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
-            if (m_tracked[index].identity.key() == key) {
-                return index;
-            }
-        }
-        return std::nullopt;
-    }
-
     // Takes up the listings the SES thread finished: saves each good inventory, raises and
     // records the SES events, adopts the watched set again when SES's identities changed
     // (new ones pending, gone ones removed with identity_removed), re-checks at once what SES
@@ -1020,6 +1011,17 @@ private:
                 }
             }
         }
+
+        if (readopt) { // the tracked set was renumbered
+            index_of.clear();
+            for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+                index_of.emplace(m_tracked[index].identity.key(), index);
+            }
+        }
+        const auto tracked_index = [&](const IdentityKey& key) -> std::optional<std::size_t> {
+            const auto found = index_of.find(key);
+            return found == index_of.end() ? std::nullopt : std::optional(found->second);
+        };
 
         // Each event with its alert, in one transaction (history and outbox).
         bool queued = false;
