@@ -858,8 +858,7 @@ private:
             [metrics](const std::string& account, const std::string& region,
                       const SesApiRequest& request) {
                 metrics->count_ses_api_request(account, region, request.operation, request.code);
-            },
-            nullptr);
+            });
     }
 
     // The SES cross-check of one tracked identity, after a check (`latest`: its verdicts) or a

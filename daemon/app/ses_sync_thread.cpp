@@ -5,10 +5,9 @@
 namespace dkimwatch {
 
 SesSyncThread::SesSyncThread(const SesSettings& settings, AwsEnvironment environment,
-                             SesSources::RequestObserver on_request, std::function<void()> wake)
+                             SesSources::RequestObserver on_request)
     : m_interval(settings.sync_interval), m_sources(settings, std::move(environment)),
-      m_on_request(std::move(on_request)), m_wake(std::move(wake)),
-      m_thread([this](std::stop_token stop) { run(stop); }) {}
+      m_on_request(std::move(on_request)), m_thread([this](std::stop_token stop) { run(stop); }) {}
 
 SesSyncThread::~SesSyncThread() {
     m_thread.request_stop();
@@ -26,25 +25,10 @@ std::vector<SesSourceOutcome> SesSyncThread::take_outcomes() {
     return taken;
 }
 
-void SesSyncThread::sync_now() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_sync_all = true;
-    }
-    m_changed.notify_all();
-}
-
 void SesSyncThread::run(std::stop_token stop) {
     using Clock = std::chrono::steady_clock;
     std::vector<Clock::time_point> due(m_sources.size(), Clock::now());
     while (!stop.stop_requested()) {
-        {
-            std::unique_lock lock(m_mutex);
-            if (m_sync_all) {
-                m_sync_all = false;
-                std::fill(due.begin(), due.end(), Clock::now());
-            }
-        }
         for (std::size_t index = 0; index < m_sources.size() && !stop.stop_requested(); ++index) {
             if (due[index] > Clock::now()) {
                 continue;
@@ -60,14 +44,12 @@ void SesSyncThread::run(std::stop_token stop) {
                 std::lock_guard lock(m_mutex);
                 m_outcomes.push_back(std::move(outcome));
             }
-            if (m_wake) {
-                m_wake();
-            }
         }
         const auto next =
             due.empty() ? Clock::now() + m_interval : *std::min_element(due.begin(), due.end());
         std::unique_lock lock(m_mutex);
-        m_changed.wait_until(lock, stop, next, [this] { return m_sync_all; });
+        // Woken early only by the destructor's stop request.
+        m_changed.wait_until(lock, stop, next, [] { return false; });
     }
 }
 
