@@ -7,6 +7,7 @@
 #include "core/state_machine.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,19 @@ struct DnsSettings {
     int attempts = 3;                        // attempts per query, spread over the resolvers
     int max_inflight = 256;                  // queries outstanding at once
     int max_qps = 1000;                      // global query rate; 0 = unlimited
+    // Ask every authoritative server of each record's zone directly (dns.authoritative: on|off).
+    bool authoritative = true;
+    // The port to ask them on (dns.authoritative_port; tests serve zones on loopback ports).
+    std::uint16_t authoritative_port = 53;
+    // Validate answers with DNSSEC (dns.dnssec: on|off) from the anchors in trust_anchor_file
+    // (DS or DNSKEY records in zone-file form, any number; Debian's dns-root-data by default).
+    bool dnssec = true;
+    std::string trust_anchor_file = "/usr/share/dns/root.key";
+    // A signature on the chain that expires within this warns (dns.dnssec_expiry_warning).
+    std::chrono::seconds dnssec_expiry_warning{std::chrono::hours{72}};
+    // How often each watched zone's servers are asked for its SOA serial; a change re-checks
+    // the zone's identities at once (dns.zone_poll_interval, default 1m; 0 = off).
+    std::chrono::milliseconds zone_poll_interval{std::chrono::minutes{1}};
 };
 
 // How the daemon (`dkimwatch run`) schedules checks and where it keeps state.

@@ -4,10 +4,22 @@ namespace dkimwatch {
 
 const char* record_type_name(RecordType type) {
     switch (type) {
+    case RecordType::a:
+        return "A";
+    case RecordType::ns:
+        return "NS";
     case RecordType::cname:
         return "CNAME";
+    case RecordType::soa:
+        return "SOA";
     case RecordType::txt:
         return "TXT";
+    case RecordType::aaaa:
+        return "AAAA";
+    case RecordType::ds:
+        return "DS";
+    case RecordType::dnskey:
+        return "DNSKEY";
     }
     return "?";
 }

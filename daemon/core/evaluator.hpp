@@ -41,11 +41,6 @@ struct RecordExpectation {
 // The records SES relies on for `identity`, in a stable order (Easy DKIM: token order).
 std::vector<RecordExpectation> expectations_for(const Identity& identity);
 
-// The lookups the evaluator needs before it can decide (never empty).
-struct NeedLookups {
-    std::vector<LookupRequest> requests;
-};
-
 using EvaluationStep = std::variant<NeedLookups, RecordVerdict>;
 
 // Decides the verdict for `expectation` from `lookups` (results of earlier requests, any

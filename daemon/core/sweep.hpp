@@ -4,6 +4,7 @@
 
 #include "core/identity.hpp"
 #include "core/lookup_service.hpp"
+#include "core/record_probe.hpp"
 #include "core/verdict.hpp"
 
 #include <cstddef>
@@ -24,6 +25,9 @@ struct SweepOptions {
     // Records being evaluated at once. Bounds memory on large inventories; the resolver's own
     // max_inflight bounds the network. Must be >= 1.
     std::size_t max_active_records = 4096;
+    // What each record's probe does beyond the resolvers (authoritative check, DNSSEC).
+    // Defaults: both off.
+    ProbeSettings probe;
 };
 
 // Evaluates every identity; returns one report per identity in input order. `identities` must

@@ -32,8 +32,30 @@ const char* verdict_code_name(VerdictCode code) {
         return "testing_mode";
     case VerdictCode::dns_error:
         return "dns_error";
+    case VerdictCode::ns_split:
+        return "ns_split";
+    case VerdictCode::lame_server:
+        return "lame_server";
+    case VerdictCode::dnssec_bogus:
+        return "dnssec_bogus";
+    case VerdictCode::dnssec_expiring:
+        return "dnssec_expiring";
     }
     return "unknown";
+}
+
+const char* dnssec_status_name(DnssecStatus status) {
+    switch (status) {
+    case DnssecStatus::secure:
+        return "secure";
+    case DnssecStatus::insecure:
+        return "insecure";
+    case DnssecStatus::bogus:
+        return "bogus";
+    case DnssecStatus::indeterminate:
+        return "indeterminate";
+    }
+    return "indeterminate";
 }
 
 const char* severity_name(Severity severity) {
@@ -66,6 +88,8 @@ Severity severity_of(VerdictCode code) {
         return Severity::ok;
     case VerdictCode::weak_key:
     case VerdictCode::testing_mode:
+    case VerdictCode::lame_server:
+    case VerdictCode::dnssec_expiring:
         return Severity::warning;
     case VerdictCode::dns_error:
         return Severity::indeterminate;

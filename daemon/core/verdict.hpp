@@ -2,10 +2,13 @@
 // The verdict vocabulary. The code names are a public contract (JSON output, metrics labels,
 // README); never rename one.
 
+#include "core/record_evidence.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dkimwatch {
 
@@ -24,6 +27,10 @@ enum class VerdictCode {
     multiple_records,
     testing_mode,
     dns_error,
+    ns_split,        // the authoritative servers disagree (error)
+    lame_server,     // an NS does not answer for the zone authoritatively (warning)
+    dnssec_bogus,    // validation fails: validating resolvers answer SERVFAIL (error)
+    dnssec_expiring, // a signature on the chain expires within dns.dnssec_expiry_warning (warning)
 };
 
 enum class Severity { ok, warning, error, indeterminate };
@@ -32,8 +39,8 @@ const char* verdict_code_name(VerdictCode code);
 const char* severity_name(Severity severity);
 // Inverse of severity_name(); nullopt for any other text.
 std::optional<Severity> parse_severity(std::string_view name);
-// The severity that belongs to a code (weak_key and testing_mode warn, dns_error is
-// indeterminate, every other non-ok code is an error).
+// The severity that belongs to a code (weak_key, testing_mode, lame_server and dnssec_expiring
+// warn, dns_error is indeterminate, every other non-ok code is an error).
 Severity severity_of(VerdictCode code);
 // Orders severities by how much attention they need: error > indeterminate > warning > ok.
 int severity_rank(Severity severity);
@@ -49,6 +56,19 @@ struct RecordVerdict {
     // Where the deciding answer came from, for operators chasing a flaky server.
     std::string server;
     std::chrono::microseconds latency{0};
+
+    // DNSSEC (dns.dnssec): nullopt when validation is off.
+    std::optional<DnssecStatus> dnssec;
+    std::string dnssec_reason; // why bogus or indeterminate; empty otherwise
+    // The earliest RRSIG expiration on the validated chain; nullopt when nothing was signed.
+    std::optional<std::chrono::system_clock::time_point> dnssec_expiry;
+    std::string dnssec_expiry_zone; // the zone whose signature expires first
+
+    // The authoritative check (dns.authoritative): empty when off.
+    std::string zone; // apex of the zone that holds the record, canonical, when it was found
+    std::vector<AuthoritativeAnswer> authoritative; // one per server address asked, sorted
+    // On, but no authoritative server could be reached: the resolver's verdict stands.
+    bool authoritative_indeterminate = false;
 };
 
 } // namespace dkimwatch
