@@ -1,13 +1,12 @@
 #include "app/check_command.hpp"
 
 #include "app/check_report.hpp"
-#include "app/resolver_setup.hpp"
+#include "app/dns_checking.hpp"
 #include "app/ses_sources.hpp"
 #include "app/watched_set.hpp"
 #include "config/config_loader.hpp"
 #include "core/ses_findings.hpp"
 #include "core/sweep.hpp"
-#include "dns/async_resolver.hpp"
 
 #include <chrono>
 #include <iostream>
@@ -45,12 +44,12 @@ int run_check_command(const CheckOptions& options) {
     }
     Config& config = *loaded;
 
-    auto settings = resolver_settings_for(config.dns);
-    if (!settings) {
-        std::cerr << "dkimwatch: " << settings.error() << "\n";
+    auto dns = DnsChecking::make(config.dns);
+    if (!dns) {
+        std::cerr << "dkimwatch: " << dns.error() << "\n";
         return 3;
     }
-    AsyncResolver resolver(std::move(settings).value());
+    const std::unique_ptr<DnsChecking> checking = std::move(dns).value();
 
     CheckRun run;
     run.checked_at = std::chrono::system_clock::now();
@@ -61,10 +60,11 @@ int run_check_command(const CheckOptions& options) {
     const auto& identities = watched.merged.identities;
 
     const auto started = std::chrono::steady_clock::now();
-    run.reports = run_sweep(identities, resolver);
+    run.reports =
+        run_sweep(identities, checking->lookups(), checking->sweep_options(run.checked_at));
     const auto elapsed = std::chrono::steady_clock::now() - started;
     spdlog::info("event=sweep_done identities={} queries={} duration_ms={}", identities.size(),
-                 resolver.stats().queries_sent,
+                 checking->resolver().stats().queries_sent,
                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
 
     if (with_ses) {

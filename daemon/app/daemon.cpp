@@ -6,11 +6,12 @@
 #include "alert/outbox_plan.hpp"
 #include "alert/ses_event_builder.hpp"
 #include "app/check_report.hpp"
-#include "app/resolver_setup.hpp"
+#include "app/dns_checking.hpp"
 #include "app/service_notifier.hpp"
 #include "app/ses_sync_thread.hpp"
 #include "app/ses_tracker.hpp"
 #include "app/watched_set.hpp"
+#include "app/zone_serial_poll.hpp"
 #include "config/config_loader.hpp"
 #include "core/check_capacity.hpp"
 #include "core/check_schedule.hpp"
@@ -20,7 +21,7 @@
 #include "core/state_machine.hpp"
 #include "core/status_repair.hpp"
 #include "core/sweep.hpp"
-#include "dns/async_resolver.hpp"
+#include "core/zone_watch.hpp"
 #include "metrics/daemon_metrics.hpp"
 #include "store/state_store.hpp"
 #include "store/unsaved_changes.hpp"
@@ -140,7 +141,7 @@ public:
         }
         m_config = std::move(*loaded);
         log_config_warnings(m_config);
-        if (!open_state() || !make_resolver(m_config.dns)) {
+        if (!open_state() || !make_dns(m_config.dns)) {
             return 1;
         }
         // /metrics answers 503 until every identity is published (adopt_config() does that), so
@@ -191,6 +192,9 @@ public:
                 tick(current);
                 next_tick = current + tick_interval();
             }
+            if (zone_poll_due(current) && !poll_zones(current)) {
+                break;
+            }
             if (!check_due(current)) {
                 break; // a stop signal arrived during the batch
             }
@@ -204,6 +208,10 @@ public:
             TimePoint wake = next_tick;
             if (auto due = m_schedule.next_due(); due && *due < wake) {
                 wake = *due;
+            }
+            if (m_config.dns.zone_poll_interval > Milliseconds{0} &&
+                m_zone_watch.zone_count() > 0 && m_next_zone_poll < wake) {
+                wake = std::max(m_next_zone_poll, current);
             }
             Milliseconds sleep = wake > current ? wake - current : Milliseconds{0};
             if (m_ses_thread) {
@@ -298,22 +306,84 @@ private:
         return true;
     }
 
-    bool make_resolver(const DnsSettings& dns) {
-        auto settings = resolver_settings_for(dns);
-        if (!settings) {
-            std::cerr << "dkimwatch: " << settings.error() << "\n";
-            spdlog::error("event=resolver_setup_failed error={}",
-                          quote_log_value(settings.error()));
+    // Makes the resolver, the lookup cache and the DNSSEC validator for `dns`. On failure the
+    // previous ones (if any) stay in use.
+    bool make_dns(const DnsSettings& dns) {
+        auto made = DnsChecking::make(dns);
+        if (!made) {
+            std::cerr << "dkimwatch: " << made.error() << "\n";
+            spdlog::error("event=resolver_setup_failed error={}", quote_log_value(made.error()));
             return false;
         }
-        m_resolver = std::make_unique<AsyncResolver>(std::move(settings).value());
-        m_resolver->set_record_latencies(true);
-        m_resolver->set_interrupt_check([this] {
+        m_dns = std::move(made).value();
+        AsyncResolver& resolver = m_dns->resolver();
+        resolver.set_record_latencies(true);
+        resolver.set_interrupt_check([this] {
             ping_watchdog_if_due();
             return stop_requested_pending();
         });
-        m_last_stats = m_resolver->stats();
+        m_last_stats = resolver.stats();
+        if (!dns.authoritative) {
+            forget_zones(m_zone_watch.clear());
+        }
         return true;
+    }
+
+    // Asks every watched zone's servers for its serial; a changed zone's identities are due at
+    // once (their check goes through the authoritative servers, which know first). Returns
+    // false when a stop signal interrupted it.
+    bool poll_zones(TimePoint now) {
+        const auto changed =
+            poll_zone_serials(m_zone_watch, m_dns->lookups(), m_config.dns.authoritative_port);
+        if (m_dns->resolver().interrupted()) {
+            return false;
+        }
+        for (const auto& reading : m_zone_watch.readings()) {
+            m_metrics->set_zone_serial(reading.zone, reading.server, reading.address,
+                                       reading.serial);
+        }
+        for (const auto& zone : changed) {
+            std::set<IdentityKey> members;
+            for (auto& key : m_zone_watch.members(zone)) {
+                members.insert(std::move(key));
+            }
+            std::size_t due = 0;
+            for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+                if (members.contains(m_tracked[index].identity.key())) {
+                    m_schedule.set_due(static_cast<ScheduleId>(index), now);
+                    ++due;
+                }
+            }
+            spdlog::info("event=zone_serial_changed zone={} identities={}", quote_log_value(zone),
+                         due);
+        }
+        publish_dns_stats();
+        return true;
+    }
+
+    void forget_zones(const std::vector<std::string>& zones) {
+        for (const auto& zone : zones) {
+            m_metrics->remove_zone(zone);
+        }
+    }
+
+    // What a check's records add to the DNS metrics: the earliest signature expiry per zone, and
+    // records whose authoritative servers could not be reached at all.
+    void publish_record_evidence(const std::vector<RecordVerdict>& records) {
+        std::uint64_t unreachable = 0;
+        for (const auto& record : records) {
+            if (record.authoritative_indeterminate) {
+                ++unreachable;
+            }
+            if (record.dnssec_expiry) {
+                m_metrics->set_dnssec_expiry(record.zone.empty() ? record.dnssec_expiry_zone
+                                                                 : record.zone,
+                                             *record.dnssec_expiry);
+            }
+        }
+        if (unreachable > 0) {
+            m_metrics->add_authoritative_unreachable(unreachable);
+        }
     }
 
     // Makes `config`'s identities the tracked set: stored statuses are resumed, changed
@@ -445,6 +515,7 @@ private:
         }
         m_schedule = std::move(schedule);
         m_schedule.add(plan.to_spread, now, config.daemon.check_interval);
+        retain_watched_zones();
         warn_if_rate_cannot_keep_up(config);
         return true;
     }
@@ -495,15 +566,11 @@ private:
         }
         config.daemon.metrics_listen = m_config.daemon.metrics_listen;
         config.daemon.state_dir = m_config.daemon.state_dir;
-        const bool dns_changed = config.dns.resolvers != m_config.dns.resolvers ||
-                                 config.dns.timeout != m_config.dns.timeout ||
-                                 config.dns.attempts != m_config.dns.attempts ||
-                                 config.dns.max_inflight != m_config.dns.max_inflight ||
-                                 config.dns.max_qps != m_config.dns.max_qps;
+        const bool dns_changed = config.dns != m_config.dns;
         m_ses.configure(config.ses);
         WatchedViews views = merge_with_ses(config);
         // A new resolver first: if it cannot be made, nothing of the new configuration is used.
-        if (dns_changed && !make_resolver(config.dns)) {
+        if (dns_changed && !make_dns(config.dns)) {
             m_metrics->set_config_reload(false, now);
             m_notifier.ready(summary());
             return;
@@ -545,8 +612,8 @@ private:
             batch.push_back(m_tracked[id].identity);
         }
         const auto started = std::chrono::steady_clock::now();
-        auto reports = run_sweep(batch, *m_resolver);
-        if (m_resolver->interrupted()) {
+        auto reports = run_sweep(batch, m_dns->lookups(), m_dns->sweep_options(wall_now()));
+        if (m_dns->resolver().interrupted()) {
             return false;
         }
         const auto elapsed = std::chrono::steady_clock::now() - started;
@@ -572,6 +639,8 @@ private:
                                std::move(transition.events), report.records, now});
             set_status(tracked, std::move(transition.status));
             update_findings(tracked, &report.records, now);
+            m_zone_watch.learn(tracked.identity.key(), report.records);
+            publish_record_evidence(report.records);
             tracked.problems = problems_of(std::move(report.records));
             const Severity worst = tracked.status.last_worst.value_or(Severity::ok);
             m_metrics->observe_check(worst);
@@ -588,6 +657,27 @@ private:
         spdlog::debug("event=batch_checked identities={} duration_ms={}", due.size(),
                       std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
         return true;
+    }
+
+    // True when the serial watch is on, has zones, and its interval has passed (the next poll
+    // is then scheduled one interval on).
+    bool zone_poll_due(TimePoint now) {
+        const Milliseconds interval = m_config.dns.zone_poll_interval;
+        if (interval <= Milliseconds{0} || m_zone_watch.zone_count() == 0 ||
+            now < m_next_zone_poll) {
+            return false;
+        }
+        m_next_zone_poll = now + interval;
+        return true;
+    }
+
+    // After the tracked set changed: zones keep only identities still tracked.
+    void retain_watched_zones() {
+        std::set<IdentityKey> keys;
+        for (const auto& tracked : m_tracked) {
+            keys.insert(tracked.identity.key());
+        }
+        forget_zones(m_zone_watch.retain(keys));
     }
 
     // Time-based events: pending_overdue, monitoring_blind, reminders. Everything that changed
@@ -742,7 +832,8 @@ private:
     }
 
     void publish_dns_stats() {
-        const ResolverStats& now = m_resolver->stats();
+        AsyncResolver& resolver = m_dns->resolver();
+        const ResolverStats& now = resolver.stats();
         ResolverStats delta;
         delta.queries_sent = now.queries_sent - m_last_stats.queries_sent;
         delta.tcp_fallbacks = now.tcp_fallbacks - m_last_stats.tcp_fallbacks;
@@ -751,9 +842,9 @@ private:
             delta.answers_by_rcode[rcode] =
                 count - (before == m_last_stats.answers_by_rcode.end() ? 0 : before->second);
         }
-        delta.latencies = m_resolver->take_latencies();
+        delta.latencies = resolver.take_latencies();
         m_metrics->add_dns_stats(delta);
-        m_last_stats = m_resolver->stats();
+        m_last_stats = resolver.stats();
     }
 
     void log_events(const IdentityKey& key, const std::vector<StateEvent>& events) {
@@ -1086,8 +1177,10 @@ private:
     ServiceNotifier m_notifier;
     std::unique_ptr<DaemonMetrics> m_metrics;
     std::unique_ptr<StateStore> m_store;
-    std::unique_ptr<AsyncResolver> m_resolver;
+    std::unique_ptr<DnsChecking> m_dns; // resolver, lookup cache, DNSSEC validator
     ResolverStats m_last_stats;
+    ZoneWatch m_zone_watch; // zones of the tracked identities' records, their servers' serials
+    TimePoint m_next_zone_poll{};
     CheckSchedule m_schedule;                                    // ScheduleId = index in m_tracked
     std::vector<TrackedIdentity> m_tracked;                      // in configuration order
     std::array<std::size_t, k_state_count> m_state_counts{};     // identities per IdentityState

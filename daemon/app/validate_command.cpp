@@ -1,6 +1,7 @@
 #include "app/validate_command.hpp"
 
 #include "config/config_loader.hpp"
+#include "dns/trust_anchors.hpp"
 
 #include <iostream>
 
@@ -15,6 +16,14 @@ int run_validate_command(const std::string& config_path) {
         ConfigError shown = warning;
         shown.message = "warning: " + shown.message;
         std::cerr << shown.to_string() << "\n";
+    }
+    // The trust anchors are read where they are used (the resolver side), so that a bad file is
+    // reported as such, with its own line number.
+    if (config->dns.dnssec) {
+        if (auto anchors = load_trust_anchors(config->dns.trust_anchor_file); !anchors) {
+            std::cerr << config_path << ": dns.trust_anchor_file " << anchors.error() << "\n";
+            return 1;
+        }
     }
     std::cout << "ok\n";
     return 0;

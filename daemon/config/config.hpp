@@ -33,6 +33,8 @@ struct DnsSettings {
     // How often each watched zone's servers are asked for its SOA serial; a change re-checks
     // the zone's identities at once (dns.zone_poll_interval, default 1m; 0 = off).
     std::chrono::milliseconds zone_poll_interval{std::chrono::minutes{1}};
+
+    friend bool operator==(const DnsSettings&, const DnsSettings&) = default;
 };
 
 // How the daemon (`dkimwatch run`) schedules checks and where it keeps state.
