@@ -235,20 +235,20 @@ std::string join_labels(const std::vector<const ServerState*>& states) {
 std::string answer_phrase(const RecordExpectation& expectation, const ServerState& state) {
     const AuthoritativeAnswer& answer = state.answer;
     if (state.lameness.unreachable) {
-        return "no answer (" + state.lameness.detail + ")";
+        return "nothing (" + state.lameness.detail + ")";
     }
     if (state.lameness.refused) {
         return "REFUSED (it does not serve the zone)";
     }
     if (state.lameness.lame) {
-        return "an answer without the AA flag (it does not hold the zone)";
+        return "without the AA flag (it does not hold the zone)";
     }
     const bool easy = expectation.kind == RecordExpectation::Kind::easy_dkim_cname;
     switch (answer.verdict) {
     case VerdictCode::missing:
         return (easy ? "no CNAME at " : "no DKIM key at ") + expectation.name;
     case VerdictCode::dns_error:
-        return "no usable answer (" + state.lameness.detail + ")";
+        return "nothing usable (" + state.lameness.detail + ")";
     default:
         break;
     }
@@ -261,6 +261,10 @@ std::string answer_phrase(const RecordExpectation& expectation, const ServerStat
         observed = "TXT \"" + observed + "\"";
     }
     return observed + " (" + verdict_code_name(answer.verdict) + ")";
+}
+
+const char* pronoun(const std::vector<const ServerState*>& states) {
+    return states.size() == 1 ? "it" : "them";
 }
 
 std::string readable_ttl(std::uint32_t seconds) {
@@ -320,6 +324,7 @@ RecordVerdict replace(RecordVerdict verdict, VerdictCode code, std::string messa
 
 RecordVerdict split_verdict(const RecordExpectation& expectation, RecordVerdict verdict,
                             const std::string& apex, const std::vector<const ServerState*>& usable,
+                            const std::vector<const ServerState*>& unusable,
                             const std::vector<const ServerState*>& all) {
     std::string message = "The authoritative servers of " + apex + " disagree on " +
                           expectation.name +
@@ -338,24 +343,44 @@ RecordVerdict split_verdict(const RecordExpectation& expectation, RecordVerdict 
                 current = state->answer.serial;
             }
         }
+        std::vector<const ServerState*> older;
+        std::vector<const ServerState*> other;
         for (const auto& group : groups) {
             if (&group == &*good) {
                 continue;
             }
             for (const ServerState* state : group) {
                 const auto& serial = state->answer.serial;
-                const bool older = serial && current && serial_older(*serial, *current);
-                message += " " + server_label(state->answer) + " " +
-                           (older ? "serves an older zone than " + join_labels(*good)
-                                  : "serves another version of the zone") +
-                           ": make it transfer the current zone (check NOTIFY/AXFR from the "
-                           "primary) or remove it from the NS set at the registrar.";
+                (serial && current && serial_older(*serial, *current) ? older : other)
+                    .push_back(state);
             }
+        }
+        if (!older.empty()) {
+            message += " " + join_labels(older) + (older.size() == 1 ? " serves" : " serve") +
+                       " an older zone than the servers that have the record right (serial " +
+                       std::to_string(*current) + "): make " + pronoun(older) +
+                       " transfer the current zone (check NOTIFY/AXFR from the primary) or "
+                       "remove " +
+                       pronoun(older) + " from the NS set at the registrar.";
+        }
+        if (!other.empty()) {
+            message += " " + join_labels(other) + (other.size() == 1 ? " serves" : " serve") +
+                       " other data for the record without an older serial (another primary "
+                       "or DNS provider?): make " +
+                       pronoun(other) +
+                       " serve the current zone (transfer it from the primary, check "
+                       "NOTIFY/AXFR) or remove " +
+                       pronoun(other) + " from the NS set at the registrar.";
         }
     } else {
         message += " None of them serves what SES expects (" + verdict.expected +
                    "): fix the record on the primary and make every server transfer the "
                    "current zone (check NOTIFY/AXFR).";
+    }
+    if (!unusable.empty()) {
+        message += " " + join_labels(unusable) + (unusable.size() == 1 ? " gives" : " give") +
+                   " no authoritative answer: serve the zone on " + pronoun(unusable) +
+                   " or remove " + pronoun(unusable) + " from the NS set at the registrar.";
     }
     return replace(std::move(verdict), VerdictCode::ns_split, std::move(message));
 }
@@ -456,7 +481,7 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     }
 
     if (split) {
-        return split_verdict(expectation, std::move(verdict), zone.apex, usable, all);
+        return split_verdict(expectation, std::move(verdict), zone.apex, usable, unusable, all);
     }
 
     if (usable.empty()) {
