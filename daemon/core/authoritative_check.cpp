@@ -75,7 +75,15 @@ std::optional<LookupResult> route(const LookupRequest& request, const std::strin
         }
         return *result;
     }
-    const LookupRequest own = directed(request, server.address);
+    // One directed query per name: a server asked for TXT at a name that holds a CNAME answers
+    // with the CNAME (reported in cname_chain), so the evaluator's CNAME question at the same name
+    // is answered from the TXT answer, and each server gets one query per record.
+    const bool cname_from_txt = request.type == RecordType::cname;
+    LookupRequest asked = request;
+    if (cname_from_txt) {
+        asked.type = RecordType::txt;
+    }
+    const LookupRequest own = directed(std::move(asked), server.address);
     const LookupResult* answer = find_result(lookups, own);
     if (answer == nullptr) {
         add_need(run.needs, own);
@@ -86,12 +94,23 @@ std::optional<LookupResult> route(const LookupRequest& request, const std::strin
     }
     LookupResult routed = *answer;
     routed.request = request;
+    const bool responded = answer->outcome == LookupOutcome::answer ||
+                           answer->outcome == LookupOutcome::nodata ||
+                           answer->outcome == LookupOutcome::nxdomain;
+    if (cname_from_txt) {
+        routed.txt_records.clear();
+        routed.values.clear();
+        if (responded && !answer->cname_chain.empty()) {
+            routed.outcome = LookupOutcome::answer;
+            routed.cname_chain.resize(1);
+        } else if (answer->outcome == LookupOutcome::answer) {
+            routed.outcome = LookupOutcome::nodata; // TXT data at the name: it holds no CNAME
+        }
+        return routed;
+    }
     // A directed query does not follow CNAMEs: when the chain leaves the zone, what the server
     // holds ends at the CNAME, and the rest is what SES's resolvers find by following it.
-    if (request.type != RecordType::cname && !answer->cname_chain.empty() &&
-        !in_zone(answer->cname_chain.back(), apex) &&
-        (answer->outcome == LookupOutcome::answer || answer->outcome == LookupOutcome::nodata ||
-         answer->outcome == LookupOutcome::nxdomain)) {
+    if (responded && !answer->cname_chain.empty() && !in_zone(answer->cname_chain.back(), apex)) {
         const LookupRequest follow(answer->cname_chain.back(), request.type);
         const LookupResult* rest = find_result(lookups, follow);
         if (rest == nullptr) {

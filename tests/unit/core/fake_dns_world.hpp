@@ -26,6 +26,9 @@ struct FakeServer {
     Mode mode = Mode::normal;
     std::string apex;
     std::uint32_t serial = 1;
+    // The outcome reported when a CNAME chain leaves the zone (the response ends at the CNAME):
+    // NODATA (no TXT at the end of what the server holds) or an answer without TXT records.
+    LookupOutcome chain_exit = LookupOutcome::nodata;
     std::map<std::string, NameData> names; // the server's zone, below or at the apex
 };
 
@@ -199,7 +202,7 @@ struct FakeDnsWorld {
         for (int hop = 0; hop < 8; ++hop) {
             if (!name_in(name, server.apex)) {
                 // The chain left the zone: the response ends at the CNAME.
-                result.outcome = LookupOutcome::nodata;
+                result.outcome = server.chain_exit;
                 return result;
             }
             const auto it = server.names.find(name);

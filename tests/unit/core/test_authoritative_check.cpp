@@ -119,9 +119,9 @@ TEST(AuthoritativeCheck, AgreementKeepsTheResolversVerdictWithEveryServersAnswer
         EXPECT_FALSE(answer.lame);
         EXPECT_GT(answer.latency.count(), 0);
     }
-    // Cost: one CNAME and one TXT query per server address, no SOA (nothing to explain), and
-    // the TXT through the CNAME asked once through the resolvers for all servers.
-    EXPECT_EQ(count_directed(world, RecordType::cname), 4u);
+    // Cost: one TXT query per server address (it shows the CNAME too), no SOA (nothing to
+    // explain), and the TXT through the CNAME asked once through the resolvers for all servers.
+    EXPECT_EQ(count_directed(world, RecordType::cname), 0u);
     EXPECT_EQ(count_directed(world, RecordType::txt), 4u);
     EXPECT_EQ(count_directed(world, RecordType::soa), 0u);
     std::size_t follow = 0;
@@ -407,6 +407,32 @@ TEST(AuthoritativeCheckByodkim, CnameOutOfTheZoneIsFollowedThroughTheResolvers) 
         follow += !request.server && request.name == "sel1.keys.example.net" ? 1 : 0;
     }
     EXPECT_EQ(follow, 1u);
+}
+
+TEST(AuthoritativeCheckByodkim, ChainExitReportedAsAnAnswerWithoutRecordsIsFollowedToo) {
+    auto world = byo_world(true);
+    for (auto& [address, server] : world.servers) {
+        server.chain_exit = LookupOutcome::answer;
+    }
+    const auto verdict = check(world, byo_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::ok) << verdict.message;
+    for (const auto& answer : verdict.authoritative) {
+        EXPECT_EQ(answer.verdict, VerdictCode::ok);
+    }
+}
+
+TEST(AuthoritativeCheck, ATxtRecordWhereTheCnameBelongsIsSeenOnTheServer) {
+    auto world = easy_world();
+    for (auto& [address, server] : world.servers) {
+        server.names[k_name] = {std::nullopt, {{"v=DKIM1; k=rsa; p=MIGf"}}};
+    }
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::wrong_type) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "may serve the old answer")) << verdict.message;
+    for (const auto& answer : verdict.authoritative) {
+        EXPECT_EQ(answer.verdict, VerdictCode::wrong_type);
+    }
+    EXPECT_EQ(count_directed(world, RecordType::cname), 0u);
 }
 
 TEST(AuthoritativeCheckByodkim, ServerWithoutTheDelegatingCnameIsNsSplit) {
