@@ -97,6 +97,22 @@ std::optional<LookupResult> route(const LookupRequest& request, const std::strin
     const bool responded = answer->outcome == LookupOutcome::answer ||
                            answer->outcome == LookupOutcome::nodata ||
                            answer->outcome == LookupOutcome::nxdomain;
+    if (cname_from_txt && (answer->outcome == LookupOutcome::servfail ||
+                           answer->outcome == LookupOutcome::malformed)) {
+        // Some providers cannot answer TXT at a CNAME (txt_servfail): ask for the CNAME itself.
+        const LookupRequest cname = directed(request, server.address);
+        const LookupResult* own_cname = find_result(lookups, cname);
+        if (own_cname == nullptr) {
+            add_need(run.needs, cname);
+            return std::nullopt;
+        }
+        if (std::find(run.directed.begin(), run.directed.end(), own_cname) == run.directed.end()) {
+            run.directed.push_back(own_cname);
+        }
+        routed = *own_cname;
+        routed.request = request;
+        return routed;
+    }
     if (cname_from_txt) {
         routed.txt_records.clear();
         routed.values.clear();

@@ -22,7 +22,8 @@ struct NameData {
 };
 
 struct FakeServer {
-    enum class Mode { normal, refused, timeout, no_aa, servfail };
+    // txt_servfail: SERVFAIL for TXT queries only (a provider that cannot redirect CNAMEs).
+    enum class Mode { normal, refused, timeout, no_aa, servfail, txt_servfail };
     Mode mode = Mode::normal;
     std::string apex;
     std::uint32_t serial = 1;
@@ -177,7 +178,8 @@ struct FakeDnsWorld {
             result.detail = "REFUSED";
             return result;
         }
-        if (server.mode == FakeServer::Mode::servfail) {
+        if (server.mode == FakeServer::Mode::servfail ||
+            (server.mode == FakeServer::Mode::txt_servfail && request.type == RecordType::txt)) {
             result.outcome = LookupOutcome::servfail;
             result.detail = "SERVFAIL";
             return result;

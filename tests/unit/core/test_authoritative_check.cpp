@@ -249,6 +249,18 @@ TEST(AuthoritativeCheck, AServerAnsweringServfailIsReportedAsUnusable) {
         << verdict.message;
 }
 
+TEST(AuthoritativeCheck, AServerThatCannotAnswerTxtAtTheCnameMakesAnNsSplit) {
+    auto world = easy_world();
+    world.servers["192.0.2.2"].mode = FakeServer::Mode::txt_servfail;
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::ns_split) << verdict.message;
+    EXPECT_EQ(verdict.authoritative[1].verdict, VerdictCode::txt_servfail);
+    EXPECT_FALSE(verdict.authoritative[1].lame);
+    EXPECT_EQ(verdict.authoritative[1].observed, std::optional<std::string>(k_target));
+    // The CNAME was asked directly of that server only.
+    EXPECT_EQ(count_directed(world, RecordType::cname), 1u);
+}
+
 TEST(AuthoritativeCheck, AllServersWithoutTheRecordDecideWhileTheResolverStillSaysOk) {
     auto world = easy_world();
     for (auto& [address, server] : world.servers) {
