@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <span>
+#include <type_traits>
 
 namespace dkimwatch {
 namespace {
@@ -55,6 +56,8 @@ constexpr std::string_view k_bogus_fix =
     "that the signer still runs), or fix or remove the DS at the registrar if it matches no "
     "DNSKEY of the zone (a DS left behind after a move to another DNS provider).";
 
+static_assert(std::is_same_v<ProbeStep, EvaluationStep>);
+
 } // namespace
 
 RecordProbe::RecordProbe(RecordExpectation expectation, const ProbeSettings& settings)
@@ -72,9 +75,14 @@ ProbeStep RecordProbe::step(std::vector<LookupResult> results) {
     case Phase::resolver:
         if (m_settings->dnssec == nullptr) {
             if (m_resolver_lookups.empty()) {
-                m_resolver_lookups = std::move(results); // adopts the buffer: the plain path
+                m_resolver_lookups = std::move(results); // adopts the buffer
             } else {
                 std::move(results.begin(), results.end(), std::back_inserter(m_resolver_lookups));
+            }
+            if (!m_settings->authoritative) {
+                // The plain path (both phases off), which every record of a large sweep takes:
+                // the evaluator's step as it is (ProbeStep is EvaluationStep), built in place.
+                return evaluate_record(m_expectation, m_resolver_lookups);
             }
             break;
         }
@@ -109,16 +117,19 @@ ProbeStep RecordProbe::advance() {
     for (;;) {
         switch (m_phase) {
         case Phase::resolver: {
-            // The evaluator never repeats a request (its contract, tested): no filtering here,
-            // on the path every record takes.
-            auto step = evaluate_record(m_expectation, m_resolver_lookups);
+            // The evaluator never repeats a request (its contract, tested): no filtering here.
+            EvaluationStep step = evaluate_record(m_expectation, m_resolver_lookups);
             if (auto* need = std::get_if<NeedLookups>(&step)) {
                 if (m_settings->dnssec != nullptr) {
                     for (auto& request : need->requests) {
                         request.dnssec = request.name == m_expectation.name;
                     }
                 }
-                return std::move(*need);
+                return step;
+            }
+            if (m_settings->dnssec == nullptr && !m_settings->authoritative) {
+                m_phase = Phase::finished;
+                return step;
             }
             m_verdict = std::move(std::get<RecordVerdict>(step));
             next_phase_after(Phase::resolver);
