@@ -38,11 +38,28 @@ public:
     const RecordExpectation& expectation() const;
 
 private:
-    enum class Phase { resolver, dnssec, authoritative };
+    // The phases run in this order. DNSSEC is validated before the authoritative check but
+    // folded into the verdict only at the end (fold_dnssec), after check_authoritative may have
+    // replaced the resolver's code, so that a dnssec_bogus is never lost to it.
+    enum class Phase { resolver, dnssec, authoritative, finished };
+
+    ProbeStep advance();
+    // Moves to the phase after `phase`, skipping the ones that are off.
+    void next_phase_after(Phase phase);
+    // The ttl of the resolver's answer at the record name (CNAME for Easy DKIM, TXT for
+    // BYODKIM); 0 when unknown.
+    std::uint32_t resolver_ttl() const;
+    void fold_dnssec();
+
     RecordExpectation m_expectation;
     const ProbeSettings* m_settings;
+    std::chrono::system_clock::time_point m_now; // settings.now, or the construction time
     Phase m_phase = Phase::resolver;
+    // What the evaluator sees: the resolver lookups, with request.dnssec cleared (and the wires
+    // dropped) on the record-name lookups that were made with DO=1 for the validator.
     std::vector<LookupResult> m_resolver_lookups;
+    // The record-name lookups as made (dnssec = true, wires kept): the validator's `answer`.
+    std::vector<LookupResult> m_answer;
     std::vector<LookupResult> m_dnssec_lookups;
     std::vector<LookupResult> m_authoritative_lookups;
     RecordVerdict m_verdict;

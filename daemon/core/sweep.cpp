@@ -3,16 +3,18 @@
 #include "core/evaluator.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace dkimwatch {
 namespace {
 
-// One record under evaluation: its expectation, the lookups done so far, and where its verdict
-// goes. Tasks live in a slot vector and are reused, so that a lookup's callback carries only a
-// slot number (it then fits std::function's inline storage: no allocation per lookup).
+// One record under evaluation: its probe (which keeps the lookups done so far), the results of
+// the lookups in flight, and where its verdict goes. Tasks live in a slot vector and are
+// reused, so that a lookup's callback carries only a slot number (it then fits
+// std::function's inline storage: no allocation per lookup).
 struct RecordTask {
-    RecordExpectation expectation;
-    std::vector<LookupResult> lookups;
+    std::optional<RecordProbe> probe;
+    std::vector<LookupResult> batch; // results of the probe's current NeedLookups
     std::size_t pending = 0;
     std::size_t report_index = 0;
     std::size_t record_index = 0;
@@ -23,7 +25,12 @@ public:
     SweepRun(const std::vector<Identity>& identities, LookupService& service,
              const SweepOptions& options)
         : m_identities(identities), m_service(service),
-          m_max_active(options.max_active_records == 0 ? 1 : options.max_active_records) {
+          m_max_active(options.max_active_records == 0 ? 1 : options.max_active_records),
+          m_probe_settings(options.probe) {
+        // One time for every record's signature checks: the sweep's start unless given.
+        if (m_probe_settings.now == std::chrono::system_clock::time_point{}) {
+            m_probe_settings.now = std::chrono::system_clock::now();
+        }
         m_reports.resize(identities.size());
         m_done.resize(identities.size(), 0);
     }
@@ -55,8 +62,9 @@ private:
             if (m_next_record < m_current_expectations.size()) {
                 const std::uint32_t slot = take_slot();
                 RecordTask& task = m_tasks[slot];
-                task.expectation = std::move(m_current_expectations[m_next_record]);
-                task.lookups.clear();
+                task.probe.emplace(std::move(m_current_expectations[m_next_record]),
+                                   m_probe_settings);
+                task.batch.clear();
                 task.pending = 0;
                 task.report_index = m_next_identity;
                 task.record_index = m_next_record;
@@ -82,20 +90,24 @@ private:
         return static_cast<std::uint32_t>(m_tasks.size() - 1);
     }
 
-    // Evaluates the task in `slot` again; either submits the lookups it needs or finishes it.
-    // m_tasks may grow inside (fill() from finish()), so no reference is held across calls.
+    // Steps the probe of the task in `slot` with the results gathered so far; either submits
+    // the lookups it needs next or finishes the task. m_tasks may grow inside (fill() from
+    // finish()), so no reference is held across calls.
     void advance(std::uint32_t slot) {
-        auto step = evaluate_record(m_tasks[slot].expectation, m_tasks[slot].lookups);
+        auto step = m_tasks[slot].probe->step(std::move(m_tasks[slot].batch));
         if (auto* verdict = std::get_if<RecordVerdict>(&step)) {
             finish(slot, std::move(*verdict));
             return;
         }
         auto& need = std::get<NeedLookups>(step);
-        m_tasks[slot].pending = need.requests.size();
+        RecordTask& current = m_tasks[slot];
+        current.batch.clear(); // moved from: make it empty again
+        current.batch.reserve(need.requests.size());
+        current.pending = need.requests.size();
         for (auto& request : need.requests) {
             m_service.submit(std::move(request), [this, slot](LookupResult result) {
                 RecordTask& task = m_tasks[slot];
-                task.lookups.push_back(std::move(result));
+                task.batch.push_back(std::move(result));
                 if (--task.pending == 0) {
                     advance(slot);
                 }
@@ -119,6 +131,7 @@ private:
     const std::vector<Identity>& m_identities;
     LookupService& m_service;
     const std::size_t m_max_active;
+    ProbeSettings m_probe_settings; // every RecordProbe points here
     std::vector<IdentityReport> m_reports;
     std::vector<std::size_t> m_done; // records with a verdict, per report
     std::vector<RecordExpectation> m_current_expectations;
