@@ -80,8 +80,14 @@ Result<TrustAnchors> load_trust_anchors_from_text(const std::string& text,
     std::uint32_t default_ttl = 3600;
     ldns_rdf* origin_raw = ldns_dname_new_frm_str(".");
     ldns_rdf* previous_raw = nullptr;
-    int line = 1;
+    // ldns counts the newlines it has read: after a record, the number of its last line.
+    int line = 0;
     std::string error;
+    // "<origin>:<line>" of the record just read (a last line without newline counts too).
+    auto where = [&] {
+        const bool unterminated = std::feof(file.get()) && text.back() != '\n';
+        return origin_for_errors + ":" + std::to_string(line + (unterminated ? 1 : 0));
+    };
     while (!std::feof(file.get())) {
         ldns_rr* rr = nullptr;
         const ldns_status status =
@@ -89,22 +95,19 @@ Result<TrustAnchors> load_trust_anchors_from_text(const std::string& text,
         if (status == LDNS_STATUS_SYNTAX_EMPTY || status == LDNS_STATUS_SYNTAX_TTL ||
             status == LDNS_STATUS_SYNTAX_ORIGIN || status == LDNS_STATUS_SYNTAX_INCLUDE) {
             if (status == LDNS_STATUS_SYNTAX_INCLUDE) {
-                error = origin_for_errors + ":" + std::to_string(line) +
-                        ": $INCLUDE is not supported in a trust anchor file";
+                error = where() + ": $INCLUDE is not supported in a trust anchor file";
                 break;
             }
             continue;
         }
         if (status != LDNS_STATUS_OK) {
-            error = origin_for_errors + ":" + std::to_string(line) + ": " +
-                    ldns_get_errorstr_by_id(status);
+            error = where() + ": " + ldns_get_errorstr_by_id(status);
             break;
         }
         const ldns_rr_type type = ldns_rr_get_type(rr);
         if (type != LDNS_RR_TYPE_DS && type != LDNS_RR_TYPE_DNSKEY) {
             char* type_text = ldns_rr_type2str(type);
-            error = origin_for_errors + ":" + std::to_string(line) + ": a " +
-                    (type_text != nullptr ? type_text : "?") +
+            error = where() + ": a " + (type_text != nullptr ? type_text : "?") +
                     " record is not a trust anchor (DS or DNSKEY expected)";
             std::free(type_text);
             ldns_rr_free(rr);
@@ -112,8 +115,7 @@ Result<TrustAnchors> load_trust_anchors_from_text(const std::string& text,
         }
         if (ldns_rr_list_rr_count(records->list) >= k_max_anchors) {
             ldns_rr_free(rr);
-            error = origin_for_errors + ":" + std::to_string(line) + ": more than " +
-                    std::to_string(k_max_anchors) + " anchors";
+            error = where() + ": more than " + std::to_string(k_max_anchors) + " anchors";
             break;
         }
         ldns_rr_list_push_rr(records->list, rr);
