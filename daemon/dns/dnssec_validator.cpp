@@ -23,6 +23,7 @@ constexpr std::size_t k_max_section_records = 256;
 constexpr std::size_t k_max_rrsigs = 16;
 constexpr std::size_t k_max_keys = 64;
 constexpr std::size_t k_max_signers = 4;
+constexpr std::uint16_t k_max_nsec3_iterations = 150;
 // Nested zone_keys/ds_at calls: each is at most one zone cut further up, so 16 cuts and the walk
 // stay well inside it.
 constexpr int k_max_depth = 64;
@@ -125,7 +126,43 @@ std::chrono::system_clock::time_point rrsig_time(const ldns_rdf* field,
     return std::chrono::system_clock::time_point(std::chrono::seconds(now_seconds + delta));
 }
 
-// The records of `section` with this owner and type (pointers into the packet).
+// ldns parses rdata field by field until rdlength runs out, so a hostile record may lack
+// fields; its accessors would then return null. Such records are left out.
+bool well_formed(const ldns_rr* rr) {
+    std::size_t fields = 0;
+    switch (ldns_rr_get_type(rr)) {
+    case LDNS_RR_TYPE_DNSKEY:
+    case LDNS_RR_TYPE_DS:
+        fields = 4;
+        break;
+    case LDNS_RR_TYPE_RRSIG:
+        fields = 9;
+        break;
+    case LDNS_RR_TYPE_NSEC:
+        fields = 2;
+        break;
+    case LDNS_RR_TYPE_NSEC3:
+        fields = 6;
+        break;
+    case LDNS_RR_TYPE_CNAME:
+        fields = 1;
+        break;
+    default:
+        return true;
+    }
+    if (ldns_rr_rd_count(rr) != fields) {
+        return false;
+    }
+    for (std::size_t i = 0; i < fields; ++i) {
+        if (ldns_rr_rdf(rr, i) == nullptr) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The well-formed records of `section` with this owner (any owner when null) and type
+// (pointers into the packet).
 ListPtr records_of(const ldns_pkt* pkt, ldns_pkt_section section, const ldns_rdf* owner,
                    ldns_rr_type type) {
     ListPtr out = new_list();
@@ -133,7 +170,7 @@ ListPtr records_of(const ldns_pkt* pkt, ldns_pkt_section section, const ldns_rdf
         section == LDNS_SECTION_ANSWER ? ldns_pkt_answer(pkt) : ldns_pkt_authority(pkt);
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
         ldns_rr* rr = ldns_rr_list_rr(list, i);
-        if (ldns_rr_get_type(rr) == type &&
+        if (ldns_rr_get_type(rr) == type && well_formed(rr) &&
             (owner == nullptr || same_dname(ldns_rr_owner(rr), owner))) {
             ldns_rr_list_push_rr(out.get(), rr);
         }
@@ -736,6 +773,17 @@ Denial Validation::check_denial(const ldns_pkt* pkt, const ldns_rdf* name, ldns_
         nsecs = records_of(pkt, LDNS_SECTION_AUTHORITY, nullptr, LDNS_RR_TYPE_NSEC3);
     }
     const ldns_rr_type denial_type = nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
+    for (std::size_t i = 0; nsec3 && i < ldns_rr_list_rr_count(nsecs.get()); ++i) {
+        // Each iteration is a SHA-1 per name checked: a cap against hostile cost (RFC 9276).
+        const std::uint16_t iterations = ldns_nsec3_iterations(ldns_rr_list_rr(nsecs.get(), i));
+        if (iterations > k_max_nsec3_iterations) {
+            result.status = make(State::indeterminate,
+                                 "the NSEC3 records denying " + what + " use " +
+                                     std::to_string(iterations) + " iterations (more than " +
+                                     std::to_string(k_max_nsec3_iterations) + " are not checked)");
+            return result;
+        }
+    }
     ListPtr all_rrsigs = new_list();
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(nsecs.get()); ++i) {
         const ldns_rdf* owner = ldns_rr_owner(ldns_rr_list_rr(nsecs.get(), i));
@@ -884,6 +932,9 @@ Status Validation::check_answer(std::span<const LookupResult> answer) {
             }
             for (const auto& [owner, type] : rrsets) {
                 ListPtr rrset = records_of(pkt, LDNS_SECTION_ANSWER, owner, type);
+                if (ldns_rr_list_rr_count(rrset.get()) == 0) {
+                    continue; // only malformed records: nothing to validate
+                }
                 ListPtr rrsigs = rrsigs_of(pkt, LDNS_SECTION_ANSWER, owner, type);
                 combine(overall, check_rrset(rrset.get(), rrsigs.get(), owner, type));
                 if (overall.state == State::bogus) {

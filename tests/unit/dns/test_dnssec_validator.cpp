@@ -452,6 +452,85 @@ TEST(DnssecValidator, NxdomainWithNsecThatCoversNothingIsBogusDenial) {
         << outcome.result.reason;
 }
 
+TEST(DnssecValidator, NodataWithNsecAtTheNameIsSecure) {
+    World world;
+    auto nsec = world.zone("example.test.")
+                    .sign({k_selector + " 3600 IN NSEC zz.example.test. A RRSIG NSEC"});
+    auto answer = result_of(k_selector, RecordType::txt, LookupOutcome::nodata,
+                            {response(k_selector, LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, {}, nsec)});
+    auto outcome = run(world, {answer});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::secure) << outcome.result.reason;
+    ASSERT_TRUE(outcome.result.earliest_expiry.has_value());
+}
+
+TEST(DnssecValidator, NodataWhoseNsecListsTheTypeIsBogusDenial) {
+    World world;
+    auto nsec = world.zone("example.test.")
+                    .sign({k_selector + " 3600 IN NSEC zz.example.test. TXT RRSIG NSEC"});
+    auto answer = result_of(k_selector, RecordType::txt, LookupOutcome::nodata,
+                            {response(k_selector, LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, {}, nsec)});
+    auto outcome = run(world, {answer});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
+    EXPECT_EQ(outcome.result.reason.rfind(
+                  "bogus denial of existence for sel._domainkey.example.test/TXT", 0),
+              0u)
+        << outcome.result.reason;
+}
+
+TEST(DnssecValidator, NegativeAnswerWithoutNsecInASignedZoneIsBogus) {
+    World world;
+    auto answer = result_of(k_selector, RecordType::txt, LookupOutcome::nxdomain,
+                            {response(k_selector, LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, {})});
+    auto outcome = run(world, {answer});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
+    EXPECT_EQ(outcome.result.reason,
+              "no signed NSEC or NSEC3 denies sel._domainkey.example.test/TXT");
+}
+
+// The NSEC3 owner name of `name` in example.test (SHA-1, no iterations, no salt).
+std::string nsec3_label(const std::string& name) {
+    ldns_rdf* dname = ldns_dname_new_frm_str(name.c_str());
+    ldns_rdf* hashed = ldns_nsec3_hash_name(dname, 1, 0, 0, nullptr);
+    char* text = ldns_rdf2str(hashed);
+    std::string label = text;
+    std::free(text);
+    ldns_rdf_deep_free(hashed);
+    ldns_rdf_deep_free(dname);
+    if (!label.empty() && label.back() == '.') {
+        label.pop_back();
+    }
+    return label;
+}
+
+TEST(DnssecValidator, NxdomainWithNsec3IsSecureAndAWrongChainIsBogus) {
+    World world;
+    const std::string apex = nsec3_label("example.test.");
+    const std::string www = nsec3_label("www.example.test.");
+    const std::string& first = std::min(apex, www);
+    const std::string& second = std::max(apex, www);
+    auto bitmap = [&](const std::string& label) {
+        return label == apex ? std::string(" NS SOA RRSIG DNSKEY NSEC3PARAM")
+                             : std::string(" A RRSIG");
+    };
+    const TestZone& zone = world.zone("example.test.");
+    Lines chain =
+        zone.sign({first + ".example.test. 3600 IN NSEC3 1 0 0 - " + second + bitmap(first)}) +
+        zone.sign({second + ".example.test. 3600 IN NSEC3 1 0 0 - " + first + bitmap(second)});
+    const std::string name = "gone._domainkey.example.test.";
+    auto answer = result_of(name, RecordType::txt, LookupOutcome::nxdomain,
+                            {response(name, LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, {}, chain)});
+    auto outcome = run(world, {answer});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::secure) << outcome.result.reason;
+
+    // Only the record of www: no NSEC3 matches a closest encloser.
+    Lines www_only =
+        zone.sign({www + ".example.test. 3600 IN NSEC3 1 0 0 - " + apex + bitmap(www)});
+    auto forged = result_of(name, RecordType::txt, LookupOutcome::nxdomain,
+                            {response(name, LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, {}, www_only)});
+    outcome = run(world, {forged});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus) << outcome.result.reason;
+}
+
 TEST(DnssecValidator, DnskeyFetchTimeoutIsIndeterminate) {
     World world;
     LookupResult timeout =
