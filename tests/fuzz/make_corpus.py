@@ -140,6 +140,66 @@ def packet_to_lookup():
         write("fuzz_packet_to_lookup", name, wire)
 
 
+def dnssec_validator():
+    """Chunks of 2-byte length + wire: the record's answer, then the DNSKEY/DS responses in the
+    order the validator asks (DNSKEY of the anchor test. first). Signatures are placeholders:
+    the fuzzer mutates structure; the real cryptography is covered by the unit tests."""
+    import base64
+    txt, cname, soa, ds, rrsig, nsec, dnskey = 16, 5, 6, 43, 46, 47, 48
+    anchor_key = base64.b64decode("mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+                                  "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==")
+
+    def full(qname, qtype, answers=(), authority=(), rcode=0):
+        flags = 0x8000 | 0x0100 | 0x0080 | 0x0010 | rcode  # QR RD RA CD
+        header = struct.pack(">HHHHHH", 7, flags, 1, len(answers), len(authority), 0)
+        body = dns_name(qname) + struct.pack(">HH", qtype, 1)
+        for owner, rtype, rdata in list(answers) + list(authority):
+            body += dns_name(owner) + struct.pack(">HHIH", rtype, 1, 3600, len(rdata)) + rdata
+        return header + body
+
+    def sig(covered, owner, signer, tag=60485):
+        labels = len(owner.rstrip(".").split("."))
+        return (owner, rrsig, struct.pack(">HBBIIIH", covered, 13, labels, 3600, 1796947200,
+                                          1795996800, tag) + dns_name(signer) + bytes(64))
+
+    def bitmap(*types):
+        bits = bytearray(32)
+        for t in types:
+            bits[t // 8] |= 0x80 >> (t % 8)
+        length = max(i for i, b in enumerate(bits) if b) + 1
+        return bytes([0, length]) + bytes(bits[:length])
+
+    def chunks(*wires):
+        return b"".join(struct.pack(">H", len(w)) + w for w in wires)
+
+    sel = "sel._domainkey.example.test"
+    target = "sel.dkim.amazonses.test"
+    key_rr = ("test", dnskey, struct.pack(">HBB", 257, 3, 13) + anchor_key)
+    dnskey_test = full("test", dnskey, [key_rr, sig(dnskey, "test", "test")])
+    ds_example = full("example.test", ds, [("example.test", ds, struct.pack(">HBB", 1234, 13, 2)
+                                            + bytes(32)), sig(ds, "example.test", "test")])
+    no_ds = full("example.test", ds, [], [
+        ("example.test", nsec, dns_name("zz.test") + bitmap(2, rrsig, nsec)),
+        sig(nsec, "example.test", "test")])
+    signed_answer = full(sel, txt, [(sel, cname, dns_name(target)), sig(cname, sel, "example.test"),
+                                    (target, txt, txt_rdata("v=DKIM1; p=")),
+                                    sig(txt, target, "amazonses.test")])
+    unsigned_answer = full(sel, txt, [(sel, txt, txt_rdata("v=DKIM1; p="))])
+    nxdomain = full(sel, txt, [], [
+        ("example.test", soa, dns_name("ns.example.test") + dns_name("h.example.test")
+         + struct.pack(">IIIII", 1, 3600, 600, 86400, 300)),
+        ("example.test", nsec, dns_name("zz.example.test") + bitmap(2, soa, rrsig, nsec, dnskey)),
+        sig(nsec, "example.test", "example.test")], rcode=3)
+    seeds = {
+        "signed_cname_txt": chunks(signed_answer, dnskey_test, ds_example),
+        "unsigned_insecure_delegation": chunks(unsigned_answer, dnskey_test, no_ds),
+        "nxdomain_nsec": chunks(nxdomain, dnskey_test, ds_example),
+        "answer_only": chunks(signed_answer),
+    }
+    for name, content in seeds.items():
+        write("fuzz_dnssec_validator", name, content)
+
+
 def alert_message():
     """Outbox message columns (alert/alert_message.cpp, format version 1): events and a group."""
     def event(kind, severity, state, deadline=None, records=()):
@@ -224,6 +284,7 @@ def main():
     dkim_key_record()
     public_key()
     packet_to_lookup()
+    dnssec_validator()
     alert_message()
     aws_answers()
     shared_config_file()
