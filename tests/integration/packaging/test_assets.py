@@ -44,6 +44,9 @@ REQUIRED_ALERTS = {
     # issue 10: SES as a source of truth
     "DkimwatchSesSigningDisabled", "DkimwatchSesDnsDisagree", "DkimwatchSesFailed",
     "DkimwatchSesSyncStale", "DkimwatchEmailIdentityUnsigned", "DkimwatchNotInSes",
+    # issue 11: the authoritative servers and DNSSEC
+    "DkimwatchNsSplit", "DkimwatchLameServer", "DkimwatchDnssecBogus",
+    "DkimwatchDnssecSignatureExpiring", "DkimwatchAuthoritativeUnreachable",
 }
 
 
