@@ -17,6 +17,8 @@ packages=(
   python3-botocore
   # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload
   lintian man-db groff-base procps
+  # run time: the DNSSEC root trust anchor (/usr/share/dns/root.key, dns.trust_anchor_file)
+  dns-root-data
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 namespace dkimwatch {
 
@@ -66,6 +67,54 @@ Json ses_json(const std::optional<SesCheckInfo>& info) {
     return entry;
 }
 
+std::string_view or_empty_marker(std::string_view text, std::string_view marker) {
+    return text.empty() ? marker : text;
+}
+
+// One element of a record's "authoritative".
+Json authoritative_json(const AuthoritativeAnswer& answer) {
+    Json item;
+    item["server"] = answer.server;
+    item["address"] = answer.address;
+    item["verdict"] = verdict_code_name(answer.verdict);
+    item["observed"] = answer.observed ? Json(*answer.observed) : Json(nullptr);
+    item["aa"] = answer.aa;
+    item["serial"] = answer.serial ? Json(*answer.serial) : Json(nullptr);
+    item["latency_ms"] = std::chrono::duration<double, std::milli>(answer.latency).count();
+    item["lame"] = answer.lame;
+    item["detail"] = answer.detail;
+    return item;
+}
+
+// One element of "records".
+Json record_json(const RecordVerdict& record) {
+    Json item;
+    item["name"] = record.name;
+    item["type"] = record.type;
+    item["expected"] = record.expected;
+    item["observed"] = record.observed ? Json(*record.observed) : Json(nullptr);
+    item["verdict"] = verdict_code_name(record.code);
+    item["severity"] = severity_name(record.severity);
+    item["message"] = record.message;
+    item["server"] = record.server.empty() ? Json(nullptr) : Json(record.server);
+    item["latency_ms"] = std::chrono::duration<double, std::milli>(record.latency).count();
+    item["dnssec"] = record.dnssec ? Json(dnssec_status_name(*record.dnssec)) : Json(nullptr);
+    item["dnssec_reason"] = record.dnssec_reason;
+    item["dnssec_expiry"] =
+        record.dnssec_expiry ? Json(format_utc_timestamp(*record.dnssec_expiry)) : Json(nullptr);
+    item["dnssec_expiry_zone"] = (record.dnssec_expiry && !record.dnssec_expiry_zone.empty())
+                                     ? Json(record.dnssec_expiry_zone)
+                                     : Json(nullptr);
+    item["zone"] = record.zone.empty() ? Json(nullptr) : Json(record.zone);
+    Json servers = Json::array();
+    for (const auto& answer : record.authoritative) {
+        servers.push_back(authoritative_json(answer));
+    }
+    item["authoritative"] = std::move(servers);
+    item["authoritative_indeterminate"] = record.authoritative_indeterminate;
+    return item;
+}
+
 // One element of "identities".
 // `worst`: of the records and the SES findings.
 Json identity_json(const IdentityReport& report, const std::optional<SesCheckInfo>& ses,
@@ -79,17 +128,7 @@ Json identity_json(const IdentityReport& report, const std::optional<SesCheckInf
     entry["status"] = identity_status_name(worst);
     Json records = Json::array();
     for (const auto& record : report.records) {
-        Json item;
-        item["name"] = record.name;
-        item["type"] = record.type;
-        item["expected"] = record.expected;
-        item["observed"] = record.observed ? Json(*record.observed) : Json(nullptr);
-        item["verdict"] = verdict_code_name(record.code);
-        item["severity"] = severity_name(record.severity);
-        item["message"] = record.message;
-        item["server"] = record.server.empty() ? Json(nullptr) : Json(record.server);
-        item["latency_ms"] = std::chrono::duration<double, std::milli>(record.latency).count();
-        records.push_back(std::move(item));
+        records.push_back(record_json(record));
     }
     entry["records"] = std::move(records);
     entry["ses"] = ses_json(ses);
@@ -162,6 +201,52 @@ std::string pad(std::string text, std::size_t width) {
     return text;
 }
 
+bool servers_disagree(const RecordVerdict& record) {
+    for (const auto& answer : record.authoritative) {
+        if (answer.lame) {
+            return true;
+        }
+    }
+    for (const auto& answer : record.authoritative) {
+        const auto& first = record.authoritative.front();
+        if (answer.verdict != first.verdict || answer.observed != first.observed) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The per-server lines under a record: name, address, serial, then the verdict and what it
+// served (or "lame" and why), aligned in columns.
+std::string server_lines(const RecordVerdict& record) {
+    struct Line {
+        std::string server, address, serial, verdict, observed;
+    };
+    std::vector<Line> lines;
+    std::size_t widths[4] = {0, 0, 0, 0};
+    for (const auto& answer : record.authoritative) {
+        Line line{answer.server, answer.address,
+                  answer.serial ? "serial " + std::to_string(*answer.serial) : "serial -",
+                  answer.lame ? "lame" : verdict_code_name(answer.verdict),
+                  answer.lame       ? std::string(or_empty_marker(answer.detail, "(no detail)"))
+                  : answer.observed ? *answer.observed
+                                    : "(nothing)"};
+        widths[0] = std::max(widths[0], line.server.size());
+        widths[1] = std::max(widths[1], line.address.size());
+        widths[2] = std::max(widths[2], line.serial.size());
+        widths[3] = std::max(widths[3], line.verdict.size());
+        lines.push_back(std::move(line));
+    }
+    std::string out = "         authoritative servers of " +
+                      std::string(or_empty_marker(record.zone, "the zone")) + ":\n";
+    for (const auto& line : lines) {
+        out += "           " + pad(line.server, widths[0]) + "  " + pad(line.address, widths[1]) +
+               "  " + pad(line.serial, widths[2]) + "  " + pad(line.verdict, widths[3]) + "  " +
+               line.observed + "\n";
+    }
+    return out;
+}
+
 } // namespace
 
 std::string render_check_text(const CheckRun& run) {
@@ -214,6 +299,9 @@ std::string render_check_text(const CheckRun& run) {
             out +=
                 "         observed: " + (record.observed ? *record.observed : "(nothing)") + "\n";
             out += "         " + record.message + "\n";
+        }
+        if (servers_disagree(record)) {
+            out += server_lines(record);
         }
     }
     return out;

@@ -36,13 +36,23 @@ struct CheckRun {
 // The JSON contract: {"checked_at": "...Z", "identities": [{..., "records": [...], "ses": null |
 // {"status", "signing_enabled", "origin", "synced_at", "findings": [{"code", "severity",
 // "message"}]}}], "ses_failures": [...]}, indented
-// by 2. write_check_json() writes it to `out` one identity at a time (memory independent of the
-// number of identities); render_check_json() returns the same text.
+// by 2. Each record: {"name", "type", "expected", "observed" (null: nothing), "verdict",
+// "severity", "message", "server" (null: none), "latency_ms", "dnssec" ("secure", "insecure",
+// "bogus", "indeterminate"; null when dns.dnssec is off), "dnssec_reason" ("" when none),
+// "dnssec_expiry" (RFC 3339 UTC, the earliest RRSIG expiry on the chain; null when nothing was
+// signed), "dnssec_expiry_zone" (the zone of that signature; null with it), "zone" (the apex;
+// null when unknown or off), "authoritative": [{"server", "address", "verdict", "observed",
+// "aa", "serial" (null: none given), "latency_ms", "lame", "detail" ("" when none)}] (empty when
+// off), "authoritative_indeterminate" (no server could be reached)}. write_check_json() writes it
+// to `out` one identity at a time (memory independent of the number of identities);
+// render_check_json() returns the same text.
 void write_check_json(const CheckRun& run, std::ostream& out);
 std::string render_check_json(const CheckRun& run);
 
 // One line per record, problems first (error, unknown, warning, ok), each problem followed by
-// its expected and observed values and its message.
+// its expected and observed values and its message. When the record's authoritative servers
+// disagree (different verdicts or values) or one is lame, one line per server follows:
+// name, address, serial, verdict (or "lame") and what it served (or why it is lame).
 std::string render_check_text(const CheckRun& run);
 
 // Monitoring-plugins convention: 2 if any error, else 3 if anything is indeterminate, else 1 if

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <filesystem>
 #include <limits>
+#include <optional>
+#include <string>
 
 namespace dkimwatch::config_reading {
 
@@ -58,11 +62,93 @@ void read_resolvers(Reader& reader, const Field& field, std::vector<ServerAddres
     }
 }
 
+// dns.authoritative and dns.dnssec: the words on and off (YAML 1.1 reads them as booleans, but
+// yaml-cpp keeps the text; true/false are refused like any other word so that one spelling is
+// used across configurations).
+std::optional<bool> read_on_off(Reader& reader, const Field& field) {
+    if (field.value.IsScalar()) {
+        if (field.value.Scalar() == "on") {
+            return true;
+        }
+        if (field.value.Scalar() == "off") {
+            return false;
+        }
+    }
+    reader.error_at(
+        field, field.path + " must be on or off, got " +
+                   (field.value.IsScalar() ? shown(field.value.Scalar()) : describe(field.value)));
+    return std::nullopt;
+}
+
+// dns.trust_anchor_file: a path, relative to the configuration file's directory. Only its form
+// is checked here; the file is read when the validator is set up.
+void read_trust_anchor_file(Reader& reader, const Field& field, DnsSettings& dns) {
+    auto text = reader.read_string(field, "a file path such as /usr/share/dns/root.key");
+    if (!text) {
+        return;
+    }
+    if (text->find('\0') != std::string::npos) {
+        reader.error_at(field, field.path + " must not contain a NUL character");
+        return;
+    }
+    const std::filesystem::path written(*text);
+    const std::filesystem::path resolved =
+        (written.is_absolute() ? written : reader.base_dir() / written).lexically_normal();
+    if (!resolved.has_filename()) {
+        reader.error_at(field, field.path + " " + quote(*text) +
+                                   " names a directory; give the file that holds the anchors");
+        return;
+    }
+    dns.trust_anchor_file = resolved.string();
+}
+
+// dns.dnssec_expiry_warning: whole seconds, at least an hour (signers re-sign days ahead; a
+// shorter warning would come too late to act on).
+void read_expiry_warning(Reader& reader, const Field& field, DnsSettings& dns) {
+    auto value = reader.read_duration(field);
+    if (!value) {
+        return;
+    }
+    if (*value < std::chrono::hours{1}) {
+        reader.error_at(field, field.path + " must be at least 1h, got " + field.value.Scalar());
+        return;
+    }
+    if (*value % std::chrono::seconds{1} != Milliseconds::zero()) {
+        reader.error_at(field, field.path + " must be whole seconds, got " + field.value.Scalar());
+        return;
+    }
+    dns.dnssec_expiry_warning = std::chrono::duration_cast<std::chrono::seconds>(*value);
+}
+
+// dns.zone_poll_interval: 0s turns the serial watch off; otherwise at least 1s (each poll is
+// one query per server per zone).
+void read_zone_poll_interval(Reader& reader, const Field& field, DnsSettings& dns) {
+    auto value = reader.read_duration(field);
+    if (!value) {
+        return;
+    }
+    if (*value != Milliseconds::zero() && *value < std::chrono::seconds{1}) {
+        reader.error_at(field, field.path + " must be 0s (off) or at least 1s, got " +
+                                   field.value.Scalar());
+        return;
+    }
+    dns.zone_poll_interval = *value;
+}
+
 } // namespace
 
 void read_dns_section(Reader& reader, const Field& section, Document& document) {
-    static constexpr std::array<std::string_view, 5> k_keys{"resolvers", "timeout", "attempts",
-                                                            "max_inflight", "max_qps"};
+    static constexpr std::array<std::string_view, 11> k_keys{"resolvers",
+                                                             "timeout",
+                                                             "attempts",
+                                                             "max_inflight",
+                                                             "max_qps",
+                                                             "authoritative",
+                                                             "authoritative_port",
+                                                             "dnssec",
+                                                             "trust_anchor_file",
+                                                             "dnssec_expiry_warning",
+                                                             "zone_poll_interval"};
     if (!section.value.IsMap()) {
         reader.error_at(section, "dns must be a mapping with the keys " + join(k_keys) + ", got " +
                                      describe(section.value));
@@ -97,6 +183,24 @@ void read_dns_section(Reader& reader, const Field& section, Document& document) 
                                                  "an integer >= 0 (0 means unlimited)")) {
                     dns.max_qps = *value;
                 }
+            } else if (name == "authoritative") {
+                if (auto value = read_on_off(reader, field)) {
+                    dns.authoritative = *value;
+                }
+            } else if (name == "authoritative_port") {
+                if (auto value = reader.read_int(field, 1, 65535, "a port from 1 to 65535")) {
+                    dns.authoritative_port = static_cast<std::uint16_t>(*value);
+                }
+            } else if (name == "dnssec") {
+                if (auto value = read_on_off(reader, field)) {
+                    dns.dnssec = *value;
+                }
+            } else if (name == "trust_anchor_file") {
+                read_trust_anchor_file(reader, field, dns);
+            } else if (name == "dnssec_expiry_warning") {
+                read_expiry_warning(reader, field, dns);
+            } else if (name == "zone_poll_interval") {
+                read_zone_poll_interval(reader, field, dns);
             }
         });
 }

@@ -1,6 +1,7 @@
 #include "metrics/daemon_metrics.hpp"
 
 #include "dns/async_resolver.hpp"
+#include "metrics/dns_health_metrics.hpp"
 #include "metrics/identity_snapshot.hpp"
 #include "metrics/metrics_http_server.hpp"
 #include "metrics/ses_metrics.hpp"
@@ -164,6 +165,7 @@ struct DaemonMetrics::Impl {
                                        .Add({});
 
     SesMetrics ses{registry};
+    DnsHealthMetrics dns_health{registry};
 
     // Last member: destroyed first, so no scrape runs while the rest is torn down.
     std::unique_ptr<MetricsHttpServer> server;
@@ -381,6 +383,33 @@ void DaemonMetrics::count_ses_api_request(const std::string& account, const std:
 
 std::string DaemonMetrics::render() const {
     return m_impl->render();
+}
+
+void DaemonMetrics::set_zone_serial(const std::string& zone, const std::string& server_name,
+                                    const std::string& address, std::uint32_t serial) {
+    m_impl->dns_health.set_zone_serial(zone, server_name, address, serial);
+}
+
+void DaemonMetrics::remove_zone_server(const std::string& zone, const std::string& server_name,
+                                       const std::string& address) {
+    m_impl->dns_health.remove_zone_server(zone, server_name, address);
+}
+
+void DaemonMetrics::remove_zone(const std::string& zone) {
+    m_impl->dns_health.remove_zone(zone);
+}
+
+void DaemonMetrics::set_dnssec_expiry(const std::string& zone,
+                                      std::chrono::system_clock::time_point expiry) {
+    m_impl->dns_health.set_dnssec_expiry(zone, expiry);
+}
+
+void DaemonMetrics::remove_dnssec_expiry(const std::string& zone) {
+    m_impl->dns_health.remove_dnssec_expiry(zone);
+}
+
+void DaemonMetrics::add_authoritative_unreachable(std::uint64_t checks) {
+    m_impl->dns_health.add_authoritative_unreachable(checks);
 }
 
 } // namespace dkimwatch

@@ -38,6 +38,10 @@
 //                                           identity is, 0 when none is (set_check_lag)
 //   dkimwatch_ses_*                         the SES source's families: see
 //                                           metrics/ses_metrics.hpp and the set_ses_* functions
+//   dkimwatch_zone_serial{zone,server,address}, dkimwatch_authoritative_unreachable_total,
+//   dkimwatch_dnssec_signature_expiry_timestamp_seconds{zone}
+//                                           the authoritative and DNSSEC families: see
+//                                           metrics/dns_health_metrics.hpp
 // No sample carries a timestamp. Series vanish when their condition ends: an identity removed,
 // a record back to ok, a warning over.
 //
@@ -155,6 +159,25 @@ public:
     // "429", ...) or "error" when no response came.
     void count_ses_api_request(const std::string& account, const std::string& region,
                                const std::string& operation, const std::string& code);
+
+    // The authoritative servers and DNSSEC (metrics/dns_health_metrics.hpp has the contracts).
+    // The SOA serial `server_name` at `address` (numeric, no port) gave for `zone` (the apex):
+    // dkimwatch_zone_serial{zone,server,address}.
+    void set_zone_serial(const std::string& zone, const std::string& server_name,
+                         const std::string& address, std::uint32_t serial);
+    // Drops one server address's serial series (it left the zone's NS set).
+    void remove_zone_server(const std::string& zone, const std::string& server_name,
+                            const std::string& address);
+    // Drops every series of the zone (serials and signature expiry): it is no longer watched.
+    void remove_zone(const std::string& zone);
+    // The earliest RRSIG expiration on the chains of the zone's records
+    // (dkimwatch_dnssec_signature_expiry_timestamp_seconds{zone}).
+    void set_dnssec_expiry(const std::string& zone, std::chrono::system_clock::time_point expiry);
+    // Drops the zone's expiry series (nothing signed any more, or dns.dnssec off).
+    void remove_dnssec_expiry(const std::string& zone);
+    // `checks` more record checks whose authoritative servers could not be reached at all
+    // (dkimwatch_authoritative_unreachable_total).
+    void add_authoritative_unreachable(std::uint64_t checks);
 
     // The exposition text exactly as served on /metrics (uncompressed).
     std::string render() const;

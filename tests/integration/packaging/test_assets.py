@@ -44,6 +44,9 @@ REQUIRED_ALERTS = {
     # issue 10: SES as a source of truth
     "DkimwatchSesSigningDisabled", "DkimwatchSesDnsDisagree", "DkimwatchSesFailed",
     "DkimwatchSesSyncStale", "DkimwatchEmailIdentityUnsigned", "DkimwatchNotInSes",
+    # issue 11: the authoritative servers and DNSSEC
+    "DkimwatchNsSplit", "DkimwatchLameServer", "DkimwatchDnssecBogus",
+    "DkimwatchDnssecSignatureExpiring", "DkimwatchAuthoritativeUnreachable",
 }
 
 
@@ -212,6 +215,10 @@ class DashboardTest(unittest.TestCase):
             r'dkimwatch_dns_queries_total\{[^}]*rcode=~"timeout\|servfail\|refused"',
             r"dkimwatch_alerts_sent_total", r"dkimwatch_alert_failures_total",
             r"dkimwatch_alerts_dropped_total", r"dkimwatch_alert_queue_depth",
+            r"dkimwatch_zone_serial\{",                                       # serials per server
+            r"dkimwatch_dnssec_signature_expiry_timestamp_seconds\{[^}]*\} - time\(\)",
+            r"rate\(dkimwatch_authoritative_unreachable_total",
+            r'dkimwatch_record_problem\{[^}]*verdict=~"ns_split\|lame_server\|dnssec_bogus',
         ]
         for pattern in required:
             self.assertRegex(exprs, pattern)

@@ -6,7 +6,8 @@ reinstall it over a changed configuration, and purge it, leaving the machine as 
 1. cpack -G DEB on the build tree (into a temporary directory): exactly
    dkimwatch_<version>-1_<arch>.deb.
 2. The package: every promised file with its mode (0755 binary, 0644 files, 0755 directories)
-   and owner root, the stripped binary, Depends from shlibdeps, the conffiles list, the fields.
+   and owner root, the stripped binary, Depends from shlibdeps plus dns-root-data, the conffiles
+   list, the fields.
 3. lintian: printed in full; any E: line fails, and so does a W: tag that README.md
    does not explain.
 4. dpkg -i (no download: the dependencies are installed by scripts/install-deps.sh; dpkg's
@@ -158,8 +159,8 @@ class DebPackageTest(unittest.TestCase):
         # From dpkg-shlibdeps: the libraries the binary links.
         for library in ("libc6", "libsqlite3-0", "libcurl4", "libyaml-cpp0.7"):
             self.assertRegex(fields["Depends"], rf"(^|, ){re.escape(library)}( \(|,|$)")
-        # The daemon reads DNS answers itself; ldns is only the tests' reference parser.
-        self.assertNotIn("libldns", fields["Depends"])
+        # Declared beside shlibdeps: the DNSSEC trust anchor (dns.trust_anchor_file's default).
+        self.assertRegex(fields["Depends"], r"(^|, )dns-root-data(,|$)")
         self.assertIn("Amazon SES", fields["Description"].splitlines()[0])
 
         conffiles = run(["dpkg-deb", "--info", str(deb), "conffiles"])

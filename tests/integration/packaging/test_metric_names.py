@@ -293,6 +293,9 @@ class MetricNamesTest(unittest.TestCase):
             "dkimwatch_build_info", "dkimwatch_alert_failures_total",
             "dkimwatch_alerts_sent_total", "dkimwatch_alerts_dropped_total",
             "dkimwatch_alert_queue_depth", "dkimwatch_alert_oldest_queued_timestamp_seconds",
+            "dkimwatch_record_problem", "dkimwatch_zone_serial",
+            "dkimwatch_dnssec_signature_expiry_timestamp_seconds",
+            "dkimwatch_authoritative_unreachable_total",
         }, names)
 
     def test_dashboard_uses_only_exposed_metrics(self):
@@ -302,7 +305,9 @@ class MetricNamesTest(unittest.TestCase):
             "dkimwatch_record_problem", "dkimwatch_dns_query_duration_seconds_bucket",
             "dkimwatch_dns_queries_total", "dkimwatch_alerts_sent_total",
             "dkimwatch_alert_failures_total", "dkimwatch_alerts_dropped_total",
-            "dkimwatch_alert_queue_depth", "dkimwatch_build_info",
+            "dkimwatch_alert_queue_depth", "dkimwatch_build_info", "dkimwatch_zone_serial",
+            "dkimwatch_dnssec_signature_expiry_timestamp_seconds",
+            "dkimwatch_authoritative_unreachable_total",
         }, names)
 
     def test_label_values_the_rules_match_on(self):

@@ -172,3 +172,152 @@ TEST(CheckReport, SesFindingsShowInJsonTextStatusAndExitCode) {
 
 } // namespace
 } // namespace dkimwatch
+
+namespace {
+
+AuthoritativeAnswer server_answer(const std::string& server, const std::string& address,
+                                  VerdictCode verdict, std::optional<std::string> observed,
+                                  std::optional<std::uint32_t> serial) {
+    AuthoritativeAnswer answer;
+    answer.server = server;
+    answer.address = address;
+    answer.verdict = verdict;
+    answer.observed = std::move(observed);
+    answer.aa = true;
+    answer.serial = serial;
+    answer.latency = std::chrono::microseconds{2500};
+    return answer;
+}
+
+// tok1 served by ns1 but not by the lagging ns2; ns3 refuses the zone.
+RecordVerdict split_record() {
+    RecordVerdict split = record("tok1", VerdictCode::ns_split, "tok1.dkim.amazonses.com");
+    split.zone = "example.com";
+    split.dnssec = DnssecStatus::bogus;
+    split.dnssec_reason = "RRSIG for example.com SOA expired";
+    split.dnssec_expiry = std::chrono::system_clock::time_point(std::chrono::seconds(1795780800));
+    split.dnssec_expiry_zone = "example.com";
+    split.authoritative = {server_answer("ns1.example.net", "192.0.2.1", VerdictCode::ok,
+                                         "tok1.dkim.amazonses.com", 2026120301U),
+                           server_answer("ns2.example.net", "2001:db8::2", VerdictCode::missing,
+                                         std::nullopt, 2026113000U),
+                           server_answer("ns3.example.net", "192.0.2.3", VerdictCode::dns_error,
+                                         std::nullopt, std::nullopt)};
+    split.authoritative[2].aa = false;
+    split.authoritative[2].lame = true;
+    split.authoritative[2].detail = "refused";
+    return split;
+}
+
+} // namespace
+
+TEST(CheckReport, JsonCarriesDnssecAndTheAuthoritativeServers) {
+    const Identity id = identity();
+    CheckRun run = sample(id);
+    run.reports[0].records[0] = split_record();
+    const auto json = nlohmann::json::parse(render_check_json(run));
+    const auto& split = json["identities"][0]["records"][0];
+    EXPECT_EQ(split["verdict"], "ns_split");
+    EXPECT_EQ(split["severity"], "error");
+    EXPECT_EQ(split["dnssec"], "bogus");
+    EXPECT_EQ(split["dnssec_reason"], "RRSIG for example.com SOA expired");
+    EXPECT_EQ(split["dnssec_expiry"], "2026-11-27T12:00:00Z");
+    EXPECT_EQ(split["dnssec_expiry_zone"], "example.com");
+    EXPECT_EQ(split["zone"], "example.com");
+    EXPECT_EQ(split["authoritative_indeterminate"], false);
+    ASSERT_EQ(split["authoritative"].size(), 3U);
+    const auto& ns1 = split["authoritative"][0];
+    EXPECT_EQ(ns1["server"], "ns1.example.net");
+    EXPECT_EQ(ns1["address"], "192.0.2.1");
+    EXPECT_EQ(ns1["verdict"], "ok");
+    EXPECT_EQ(ns1["observed"], "tok1.dkim.amazonses.com");
+    EXPECT_EQ(ns1["aa"], true);
+    EXPECT_EQ(ns1["serial"], 2026120301U);
+    EXPECT_DOUBLE_EQ(ns1["latency_ms"].get<double>(), 2.5);
+    EXPECT_EQ(ns1["lame"], false);
+    EXPECT_EQ(ns1["detail"], "");
+    const auto& ns2 = split["authoritative"][1];
+    EXPECT_EQ(ns2["address"], "2001:db8::2");
+    EXPECT_EQ(ns2["verdict"], "missing");
+    EXPECT_TRUE(ns2["observed"].is_null());
+    const auto& ns3 = split["authoritative"][2];
+    EXPECT_EQ(ns3["lame"], true);
+    EXPECT_EQ(ns3["aa"], false);
+    EXPECT_TRUE(ns3["serial"].is_null());
+    EXPECT_EQ(ns3["detail"], "refused");
+    EXPECT_EQ(ns3["verdict"], "dns_error");
+}
+
+TEST(CheckReport, JsonWithAuthoritativeAndDnssecOff) {
+    const Identity id = identity();
+    const auto json = nlohmann::json::parse(render_check_json(sample(id)));
+    const auto& plain = json["identities"][0]["records"][1];
+    ASSERT_TRUE(plain.contains("dnssec"));
+    EXPECT_TRUE(plain["dnssec"].is_null());
+    EXPECT_EQ(plain["dnssec_reason"], "");
+    EXPECT_TRUE(plain["dnssec_expiry"].is_null());
+    EXPECT_TRUE(plain["dnssec_expiry_zone"].is_null());
+    EXPECT_TRUE(plain["zone"].is_null());
+    ASSERT_TRUE(plain["authoritative"].is_array());
+    EXPECT_TRUE(plain["authoritative"].empty());
+    EXPECT_EQ(plain["authoritative_indeterminate"], false);
+}
+
+TEST(CheckReport, JsonMarksAnUnreachableAuthoritativePart) {
+    const Identity id = identity();
+    CheckRun run = sample(id);
+    auto& record = run.reports[0].records[0];
+    record.zone = "example.com";
+    record.dnssec = DnssecStatus::insecure;
+    record.authoritative_indeterminate = true;
+    const auto json = nlohmann::json::parse(render_check_json(run));
+    const auto& entry = json["identities"][0]["records"][0];
+    EXPECT_EQ(entry["authoritative_indeterminate"], true);
+    EXPECT_EQ(entry["dnssec"], "insecure");
+    EXPECT_EQ(entry["zone"], "example.com");
+    // The streamed layout stays that of one document with the new fields.
+    using Json = nlohmann::ordered_json;
+    EXPECT_EQ(render_check_json(run),
+              Json::parse(render_check_json(run)).dump(2, ' ', false) + "\n");
+}
+
+TEST(CheckReport, TextShowsThePerServerSplitUnderTheRecord) {
+    const Identity id = identity();
+    CheckRun run = sample(id);
+    run.reports[0].records[0] = split_record();
+    const std::string text = render_check_text(run);
+    const auto head = text.find("ns_split");
+    ASSERT_NE(head, std::string::npos) << text;
+    const std::string block = "         authoritative servers of example.com:\n"
+                              "           ns1.example.net  192.0.2.1    serial 2026120301  ok"
+                              "       tok1.dkim.amazonses.com\n"
+                              "           ns2.example.net  2001:db8::2  serial 2026113000  missing"
+                              "  (nothing)\n"
+                              "           ns3.example.net  192.0.2.3    serial -           lame"
+                              "     refused\n";
+    const auto servers = text.find(block);
+    ASSERT_NE(servers, std::string::npos) << text;
+    EXPECT_LT(head, servers);
+    // Under the ns_split record, before the next record's line.
+    const auto next = text.find("CNAME tok2._domainkey.example.com");
+    ASSERT_NE(next, std::string::npos) << text;
+    EXPECT_LT(servers, next) << text;
+}
+
+TEST(CheckReport, TextOmitsServersThatAgree) {
+    const Identity id = identity();
+    CheckRun run = sample(id);
+    auto& record = run.reports[0].records[0];
+    record.zone = "example.com";
+    record.authoritative = {server_answer("ns1.example.net", "192.0.2.1", VerdictCode::ok,
+                                          "tok1.dkim.amazonses.com", 7U),
+                            server_answer("ns2.example.net", "192.0.2.2", VerdictCode::ok,
+                                          "tok1.dkim.amazonses.com", 7U)};
+    EXPECT_EQ(render_check_text(run).find("authoritative servers"), std::string::npos);
+    // A lame server shows even when the others agree, and so does a different value.
+    run.reports[0].records[0].authoritative[1].lame = true;
+    EXPECT_NE(render_check_text(run).find("authoritative servers"), std::string::npos);
+    run.reports[0].records[0].authoritative[1].lame = false;
+    run.reports[0].records[0].authoritative[1].observed = "other.example";
+    EXPECT_NE(render_check_text(run).find("other.example"), std::string::npos);
+}

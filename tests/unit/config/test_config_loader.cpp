@@ -203,6 +203,12 @@ TEST(LoadConfigFile, MinimalConfigGetsDefaults) {
     EXPECT_EQ(config.dns.attempts, 3);
     EXPECT_EQ(config.dns.max_inflight, 256);
     EXPECT_EQ(config.dns.max_qps, 1000);
+    EXPECT_TRUE(config.dns.authoritative);
+    EXPECT_EQ(config.dns.authoritative_port, 53);
+    EXPECT_TRUE(config.dns.dnssec);
+    EXPECT_EQ(config.dns.trust_anchor_file, "/usr/share/dns/root.key");
+    EXPECT_EQ(config.dns.dnssec_expiry_warning, 72h);
+    EXPECT_EQ(config.dns.zone_poll_interval, 1min);
     ASSERT_EQ(config.identities.size(), 1U);
     const Identity& identity = config.identities[0];
     EXPECT_EQ(identity.domain, "example.com");
@@ -242,6 +248,13 @@ TEST(LoadConfigFile, FullConfig) {
     EXPECT_EQ(config.dns.attempts, 5);
     EXPECT_EQ(config.dns.max_inflight, 64);
     EXPECT_EQ(config.dns.max_qps, 0);
+    EXPECT_FALSE(config.dns.authoritative);
+    EXPECT_EQ(config.dns.authoritative_port, 5353);
+    EXPECT_TRUE(config.dns.dnssec);
+    EXPECT_EQ(config.dns.trust_anchor_file,
+              (k_cases_dir / "good" / "root.key").lexically_normal().string());
+    EXPECT_EQ(config.dns.dnssec_expiry_warning, 36h);
+    EXPECT_EQ(config.dns.zone_poll_interval, 0s);
 
     EXPECT_EQ(config.daemon.check_interval, 5min);
     EXPECT_EQ(config.daemon.recheck_interval, 30s);
@@ -1110,9 +1123,32 @@ const std::vector<BadCase> k_bad_cases = {
       "daemon_wrong_types.yaml:8:12: state_dir must be a directory such as /var/lib/dkimwatch, got "
       "a sequence",
       "daemon_wrong_types.yaml:9:1: metrics must be a mapping with the key listen, got nothing"}},
+    {"dns_authoritative_dnssec.yaml",
+     {"dns_authoritative_dnssec.yaml:2:18: dns.authoritative must be on or off, got \"true\"",
+      "dns_authoritative_dnssec.yaml:3:23: dns.authoritative_port must be a port from 1 to 65535, "
+      "got 0",
+      "dns_authoritative_dnssec.yaml:4:11: dns.dnssec must be on or off, got a sequence",
+      "dns_authoritative_dnssec.yaml:5:22: dns.trust_anchor_file \"keys/\" names a directory; give "
+      "the file that holds the anchors",
+      "dns_authoritative_dnssec.yaml:6:26: dns.dnssec_expiry_warning must be at least 1h, got 59m",
+      "dns_authoritative_dnssec.yaml:7:23: dns.zone_poll_interval must be 0s (off) or at least "
+      "1s, got 500ms"}},
+    {"dns_authoritative_dnssec_types.yaml",
+     {"dns_authoritative_dnssec_types.yaml:2:18: dns.authoritative must be on or off, got "
+      "\"yes\"",
+      "dns_authoritative_dnssec_types.yaml:3:23: dns.authoritative_port must be a port from 1 to "
+      "65535, got \"53\" (a quoted string)",
+      "dns_authoritative_dnssec_types.yaml:4:3: dns.dnssec must be on or off, got nothing",
+      "dns_authoritative_dnssec_types.yaml:5:22: dns.trust_anchor_file must be a file path such as "
+      "/usr/share/dns/root.key, got an empty string",
+      "dns_authoritative_dnssec_types.yaml:6:26: dns.dnssec_expiry_warning must be whole seconds, "
+      "got 1h500ms",
+      "dns_authoritative_dnssec_types.yaml:7:23: dns.zone_poll_interval: \"1x\" is not a "
+      "duration: unknown unit \"x\"{units}"}},
     {"dns_not_mapping.yaml",
      {"dns_not_mapping.yaml:2:3: dns must be a mapping with the keys resolvers, timeout, attempts, "
-      "max_inflight, max_qps, got a sequence"}},
+      "max_inflight, max_qps, authoritative, authoritative_port, dnssec, trust_anchor_file, "
+      "dnssec_expiry_warning, zone_poll_interval, got a sequence"}},
     {"domain_invalid.yaml",
      {"domain_invalid.yaml:2:13: domain \"exa_mple..com\" is invalid: it has an empty label (two "
       "dots in a row)",
@@ -1419,7 +1455,8 @@ const std::vector<BadCase> k_bad_cases = {
       "got a sequence"}},
     {"unknown_keys_inside.yaml",
      {"unknown_keys_inside.yaml:2:3: unknown key \"resolver\" in dns (allowed: resolvers, timeout, "
-      "attempts, max_inflight, max_qps)",
+      "attempts, max_inflight, max_qps, authoritative, authoritative_port, dnssec, "
+      "trust_anchor_file, dnssec_expiry_warning, zone_poll_interval)",
       "unknown_keys_inside.yaml:7:5: unknown key \"tokens\" in identity (allowed: domain, account, "
       "region, easy_dkim, byodkim)",
       "unknown_keys_inside.yaml:10:7: unknown key \"hosted_zone\" in easy_dkim (allowed: tokens, "
