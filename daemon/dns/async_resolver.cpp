@@ -1,6 +1,6 @@
 #include "dns/async_resolver.hpp"
 
-#include "dns/packet_to_lookup.hpp"
+#include "dns/ldns_answer.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -25,6 +25,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint32_t k_none = 0xffffffffu;
+// Lookup::directed when the lookup goes through the configured servers.
+constexpr std::uint16_t k_no_server = 0xffff;
 // One UDP socket per this many queries in flight keeps each socket's id space sparse, so that a
 // random id is almost always free at the first draw.
 constexpr int k_inflight_per_socket = 512;
@@ -46,7 +48,6 @@ constexpr std::size_t k_min_recv_buffer = 4096;
 constexpr int k_epoll_batch = 64;
 constexpr int k_max_skipped_per_event = 16; // TCP messages that do not answer the query
 constexpr std::uint64_t k_tcp_tag = 1ull << 63;
-constexpr std::size_t k_opt_size = 11; // the OPT record build_query appends
 constexpr std::size_t k_header_size = 12;
 constexpr int k_socket_buffer = 1 << 20;
 // How long to back off when the kernel has no room for another datagram.
@@ -192,10 +193,12 @@ struct AsyncResolver::Impl {
     struct Lookup {
         LookupRequest request;
         Callback callback;
-        std::string qname;               // the name asked in this hop, canonical
-        std::vector<std::uint8_t> query; // wire form; the id is patched in per attempt
-        std::vector<std::string> chain;  // CNAME targets followed so far, all hops
-        std::vector<std::uint8_t> server_state;
+        std::string qname;                      // the name asked in this hop, canonical
+        std::vector<std::uint8_t> query;        // wire form; the id is patched in per attempt
+        std::vector<std::string> chain;         // CNAME targets followed so far, all hops
+        std::vector<std::uint8_t> server_state; // by index into m_servers
+        // A directed query (request.server): its index in m_servers, the only server asked.
+        std::uint16_t directed = k_no_server;
         std::vector<Failure> failures; // this hop
         int hops = 0;
         int hop_attempts = 0;
@@ -207,6 +210,14 @@ struct AsyncResolver::Impl {
         bool has_answer = false;
         std::uint16_t answer_server = 0;
         std::chrono::microseconds answer_latency{0};
+        // What the last answer used said beyond the chain (see LookupResult).
+        bool authoritative = false;
+        std::string soa_owner;
+        std::optional<std::uint32_t> soa_serial;
+        std::uint32_t ttl = 0;
+        std::uint32_t chain_ttl = UINT32_MAX; // smallest TTL of the CNAMEs of earlier hops
+        std::vector<std::string> values;
+        std::vector<std::vector<std::uint8_t>> wires; // request.dnssec only
         // The attempt in flight, if any.
         Transport transport = Transport::none;
         std::uint16_t server = 0;
@@ -244,6 +255,7 @@ struct AsyncResolver::Impl {
     explicit Impl(ResolverSettings s);
     ~Impl();
 
+    static Server make_server(const ServerAddress& address);
     std::uint32_t open_socket(bool ipv6);
     std::uint32_t socket_for_query(bool ipv6, Clock::time_point now);
     void close_drained_sockets();
@@ -270,6 +282,16 @@ struct AsyncResolver::Impl {
     void expire(Clock::time_point now);
     int wait_ms(Clock::time_point now);
 
+    std::uint16_t directed_server(const ServerAddress& address);
+    unsigned server_count(const Lookup& lookup) const {
+        return lookup.directed != k_no_server ? 1u : m_configured_servers;
+    }
+    // The server at position `k` of the lookup's rotation in this hop.
+    std::uint16_t server_at(const Lookup& lookup, unsigned k) const {
+        return lookup.directed != k_no_server
+                   ? lookup.directed
+                   : static_cast<std::uint16_t>((lookup.start + k) % m_configured_servers);
+    }
     void finish(std::uint32_t index, LookupOutcome outcome, std::string detail,
                 std::vector<std::vector<std::string>> txt = {});
     void finish_after_failures(std::uint32_t index);
@@ -279,7 +301,11 @@ struct AsyncResolver::Impl {
     void count_rcode(RcodeKey key) { ++*m_rcode_counters[key]; }
 
     ResolverSettings m_settings;
+    // The configured servers first, then every server a directed query named (added on first
+    // use, never removed: as many as the authoritative servers of the zones checked).
     std::vector<Server> m_servers;
+    unsigned m_configured_servers = 0;
+    std::map<std::string, std::uint16_t> m_directed_index; // "ip:port" -> index in m_servers
     std::vector<UdpSocket> m_sockets;
     std::vector<std::uint32_t> m_v4_sockets; // the pools: indexes into m_sockets
     std::vector<std::uint32_t> m_v6_sockets;
@@ -324,6 +350,41 @@ struct AsyncResolver::Impl {
     bool m_running = false;
 };
 
+AsyncResolver::Impl::Server AsyncResolver::Impl::make_server(const ServerAddress& address) {
+    Server server;
+    server.text = address.to_string();
+    server.ipv6 = address.ipv6;
+    if (address.ipv6) {
+        auto* sa = reinterpret_cast<sockaddr_in6*>(&server.address);
+        sa->sin6_family = AF_INET6;
+        sa->sin6_port = htons(address.port);
+        server.valid = inet_pton(AF_INET6, address.ip.c_str(), &sa->sin6_addr) == 1;
+        server.address_size = sizeof(sockaddr_in6);
+    } else {
+        auto* sa = reinterpret_cast<sockaddr_in*>(&server.address);
+        sa->sin_family = AF_INET;
+        sa->sin_port = htons(address.port);
+        server.valid = inet_pton(AF_INET, address.ip.c_str(), &sa->sin_addr) == 1;
+        server.address_size = sizeof(sockaddr_in);
+    }
+    return server;
+}
+
+// The index of a directed query's server in m_servers, added on first use.
+std::uint16_t AsyncResolver::Impl::directed_server(const ServerAddress& address) {
+    std::string text = address.to_string();
+    if (const auto it = m_directed_index.find(text); it != m_directed_index.end()) {
+        return it->second;
+    }
+    if (m_servers.size() >= k_no_server) {
+        return k_no_server;
+    }
+    const auto index = static_cast<std::uint16_t>(m_servers.size());
+    m_servers.push_back(make_server(address));
+    m_directed_index.emplace(std::move(text), index);
+    return index;
+}
+
 AsyncResolver::Impl::Impl(ResolverSettings s) : m_settings(std::move(s)) {
     if (m_settings.servers.empty()) {
         throw std::runtime_error("AsyncResolver: no DNS server configured");
@@ -342,26 +403,11 @@ AsyncResolver::Impl::Impl(ResolverSettings s) : m_settings(std::move(s)) {
     bool want_v4 = false;
     bool want_v6 = false;
     for (const ServerAddress& address : m_settings.servers) {
-        Server server;
-        server.text = address.to_string();
-        server.ipv6 = address.ipv6;
-        if (address.ipv6) {
-            auto* sa = reinterpret_cast<sockaddr_in6*>(&server.address);
-            sa->sin6_family = AF_INET6;
-            sa->sin6_port = htons(address.port);
-            server.valid = inet_pton(AF_INET6, address.ip.c_str(), &sa->sin6_addr) == 1;
-            server.address_size = sizeof(sockaddr_in6);
-            want_v6 = want_v6 || server.valid;
-        } else {
-            auto* sa = reinterpret_cast<sockaddr_in*>(&server.address);
-            sa->sin_family = AF_INET;
-            sa->sin_port = htons(address.port);
-            server.valid = inet_pton(AF_INET, address.ip.c_str(), &sa->sin_addr) == 1;
-            server.address_size = sizeof(sockaddr_in);
-            want_v4 = want_v4 || server.valid;
-        }
+        Server server = make_server(address);
+        (server.ipv6 ? want_v6 : want_v4) |= server.valid;
         m_servers.push_back(std::move(server));
     }
+    m_configured_servers = static_cast<unsigned>(m_servers.size());
 
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
     if (m_epoll < 0) {
@@ -474,7 +520,16 @@ std::uint32_t AsyncResolver::Impl::open_socket(bool ipv6) {
 std::uint32_t AsyncResolver::Impl::socket_for_query(bool ipv6, Clock::time_point now) {
     std::vector<std::uint32_t>& pool = ipv6 ? m_v6_sockets : m_v4_sockets;
     if (pool.empty()) {
-        return k_none;
+        // A family first needed by a directed query: its pool is opened now.
+        for (int i = 0; i < k_min_sockets_per_family; ++i) {
+            if (const std::uint32_t slot = open_socket(ipv6); slot != k_none) {
+                pool.push_back(slot);
+            }
+        }
+        m_max_draining = m_v4_sockets.size() + m_v6_sockets.size();
+        if (pool.empty()) {
+            return k_none;
+        }
     }
     const std::size_t pick = random_id() % pool.size();
     UdpSocket& current = m_sockets[pool[pick]];
@@ -562,7 +617,22 @@ std::uint32_t AsyncResolver::Impl::start_lookup(Pending pending) {
     lookup.has_answer = false;
     lookup.transport = Transport::none;
     lookup.generation = 0;
+    lookup.authoritative = false;
+    lookup.soa_owner.clear();
+    lookup.soa_serial.reset();
+    lookup.ttl = 0;
+    lookup.chain_ttl = UINT32_MAX;
+    lookup.values.clear();
+    lookup.wires.clear();
+    lookup.directed = k_no_server;
     assign_canonical(lookup.qname, lookup.request.name);
+    if (lookup.request.server) {
+        lookup.directed = directed_server(*lookup.request.server);
+        if (lookup.directed == k_no_server) {
+            finish(index, LookupOutcome::timeout, "too many distinct servers for directed queries");
+            return k_none;
+        }
+    }
     if (!start_hop(index)) {
         return k_none;
     }
@@ -574,13 +644,17 @@ std::uint32_t AsyncResolver::Impl::start_lookup(Pending pending) {
 bool AsyncResolver::Impl::start_hop(std::uint32_t index) {
     Lookup& lookup = m_lookups[index];
     const std::string& name = lookup.qname;
-    build_query(name, lookup.request.type, 0, m_settings.edns_buffer_size, lookup.query);
+    QueryOptions options;
+    options.recursion_desired = lookup.directed == k_no_server;
+    options.dnssec = lookup.request.dnssec;
+    options.edns_buffer_size = m_settings.edns_buffer_size;
+    build_query(name, lookup.request.type, options, lookup.query);
     lookup.server_state.assign(m_servers.size(), k_not_asked);
     lookup.failures.clear();
     lookup.hop_attempts = 0;
-    lookup.start = m_next_start++ % static_cast<unsigned>(m_servers.size());
+    lookup.start = m_next_start++ % m_configured_servers;
     lookup.next_pos = 0;
-    if (lookup.query.size() <= k_header_size + k_opt_size) {
+    if (lookup.query.size() <= k_header_size) {
         finish(index, LookupOutcome::malformed, "\"" + name + "\" cannot be encoded as a DNS name");
         return false;
     }
@@ -629,9 +703,7 @@ void AsyncResolver::Impl::send_pending() {
 // registered as in flight. flush_outgoing() sends it.
 void AsyncResolver::Impl::prepare_attempt(std::uint32_t index, Clock::time_point now) {
     Lookup& lookup = m_lookups[index];
-    const auto server_count = static_cast<unsigned>(m_servers.size());
-    const std::uint16_t server_index =
-        static_cast<std::uint16_t>((lookup.start + lookup.next_pos) % server_count);
+    const std::uint16_t server_index = server_at(lookup, lookup.next_pos);
     const Server& server = m_servers[server_index];
     ++lookup.next_pos;
     ++lookup.hop_attempts;
@@ -1025,7 +1097,8 @@ void AsyncResolver::Impl::on_answer(std::uint32_t index, std::span<const std::ui
     if (m_record_latencies) {
         m_stats.latencies.push_back(latency);
     }
-    ParsedAnswer parsed = parse_response(wire, id, lookup.qname, lookup.request.type);
+    ParsedAnswer parsed =
+        parse_answer(wire, id, lookup.qname, lookup.request.type, lookup.directed == k_no_server);
     count_rcode(rcode_key(parsed.rcode));
     lookup.has_answer = true;
     lookup.answer_server = lookup.server;
@@ -1046,6 +1119,17 @@ void AsyncResolver::Impl::on_answer(std::uint32_t index, std::span<const std::ui
         on_definitive_failure(index, FailureKind::unparseable, parsed.rcode,
                               std::move(parsed.error));
         return;
+    }
+    if (parsed.rcode == 0 || parsed.rcode == 3) {
+        // An answer that is used: what it says beyond the chain is reported, and with
+        // request.dnssec the message itself, for the validator.
+        lookup.authoritative = parsed.authoritative;
+        lookup.soa_owner = std::move(parsed.soa_owner);
+        lookup.soa_serial = parsed.soa_serial;
+        lookup.ttl = parsed.ttl;
+        if (lookup.request.dnssec) {
+            lookup.wires.emplace_back(wire.begin(), wire.end());
+        }
     }
     switch (parsed.rcode) {
     case 0:
@@ -1096,11 +1180,19 @@ void AsyncResolver::Impl::on_noerror(std::uint32_t index, ParsedAnswer& parsed) 
         }
     }
     if (parsed.has_requested_type) {
+        lookup.values = std::move(parsed.values);
+        lookup.ttl = std::min(lookup.ttl, lookup.chain_ttl);
         finish(index, LookupOutcome::answer, {}, std::move(parsed.txt_records));
         return;
     }
     if (parsed.cname_chain.empty()) {
         finish(index, LookupOutcome::nodata, "no " + type + " record at " + lookup.qname);
+        return;
+    }
+    if (lookup.directed != k_no_server) {
+        // A directed query reports what this server says at the name: the CNAME, no more.
+        finish(index, LookupOutcome::nodata,
+               "CNAME at " + lookup.qname + " and no " + type + " record for its target");
         return;
     }
     // The chain ends in a name this answer says nothing more about: ask for it.
@@ -1110,6 +1202,7 @@ void AsyncResolver::Impl::on_noerror(std::uint32_t index, ParsedAnswer& parsed) 
         return;
     }
     ++lookup.hops;
+    lookup.chain_ttl = std::min(lookup.chain_ttl, parsed.ttl);
     lookup.qname = lookup.chain.back();
     if (start_hop(index)) {
         m_retry_queue.push_back(index);
@@ -1123,10 +1216,10 @@ void AsyncResolver::Impl::on_definitive_failure(std::uint32_t index, FailureKind
     Lookup& lookup = m_lookups[index];
     lookup.failures.push_back({lookup.server, kind, rcode, std::move(note)});
     lookup.server_state[lookup.server] = k_said_no;
-    const auto n = static_cast<unsigned>(m_servers.size());
+    const unsigned n = server_count(lookup);
     if (lookup.hop_attempts < m_settings.attempts) {
         for (unsigned k = lookup.next_pos; k < lookup.next_pos + n; ++k) {
-            if (lookup.server_state[(lookup.start + k) % n] == k_not_asked) {
+            if (lookup.server_state[server_at(lookup, k)] == k_not_asked) {
                 lookup.next_pos = k;
                 m_retry_queue.push_back(index);
                 return;
@@ -1143,10 +1236,10 @@ void AsyncResolver::Impl::on_soft_failure(std::uint32_t index, FailureKind kind,
     if (kind == FailureKind::send_error) {
         lookup.server_state[lookup.server] = k_said_no; // trying it again would fail the same way
     }
-    const auto n = static_cast<unsigned>(m_servers.size());
+    const unsigned n = server_count(lookup);
     if (lookup.hop_attempts < m_settings.attempts) {
         for (unsigned k = lookup.next_pos; k < lookup.next_pos + n; ++k) {
-            if (lookup.server_state[(lookup.start + k) % n] != k_said_no) {
+            if (lookup.server_state[server_at(lookup, k)] != k_said_no) {
                 lookup.next_pos = k;
                 m_retry_queue.push_back(index);
                 return;
@@ -1293,12 +1386,23 @@ void AsyncResolver::Impl::finish(std::uint32_t index, LookupOutcome outcome, std
     result.attempts = lookup.total_attempts;
     result.used_tcp = lookup.used_tcp;
     result.detail = std::move(detail);
+    if (outcome == LookupOutcome::answer || outcome == LookupOutcome::nodata ||
+        outcome == LookupOutcome::nxdomain) {
+        result.authoritative_answer = lookup.authoritative;
+        result.soa_owner = std::move(lookup.soa_owner);
+        result.soa_serial = lookup.soa_serial;
+        result.ttl = lookup.ttl;
+        result.values = std::move(lookup.values);
+    }
+    result.wires = std::move(lookup.wires);
     Callback callback = std::move(lookup.callback);
 
     lookup.request = {};
     lookup.callback = nullptr;
     lookup.chain.clear();
     lookup.failures.clear();
+    lookup.values.clear();
+    lookup.wires.clear();
     lookup.transport = Transport::none;
     lookup.generation = 0;
     m_free_lookups.push_back(index);
