@@ -147,6 +147,7 @@ ParsedAnswer failed(ParsedAnswer answer, std::string reason) {
     answer.soa_owner.clear();
     answer.soa_serial.reset();
     answer.ttl = 0;
+    answer.chain_ttl = UINT32_MAX;
     answer.error = std::move(reason);
     return answer;
 }
@@ -215,6 +216,7 @@ ParsedAnswer parse_answer(std::span<const std::uint8_t> wire, std::uint16_t id,
             answer.cname_chain.push_back(canonical_text(ldns_rr_rdf(rr, 0)));
             answer.has_requested_type = true;
             min_ttl = ldns_rr_ttl(rr);
+            answer.chain_ttl = min_ttl;
         }
     } else {
         // Follow CNAMEs from the question name. A target seen before ends the walk (it is still
@@ -228,6 +230,7 @@ ParsedAnswer parse_answer(std::span<const std::uint8_t> wire, std::uint16_t id,
             const ldns_rdf* target = ldns_rr_rdf(rr, 0);
             answer.cname_chain.push_back(canonical_text(target));
             min_ttl = std::min(min_ttl, ldns_rr_ttl(rr));
+            answer.chain_ttl = min_ttl;
             current = target;
             const bool loop = std::any_of(visited.begin(), visited.end(),
                                           [&](const ldns_rdf* s) { return same_name(s, target); });

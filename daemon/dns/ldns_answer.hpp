@@ -38,6 +38,8 @@ struct ParsedAnswer {
     // of the requested type); without records of the requested type min(SOA TTL, SOA MINIMUM)
     // when a SOA came with it (RFC 2308); else 0.
     std::uint32_t ttl = 0;
+    // Seconds: the smallest TTL of the CNAMEs in cname_chain; UINT32_MAX when there are none.
+    std::uint32_t chain_ttl = UINT32_MAX;
     std::string error; // why parsed is false
 };
 

@@ -464,7 +464,7 @@ void QueryPolicy::on_noerror(std::uint32_t index, ParsedAnswer& parsed) {
         return;
     }
     ++lookup.hops;
-    lookup.chain_ttl = std::min(lookup.chain_ttl, parsed.ttl);
+    lookup.chain_ttl = std::min(lookup.chain_ttl, parsed.chain_ttl);
     lookup.qname = lookup.chain.back();
     if (start_hop(index)) {
         m_retry_queue.push_back(index);

@@ -881,6 +881,8 @@ TEST(ParseAnswer, WithoutFollowingCnamesOnlyTheCnameAtTheNameCounts) {
     EXPECT_EQ(answer.cname_chain, (Strings{"b.example.net"}));
     EXPECT_FALSE(answer.has_requested_type);
     EXPECT_TRUE(answer.txt_records.empty());
+    EXPECT_EQ(answer.chain_ttl, 60u);
+    EXPECT_EQ(answer.ttl, 0u); // no data and no SOA: unknown
     // The same response followed fully, as for a query through the resolvers.
     answer = parse(build_response(spec));
     EXPECT_EQ(answer.cname_chain, (Strings{"b.example.net", "c.example"}));
