@@ -1,7 +1,7 @@
 #pragma once
 // The real LookupService: an event loop over non-blocking UDP sockets (TCP on truncation) that
-// keeps many queries in flight. Queries are built and answers read in wire format directly
-// (dns/packet_to_lookup.hpp, dns/wire_name.hpp).
+// keeps many queries in flight. Queries are built and answers parsed with ldns
+// (dns/ldns_answer.hpp).
 //
 // Against forged answers (RFC 5452): each UDP query leaves from a socket drawn at random from a
 // pool that is renewed as it is used (random ports), with an id from the kernel's CSPRNG, and an

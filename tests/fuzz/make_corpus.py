@@ -114,7 +114,7 @@ def message(qname, qtype, answers=(), rcode=0, tc=False, question=True, id_=0x12
     return header + body
 
 
-def packet_to_lookup():
+def ldns_answer():
     cname, txt = 5, 16
     rsa1024 = b64("rsa1024_pub_spki.b64")
     rsa2048 = b64("rsa2048_pub_spki.b64")
@@ -137,7 +137,7 @@ def packet_to_lookup():
         "pointer_loop": message(al1, txt)[:12] + b"\xc0\x0c\x00\x10\x00\x01",
     }
     for name, wire in packets.items():
-        write("fuzz_packet_to_lookup", name, wire)
+        write("fuzz_ldns_answer", name, wire)
 
 
 def dnssec_validator():
@@ -283,7 +283,7 @@ def main():
     identities_csv()
     dkim_key_record()
     public_key()
-    packet_to_lookup()
+    ldns_answer()
     dnssec_validator()
     alert_message()
     aws_answers()

@@ -1,6 +1,6 @@
 #include "name_server.hpp"
 
-#include "dns/packet_to_lookup.hpp"
+#include "dns/ldns_answer.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -111,7 +111,7 @@ bool probe(bool ipv6, std::uint16_t port, std::chrono::milliseconds wait) {
     }
     socklen_t size = 0;
     const sockaddr_storage to = loopback(ipv6, port, size);
-    const std::vector<std::uint8_t> query = build_query(k_probe_name, RecordType::txt, 4242, 1232);
+    const std::vector<std::uint8_t> query = build_query(k_probe_name, RecordType::txt); // id 0
     bool answered = false;
     if (sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), size) ==
         static_cast<ssize_t>(query.size())) {
@@ -121,8 +121,8 @@ bool probe(bool ipv6, std::uint16_t port, std::chrono::milliseconds wait) {
             const ssize_t got = recv(fd, buffer, sizeof buffer, 0);
             answered =
                 got > 0 &&
-                parse_response(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(got)),
-                               4242, k_probe_name, RecordType::txt)
+                parse_answer(std::span<const std::uint8_t>(buffer, static_cast<std::size_t>(got)),
+                             0, k_probe_name, RecordType::txt)
                     .has_requested_type;
         }
     }
