@@ -20,16 +20,29 @@ Scenario directory layout:
   zones/<zone>.zone    one nsd zone file per nsd zone (templates, see below)
   testns.data          the ldns-testns data file (template), when testns_zones is not empty
   configs/<name>.yaml.in   dkimwatch config templates, rendered to <state-dir>/<name>.yaml
+Optional scenario.json keys for the authoritative and DNSSEC tests (see README.md):
+  "initial_serial": N           the first {{serial}} (default 1)
+  "nsd_instances": {"127.0.0.2": [zone...], ...}   more nsd processes, one per loopback address,
+                                all on the main nsd's port; a copy of a zone on ADDR is
+                                zones/<zone>@ADDR.zone when that file exists, else zones/<zone>.zone
+  "stubs": {zone: [address...]} the nsd addresses unbound's stub-zone lists (default: every
+                                address that serves the zone)
+  "signed_zones": {zone: {"variant": "correct|tampered|expired|expiring|ds_mismatch",
+                          "parent": zone, "anchor": bool}}   signed at every write
+  "unbound": {"validate": bool, "cache": bool}   validator with the test trust anchor; normal
+                                caching (instead of none)
 
 Templates may use these placeholders:
   {{port:unbound}} {{port:nsd}} {{port:testns}} {{port:dead}} {{port:blackhole}}
   {{resolver}}         "127.0.0.1:<unbound port>"
   {{serial}}           the zone's SOA serial (bumped on every change at run time)
+  {{serial:-N}}        that serial minus N (a lagging copy of a zone at one nsd instance)
   {{key:NAME}}         the one-line base64 of <keys_dir>/NAME.pub.b64 (a DKIM p= value)
   {{keylines:NAME}}    the same in 64-column lines joined by newlines (as in a PEM body)
   {{keys_dir}} {{scenario_dir}} {{state_dir}}   absolute paths
   {{txt:TEXT}}         TEXT as quoted zone-file character-strings of at most 255 bytes each
   {{txtn:N:TEXT}}      the same, split every N bytes
+  {{trust_anchor_file}} the DS records of the "anchor" signed zones (state dir)
 Unknown placeholders are errors.
 """
 
@@ -63,6 +76,8 @@ BINARIES = {
     "nsd": ("nsd", "nsd"),
     "unbound": ("unbound", "unbound"),
     "ldns-testns": ("ldns-testns", "ldnsutils"),
+    "ldns-keygen": ("ldns-keygen", "ldnsutils"),
+    "ldns-signzone": ("ldns-signzone", "ldnsutils"),
 }
 # Zones unbound answers itself unless told "nodefault" (unbound.conf(5), RFC 6761/7686/8375).
 UNBOUND_DEFAULT_LOCAL_ZONES = ("test", "invalid", "onion", "localhost", "home.arpa",
@@ -258,9 +273,11 @@ def _recv_exact(s: socket.socket, n: int) -> bytes:
 # --------------------------------------------------------------------------------------------
 # Ports, binaries, processes.
 
-def free_port(exclude: set[int] = frozenset(), any_address: bool = False) -> int:
+def free_port(exclude: set[int] = frozenset(), any_address: bool = False,
+              addresses: list[str] | tuple[str, ...] = ()) -> int:
     """A port that is free for both UDP and TCP on 127.0.0.1 (and on 0.0.0.0 when
-    `any_address`, for ldns-testns which binds that). Found by binding port 0."""
+    `any_address`, for ldns-testns which binds that, and on each of `addresses`, for the nsd
+    instances that share one port). Found by binding port 0."""
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.bind((LOOPBACK, 0))
@@ -268,7 +285,7 @@ def free_port(exclude: set[int] = frozenset(), any_address: bool = False) -> int
         if port in exclude or port == 5353 or port < 1024:
             continue
         ok = True
-        for addr in ([LOOPBACK, "0.0.0.0"] if any_address else [LOOPBACK]):
+        for addr in ([LOOPBACK, "0.0.0.0"] if any_address else [LOOPBACK]) + list(addresses):
             for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
                 with socket.socket(socket.AF_INET, kind) as s:
                     try:
@@ -396,6 +413,15 @@ class Scenario:
     testns_zones: list[str]
     dead_zones: list[str]
     blackhole_zones: list[str]
+    initial_serial: int = 1
+    # Extra nsd processes: loopback address -> the zones it serves (it REFUSEs any other).
+    instances: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # zone -> the nsd addresses of its unbound stub-zone (default: every address serving it).
+    stubs: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # zone -> {"variant": ..., "parent": zone or None, "anchor": bool}
+    signed: dict[str, dict] = dataclasses.field(default_factory=dict)
+    validate: bool = False  # unbound's validator with the test trust anchor
+    cache: bool = False     # unbound caches by TTL (instead of nothing)
 
     @staticmethod
     def load(directory: str | os.PathLike) -> "Scenario":
@@ -408,7 +434,8 @@ class Scenario:
         except json.JSONDecodeError as exc:
             raise DnsEnvError(f"{path}: {exc}") from exc
         allowed = {"description", "keys_dir", "nsd_zones", "testns_zones", "dead_zones",
-                   "blackhole_zones"}
+                   "blackhole_zones", "initial_serial", "nsd_instances", "stubs",
+                   "signed_zones", "unbound"}
         unknown = set(raw) - allowed
         if unknown:
             raise DnsEnvError(f"{path}: unknown keys {sorted(unknown)}")
@@ -416,21 +443,68 @@ class Scenario:
         def zones(key: str) -> list[str]:
             return [z.lower().rstrip(".") for z in raw.get(key, [])]
 
+        def name(zone: str) -> str:
+            return zone.lower().rstrip(".")
+
+        unbound = raw.get("unbound", {})
+        if set(unbound) - {"validate", "cache"}:
+            raise DnsEnvError(f"{path}: unknown unbound keys {sorted(set(unbound) - {'validate', 'cache'})}")
         s = Scenario(d, raw.get("description", ""), (d / raw.get("keys_dir", "keys")).resolve(),
                      zones("nsd_zones"), zones("testns_zones"), zones("dead_zones"),
-                     zones("blackhole_zones"))
+                     zones("blackhole_zones"), int(raw.get("initial_serial", 1)),
+                     {a: [name(z) for z in zs] for a, zs in raw.get("nsd_instances", {}).items()},
+                     {name(z): list(a) for z, a in raw.get("stubs", {}).items()},
+                     {name(z): {"variant": v.get("variant", "correct"),
+                                "parent": name(v["parent"]) if v.get("parent") else None,
+                                "anchor": bool(v.get("anchor", False))}
+                      for z, v in raw.get("signed_zones", {}).items()},
+                     bool(unbound.get("validate", False)), bool(unbound.get("cache", False)))
         every = s.nsd_zones + s.testns_zones + s.dead_zones + s.blackhole_zones
         if len(set(every)) != len(every):
             raise DnsEnvError(f"{path}: a zone is listed twice")
-        for zone in s.nsd_zones:
-            if not s.zone_template(zone).is_file():
-                raise DnsEnvError(f"{path}: nsd zone {zone} has no file {s.zone_template(zone)}")
+        for address, served in s.instances.items():
+            if not address.startswith("127.") or address == LOOPBACK:
+                raise DnsEnvError(f"{path}: nsd instance {address}: use 127.0.0.2 and up")
+            for zone in served:
+                if zone in every[len(s.nsd_zones):]:
+                    raise DnsEnvError(f"{path}: {zone} is not an nsd zone")
+        for zone in s.nsd_zones + s.instance_zones():
+            for address in s.addresses_of(zone):
+                if not s.zone_template(zone, address).is_file():
+                    raise DnsEnvError(f"{path}: nsd zone {zone} has no file "
+                                      f"{s.zone_template(zone)}")
+        for zone, info in s.signed.items():
+            if not s.addresses_of(zone):
+                raise DnsEnvError(f"{path}: signed zone {zone} is served by no nsd")
+            if info["variant"] not in SIGN_VARIANTS:
+                raise DnsEnvError(f"{path}: {zone}: variant must be one of {sorted(SIGN_VARIANTS)}")
+            if info["parent"] and info["parent"] not in s.signed:
+                raise DnsEnvError(f"{path}: {zone}: parent {info['parent']} is not signed")
+        if s.validate and not any(i["anchor"] for i in s.signed.values()):
+            raise DnsEnvError(f"{path}: unbound validate needs a signed zone with \"anchor\"")
         if s.testns_zones and not (d / "testns.data").is_file():
             raise DnsEnvError(f"{path}: testns_zones needs {d / 'testns.data'}")
         return s
 
-    def zone_template(self, zone: str) -> Path:
+    def zone_template(self, zone: str, address: str = LOOPBACK) -> Path:
+        """The template of a zone's copy at `address`: zones/<zone>@<address>.zone when the
+        scenario has one (a lagging copy...), else zones/<zone>.zone."""
+        variant = self.directory / "zones" / f"{zone or 'root'}@{address}.zone"
+        if address != LOOPBACK and variant.is_file():
+            return variant
         return self.directory / "zones" / f"{zone or 'root'}.zone"
+
+    def instance_zones(self) -> list[str]:
+        """Zones served by an extra nsd instance but not by the main one, in order."""
+        out: list[str] = []
+        for served in self.instances.values():
+            out += [z for z in served if z not in self.nsd_zones and z not in out]
+        return out
+
+    def addresses_of(self, zone: str) -> list[str]:
+        """The nsd addresses that serve `zone` (the main nsd serves the root)."""
+        out = [LOOPBACK] if zone in self.nsd_zones or zone == "" else []
+        return out + [a for a, served in self.instances.items() if zone in served]
 
     def config_templates(self) -> dict[str, Path]:
         return {p.name[:-len(".yaml.in")]: p
@@ -439,6 +513,8 @@ class Scenario:
 
 # --------------------------------------------------------------------------------------------
 # The environment.
+
+SIGN_VARIANTS = {"correct", "tampered", "expired", "expiring", "ds_mismatch"}
 
 ROOT_ZONE = """$TTL 30
 .  IN SOA ns.dnsenv.invalid. hostmaster.dnsenv.invalid. {{serial}} 3600 600 86400 1
@@ -463,8 +539,11 @@ class DnsEnv:
         self.configs: dict[str, Path] = {}
         self.pids: dict[str, int] = {}
         self._popens: dict[str, subprocess.Popen] = {}
-        self._zone_texts: dict[str, str] = {}  # current template text per nsd zone
+        # Current template text and serial per copy of a zone, keyed "<zone>@<address>".
+        self._zone_texts: dict[str, str] = {}
         self._serials: dict[str, int] = {}
+        self._dnssec_keys: dict[str, str] = {}  # signed zone (or "decoy:<zone>") -> key path
+        self.trust_anchor_file = self.state_dir / "trust-anchor.key"
         self._stopped = False
         self._die_with_parent = False
         self._lock = threading.Lock()
@@ -489,6 +568,9 @@ class DnsEnv:
         binaries = {k: find_binary(k) for k in ("nsd", "unbound")}
         if self.scenario.testns_zones:
             binaries["ldns-testns"] = find_binary("ldns-testns")
+        if self.scenario.signed:
+            binaries["ldns-keygen"] = find_binary("ldns-keygen")
+            binaries["ldns-signzone"] = find_binary("ldns-signzone")
         state_file = self.state_dir / "state.json"
         if state_file.exists():
             old = json.loads(state_file.read_text())
@@ -503,6 +585,8 @@ class DnsEnv:
             _install_signal_handlers()
         self._die_with_parent = not detach
         try:
+            if self.scenario.signed:
+                self._make_dnssec_keys(binaries["ldns-keygen"])
             # A port found free can be taken by someone else before a server binds it: then
             # the server exits at start, and everything is tried again on fresh ports.
             for attempt in range(3):
@@ -526,12 +610,18 @@ class DnsEnv:
     def _start_servers(self, binaries: dict[str, str]) -> None:
         taken: set[int] = set()
         for name in ("nsd", "unbound", "dead", "blackhole", "testns"):
-            self.ports[name] = free_port(taken, any_address=(name == "testns"))
+            self.ports[name] = free_port(taken, any_address=(name == "testns"),
+                                         addresses=list(self.scenario.instances)
+                                         if name == "nsd" else ())
             taken.add(self.ports[name])
         self._write_nsd()
-        self._start("nsd", [binaries["nsd"], "-d", "-c", str(self.state_dir / "nsd.conf")])
-        self._wait_ready("nsd", lambda: dns_query(
-            self._probe_zone(), "SOA", self.ports["nsd"], timeout=0.2).rcode == "NOERROR")
+        for address in [LOOPBACK] + list(self.scenario.instances):
+            name = _nsd_name(address)
+            self._start(name, [binaries["nsd"], "-d", "-c", str(self.state_dir / f"{name}.conf")])
+            zone = self._probe_zone(address)
+            self._wait_ready(name, lambda zone=zone, address=address: dns_query(
+                zone or ".", "SOA", self.ports["nsd"], address, timeout=0.2).rcode
+                == ("NOERROR" if zone is not None else "REFUSED"))
         if self.scenario.testns_zones:
             data = self.state_dir / "testns.data"
             data.write_text(self.render((self.scenario.directory / "testns.data").read_text())
@@ -548,7 +638,8 @@ class DnsEnv:
         self._start("unbound", [binaries["unbound"], "-d", "-c",
                                 str(self.state_dir / "unbound.conf")])
         self._wait_ready("unbound", lambda: dns_query(
-            self._probe_zone(), "SOA", self.ports["unbound"], timeout=0.2).rcode == "NOERROR")
+            self._probe_zone() or ".", "SOA", self.ports["unbound"], timeout=0.2).rcode
+            == "NOERROR")
 
     def _stop_servers(self) -> None:
         """Stops the servers, by PID, in reverse start order."""
@@ -593,6 +684,7 @@ class DnsEnv:
         env.configs = {k: Path(v) for k, v in state["configs"].items()}
         env._zone_texts = state["zone_texts"]
         env._serials = state["serials"]
+        env._dnssec_keys = state.get("dnssec_keys", {})
         return env
 
     def environment(self) -> dict[str, str]:
@@ -603,6 +695,10 @@ class DnsEnv:
         }
         for name, port in self.ports.items():
             out[f"DNSENV_{name.upper()}_PORT"] = str(port)
+        if self.scenario.instances:
+            out["DNSENV_NSD_ADDRESSES"] = " ".join([LOOPBACK] + list(self.scenario.instances))
+        if any(i["anchor"] for i in self.scenario.signed.values()):
+            out["DNSENV_TRUST_ANCHOR_FILE"] = str(self.trust_anchor_file)
         for name, path in self.configs.items():
             out["DNSENV_CONFIG_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()] = str(path)
         main = self.configs.get("dkimwatch") or (
@@ -621,8 +717,12 @@ class DnsEnv:
                 return str(self.ports[arg])
             if key == "resolver" and arg is None:
                 return self.resolver
+            if key == "trust_anchor_file" and arg is None:
+                return str(self.trust_anchor_file)
             if key == "serial" and arg is None:
                 return str(serial)
+            if key == "serial" and re.fullmatch(r"[+-]\d+", arg or ""):
+                return str(serial + int(arg))
             if key in ("key", "keylines") and arg:
                 path = self.scenario.keys_dir / f"{arg}.pub.b64"
                 if not path.is_file():
@@ -652,55 +752,95 @@ class DnsEnv:
             raise DnsEnvError(f"unexpanded placeholder near {text[text.index('{{'):][:60]!r}")
         return text
 
-    def zone_text(self, zone: str) -> str:
-        """The current template text of an nsd zone (before rendering)."""
-        return self._zone_texts[zone]
+    def addresses(self, zone: str) -> list[str]:
+        """The nsd addresses that serve `zone` (127.0.0.1 is the main nsd)."""
+        return self.scenario.addresses_of(zone)
 
-    def set_zone(self, zone: str, template_text: str, timeout: float = 5.0) -> None:
-        """Replaces an nsd zone at run time: writes the zone file with a bumped serial, makes
-        nsd reload it (SIGHUP) and waits until nsd serves the new serial. unbound caches
-        nothing (cache-max-ttl: 0), so the change is visible through it at once."""
-        if zone not in self._zone_texts:
-            raise DnsEnvError(f"{zone} is not an nsd zone of this scenario")
-        serial = self._serials[zone] + 1
-        self._write_zone(zone, template_text, serial)
-        os.kill(self.pids["nsd"], signal.SIGHUP)
+    def serial(self, zone: str, address: str = LOOPBACK) -> int:
+        """The serial that the copy of `zone` at `address` has (as written by dnsenv)."""
+        return self._serials[_copy(zone, address)]
+
+    def zone_text(self, zone: str, address: str | None = None) -> str:
+        """The current template text of an nsd zone (before rendering): its copy at `address`,
+        by default the first (the main nsd's when it serves the zone)."""
+        return self._zone_texts[_copy(zone, address or self._first_address(zone))]
+
+    def set_zone(self, zone: str, template_text: str | dict[str, str], timeout: float = 5.0,
+                 address: str | None = None) -> None:
+        """Replaces a zone at run time on every nsd that serves it (or only at `address`):
+        writes each copy with a new serial (one more than the highest of the copies), signs it
+        again when the zone is signed, makes each nsd reload (SIGHUP) and waits until each
+        serves the new serial. `template_text` may map address -> text. Without caching in
+        unbound (the default) the change is visible through it at once."""
+        addresses = [address] if address else self.addresses(zone)
+        if not addresses or any(_copy(zone, a) not in self._zone_texts for a in addresses):
+            raise DnsEnvError(f"{zone} is not an nsd zone of this scenario"
+                              + (f" at {address}" if address else ""))
+        # One more than any copy has (a lagging copy's {{serial:-N}} stays N behind).
+        serial = max(self._serials[_copy(zone, a)] + _serial_offset(self._zone_texts[_copy(zone, a)])
+                     for a in self.addresses(zone)) + 1
+        texts = template_text if isinstance(template_text, dict) else \
+            {a: template_text for a in addresses}
+        expected: dict[str, int] = {}
+        for a in texts:
+            expected[a] = self._write_zone(zone, texts[a], serial, a)
+            os.kill(self.pids[_nsd_name(a)], signal.SIGHUP)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if dns_query(zone or ".", "SOA", self.ports["nsd"],
-                             timeout=0.2).soa_serial() == serial:
-                    self._save_state()
-                    return
-            except (DnsTimeout, OSError):
-                pass
-            time.sleep(0.02)
-        raise DnsEnvError(f"nsd did not load serial {serial} of {zone} within {timeout}s; "
-                          f"see {self.state_dir / 'nsd.log'}")
+        waiting = set(texts)
+        while waiting and time.monotonic() < deadline:
+            for a in list(waiting):
+                try:
+                    if dns_query(zone or ".", "SOA", self.ports["nsd"], a,
+                                 timeout=0.2).soa_serial() == expected[a]:
+                        waiting.discard(a)
+                except (DnsTimeout, OSError):
+                    pass
+            if waiting:
+                time.sleep(0.02)
+        if waiting:
+            raise DnsEnvError(f"nsd at {sorted(waiting)} did not load serial {expected} of {zone} "
+                              f"within {timeout}s; see {self.state_dir}/nsd*.log")
+        self._save_state()
 
-    def remove_lines(self, zone: str, pattern: str) -> int:
-        """Removes the lines of an nsd zone whose template text matches the regex `pattern`
-        (re.search) and reloads it. Returns how many lines were removed (0 is an error)."""
-        lines = self.zone_text(zone).splitlines(keepends=True)
-        kept = [line for line in lines if not re.search(pattern, line)]
-        if len(kept) == len(lines):
+    def remove_lines(self, zone: str, pattern: str, address: str | None = None) -> int:
+        """Removes the lines of a zone whose template text matches the regex `pattern`
+        (re.search), in every copy of the zone that has such lines (or only at `address`), and
+        reloads those. Returns how many lines were removed in all (0 is an error)."""
+        texts: dict[str, str] = {}
+        removed = 0
+        for a in ([address] if address else self.addresses(zone)):
+            if _copy(zone, a) not in self._zone_texts:
+                raise DnsEnvError(f"{zone} is not an nsd zone at {a}")
+            lines = self.zone_text(zone, a).splitlines(keepends=True)
+            kept = [line for line in lines if not re.search(pattern, line)]
+            if len(kept) != len(lines):
+                texts[a] = "".join(kept)
+                removed += len(lines) - len(kept)
+        if not removed:
             raise DnsEnvError(f"no line of zone {zone} matches {pattern!r}")
-        self.set_zone(zone, "".join(kept))
-        return len(lines) - len(kept)
+        self.set_zone(zone, texts)
+        return removed
 
-    def restore_zone(self, zone: str) -> None:
-        """Puts back the scenario's original zone file."""
-        self.set_zone(zone, self.scenario.zone_template(zone).read_text())
+    def restore_zone(self, zone: str, address: str | None = None) -> None:
+        """Puts back the scenario's zone file(s) (each copy its own)."""
+        addresses = [address] if address else self.addresses(zone)
+        self.set_zone(zone, {a: self.scenario.zone_template(zone, a).read_text()
+                             for a in addresses})
 
     def query(self, name: str, rtype: str, server: str = "unbound",
-              timeout: float = 3.0) -> Response:
-        """A query to one of the servers ("unbound", "nsd", "testns", ...)."""
-        return dns_query(name, rtype, self.ports[server], timeout=timeout)
+              timeout: float = 3.0, address: str = LOOPBACK) -> Response:
+        """A query to one of the servers ("unbound", "nsd", "testns", ...); `address` picks an
+        nsd instance (127.0.0.2...)."""
+        return dns_query(name, rtype, self.ports[server], address, timeout=timeout)
 
     # ---- internals
 
-    def _probe_zone(self) -> str:
-        return self.scenario.nsd_zones[0] if self.scenario.nsd_zones else "."
+    def _probe_zone(self, address: str = LOOPBACK) -> str | None:
+        """A zone the nsd at `address` serves (None: it serves none, it REFUSEs everything)."""
+        if address == LOOPBACK:
+            return self.scenario.nsd_zones[0] if self.scenario.nsd_zones else ""
+        served = self.scenario.instances[address]
+        return served[0] if served else None
 
     def _served_zones(self) -> list[str]:
         zones = list(self.scenario.nsd_zones)
@@ -708,10 +848,28 @@ class DnsEnv:
             zones.append("")  # the root: everything not stubbed gets NXDOMAIN from nsd
         return zones
 
-    def _write_zone(self, zone: str, template_text: str, serial: int) -> None:
+    def _first_address(self, zone: str) -> str:
+        addresses = self.addresses(zone)
+        if not addresses:
+            raise DnsEnvError(f"{zone} is not an nsd zone of this scenario")
+        return addresses[0]
+
+    def _zone_path(self, zone: str, address: str) -> Path:
+        base = zone or "root"
+        return self.state_dir / "zones" / (f"{base}.zone" if address == LOOPBACK
+                                           else f"{base}@{address}.zone")
+
+    def _write_zone(self, zone: str, template_text: str, serial: int,
+                    address: str = LOOPBACK) -> int:
+        """Writes (and signs) one copy of a zone; returns the serial it has ({{serial:-N}}
+        makes it lower than `serial`)."""
         rendered = self.render(template_text, serial)
-        path = self.state_dir / "zones" / f"{zone or 'root'}.zone"
+        offsets = {int(m) for m in re.findall(r"\{\{serial:([+-]\d+)\}\}", template_text)}
+        serial += offsets.pop() if len(offsets) == 1 else 0
+        path = self._zone_path(zone, address)
         tmp = path.with_suffix(".tmp")
+        if zone in self.scenario.signed:
+            rendered = self._sign(zone, rendered + self._child_ds_lines(zone), path)
         tmp.write_text(rendered)
         # nsd reloads a zone only when its file's mtime changed: make sure it moves forward
         # even when two changes fall within the file system's timestamp granularity.
@@ -722,18 +880,92 @@ class DnsEnv:
         mtime = max(time.time_ns(), old_mtime + 1_000_000_000)
         os.utime(tmp, ns=(mtime, mtime))
         os.replace(tmp, path)
-        self._zone_texts[zone] = template_text
-        self._serials[zone] = serial
+        self._zone_texts[_copy(zone, address)] = template_text
+        self._serials[_copy(zone, address)] = serial
+        return serial
+
+    # ---- DNSSEC: keys, DS records at the parent, signing variants
+
+    def _make_dnssec_keys(self, keygen: str) -> None:
+        """One ECDSAP256SHA256 key (SEP flag, it signs everything) per signed zone, plus a decoy
+        key per ds_mismatch zone (its DS goes to the parent); the trust anchor file gets the DS
+        of every "anchor" zone. The keygens run in parallel (about 40 ms each)."""
+        base = self.state_dir / "dnssec"
+        jobs: list[tuple[str, subprocess.Popen]] = []
+        wanted = [(z, z) for z in self.scenario.signed] + [
+            (f"decoy:{z}", z) for z, i in self.scenario.signed.items()
+            if i["variant"] == "ds_mismatch"]
+        for key, zone in wanted:
+            d = base / key.replace(":", "-")
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+            jobs.append((key, subprocess.Popen(
+                [keygen, "-a", "ECDSAP256SHA256", "-k", zone or "."], cwd=d,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        for key, job in jobs:
+            out, err = job.communicate()
+            name = out.strip()
+            d = base / key.replace(":", "-")
+            if job.returncode != 0 or not (d / f"{name}.private").is_file():
+                raise DnsEnvError(f"ldns-keygen for {key} failed: {err.strip()}")
+            self._dnssec_keys[key] = str(d / name)
+        anchors = [Path(self._dnssec_keys[z] + ".ds").read_text()
+                   for z, i in self.scenario.signed.items() if i["anchor"]]
+        self.trust_anchor_file.write_text("".join(anchors))
+
+    def _child_ds_lines(self, zone: str) -> str:
+        """The DS records that the signed children of `zone` need at their parent (a decoy
+        key's DS for a ds_mismatch child)."""
+        lines = ""
+        for child, info in self.scenario.signed.items():
+            if info["parent"] == zone:
+                key = f"decoy:{child}" if info["variant"] == "ds_mismatch" else child
+                lines += Path(self._dnssec_keys[key] + ".ds").read_text()
+        return "\n; DS records of the signed children (dnsenv)\n" + lines if lines else ""
+
+    def _sign(self, zone: str, text: str, path: Path) -> str:
+        """Signs a rendered zone with ldns-signzone (NSEC) per the zone's variant and returns
+        the signed text: correct (valid for 30 days), expiring (36 hours left), expired (ended
+        a day ago), tampered (the RRSIGs over TXT get one changed signature byte), ds_mismatch
+        (correct here: the parent publishes the decoy's DS)."""
+        variant = self.scenario.signed[zone]["variant"]
+        now = time.time()
+        inception, expiration = {
+            "expired": (now - 10 * 86400, now - 86400),
+            "expiring": (now - 3600, now + 36 * 3600),
+        }.get(variant, (now - 3600, now + 30 * 86400))
+        unsigned = path.with_suffix(".unsigned")
+        signed = path.with_suffix(".signed")
+        unsigned.write_text(text)
+        stamp = lambda t: time.strftime("%Y%m%d%H%M%S", time.gmtime(t))  # noqa: E731
+        result = subprocess.run(
+            [find_binary("ldns-signzone"), "-o", zone or ".", "-e", stamp(expiration),
+             "-i", stamp(inception), "-f", str(signed), str(unsigned), self._dnssec_keys[zone]],
+            capture_output=True, text=True)
+        if result.returncode != 0:
+            raise DnsEnvError(f"ldns-signzone {zone} failed: {result.stderr.strip()}")
+        out = signed.read_text()
+        signed.unlink()
+        if variant == "tampered":
+            out = tamper_rrsigs(out, "TXT")
+        return out
 
     def _write_nsd(self) -> None:
+        for address in [LOOPBACK] + list(self.scenario.instances):
+            self._write_nsd_instance(address)
+
+    def _write_nsd_instance(self, address: str) -> None:
         sd = self.state_dir
-        for zone in self._served_zones():
+        name = _nsd_name(address)
+        served = self._served_zones() if address == LOOPBACK else self.scenario.instances[address]
+        for zone in served:
             template = ROOT_ZONE if zone == "" and not self.scenario.zone_template("").is_file() \
-                else self.scenario.zone_template(zone).read_text()
-            self._write_zone(zone, template, 1)
+                else self.scenario.zone_template(zone, address).read_text()
+            self._write_zone(zone, template, self.scenario.initial_serial, address)
+        suffix = "" if address == LOOPBACK else f"-{address}"
         conf = [
             "server:",
-            f"    ip-address: {LOOPBACK}",
+            f"    ip-address: {address}",
             f"    port: {self.ports['nsd']}",
             "    do-ip6: no",
             "    server-count: 1",
@@ -742,11 +974,11 @@ class DnsEnv:
             '    chroot: ""',
             '    database: ""',
             f'    zonesdir: "{sd / "zones"}"',
-            f'    zonelistfile: "{sd / "zone.list"}"',
-            f'    xfrdfile: "{sd / "xfrd.state"}"',
+            f'    zonelistfile: "{sd / f"zone{suffix}.list"}"',
+            f'    xfrdfile: "{sd / f"xfrd{suffix}.state"}"',
             f'    xfrdir: "{sd}"',
-            f'    pidfile: "{sd / "nsd.pid"}"',
-            f'    logfile: "{sd / "nsd.log"}"',
+            f'    pidfile: "{sd / f"{name}.pid"}"',
+            f'    logfile: "{sd / f"{name}.log"}"',
             "    verbosity: 1",
             "    hide-version: yes",
             "    refuse-any: no",
@@ -755,10 +987,10 @@ class DnsEnv:
             "remote-control:",
             "    control-enable: no",
         ]
-        for zone in self._served_zones():
+        for zone in served:
             conf += ["zone:", f'    name: "{zone or "."}"',
-                     f'    zonefile: "{sd / "zones" / ((zone or "root") + ".zone")}"']
-        (sd / "nsd.conf").write_text("\n".join(conf) + "\n")
+                     f'    zonefile: "{self._zone_path(zone, address)}"']
+        (sd / f"{name}.conf").write_text("\n".join(conf) + "\n")
 
     def _write_unbound(self) -> None:
         sd = self.state_dir
@@ -783,11 +1015,20 @@ class DnsEnv:
             "    verbosity: 1",
             "    access-control: 127.0.0.0/8 allow",
             "    do-not-query-localhost: no",
-            '    module-config: "iterator"',
             "    qname-minimisation: no",
+        ]
+        if self.scenario.validate:
+            # A validating resolver, as most public ones are: a plain query for a bogus name
+            # gets SERVFAIL; with CD=1 it hands the data over.
+            conf += ['    module-config: "validator iterator"',
+                     f'    trust-anchor-file: "{self.trust_anchor_file}"',
+                     "    val-log-level: 2"]
+        else:
+            conf += ['    module-config: "iterator"']
+        if not self.scenario.cache:
             # No caching: zone changes made at run time show up at once.
-            "    cache-max-ttl: 0",
-            "    cache-max-negative-ttl: 0",
+            conf += ["    cache-max-ttl: 0", "    cache-max-negative-ttl: 0"]
+        conf += [
             # A dead or blackholed stub is probed again soon instead of being skipped for 15 min.
             "    infra-host-ttl: 2",
             "    infra-keep-probing: yes",
@@ -795,7 +1036,7 @@ class DnsEnv:
             "    minimal-responses: yes",
         ]
         stubs: list[tuple[str, str]] = []
-        for zone in self._served_zones():
+        for zone in self._served_zones() + self.scenario.instance_zones():
             stubs.append((zone, "nsd"))
         stubs += [(z, "testns") for z in self.scenario.testns_zones]
         stubs += [(z, "dead") for z in self.scenario.dead_zones]
@@ -805,12 +1046,16 @@ class DnsEnv:
                 conf.append(f'    local-zone: "{default_zone}." nodefault')
         conf += ["remote-control:", "    control-enable: no"]
         for zone, server in stubs:
-            conf += ["stub-zone:", f'    name: "{zone or "."}"',
-                     f"    stub-addr: {LOOPBACK}@{self.ports[server]}", "    stub-prime: no",
+            addresses = [LOOPBACK]
+            if server == "nsd":
+                addresses = self.scenario.stubs.get(zone) or self.addresses(zone)
+            conf += ["stub-zone:", f'    name: "{zone or "."}"']
+            conf += [f"    stub-addr: {a}@{self.ports[server]}" for a in addresses]
+            conf += ["    stub-prime: no",
                      # Not even for the rest of the current second (what cache-max-ttl: 0
                      # leaves): a cached CNAME would be followed for a later TXT query
                      # without asking the stub, which hides a provider's TXT SERVFAIL.
-                     "    stub-no-cache: yes"]
+                     f"    stub-no-cache: {'no' if self.scenario.cache else 'yes'}"]
         (sd / "unbound.conf").write_text("\n".join(conf) + "\n")
 
     def _start(self, name: str, argv: list[str]) -> None:
@@ -860,10 +1105,43 @@ class DnsEnv:
             "configs": {k: str(v) for k, v in self.configs.items()},
             "zone_texts": self._zone_texts,
             "serials": self._serials,
+            "dnssec_keys": self._dnssec_keys,
         }
         tmp = self.state_dir / "state.json.tmp"
         tmp.write_text(json.dumps(state, indent=2))
         os.replace(tmp, self.state_dir / "state.json")
+
+
+def _serial_offset(template_text: str) -> int:
+    """N of the {{serial:-N}} (or +N) of a zone template, 0 without one."""
+    m = re.search(r"\{\{serial:([+-]\d+)\}\}", template_text)
+    return -int(m.group(1)) if m else 0
+
+
+def _copy(zone: str, address: str) -> str:
+    """The key of one copy of a zone: "<zone>@<address>"."""
+    return f"{zone}@{address}"
+
+
+def _nsd_name(address: str) -> str:
+    """The process name (and file stem) of the nsd at `address`: "nsd" for 127.0.0.1."""
+    return "nsd" if address == LOOPBACK else f"nsd-{address}"
+
+
+def tamper_rrsigs(signed_zone: str, covered: str) -> str:
+    """Changes one base64 character in the middle of the signature of every RRSIG over
+    `covered` in a signed zone text (one RR per line, as ldns-signzone writes): the record
+    still parses, the signature no longer verifies."""
+    out = []
+    for line in signed_zone.splitlines(keepends=True):
+        fields = line.split()
+        if len(fields) > 5 and fields[3] == "RRSIG" and fields[4] == covered:
+            sig = fields[-1]
+            i = len(sig) // 2
+            fields[-1] = sig[:i] + ("A" if sig[i] != "A" else "B") + sig[i + 1:]
+            line = "\t".join(fields) + "\n"
+        out.append(line)
+    return "".join(out)
 
 
 TESTNS_CATCH_ALL = """
@@ -968,6 +1246,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--remove-lines", metavar="REGEX", help="drop the lines matching REGEX")
     g.add_argument("--restore", action="store_true", help="put the scenario's zone file back")
     g.add_argument("--set", metavar="FILE", help="use FILE (a template) as the zone")
+    p.add_argument("--instance", metavar="ADDR",
+                   help="only the copy at this nsd address (default: every nsd serving it)")
 
     p = sub.add_parser("render", help="render a template with the environment's values")
     p.add_argument("--state-dir", required=True)
@@ -977,6 +1257,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--state-dir", required=True)
     p.add_argument("--server", default="unbound",
                    choices=("unbound", "nsd", "testns", "dead", "blackhole"))
+    p.add_argument("--address", default=LOOPBACK,
+                   help="the address of the server (an nsd instance: 127.0.0.2...)")
     p.add_argument("name")
     p.add_argument("type", choices=sorted(TYPE_CODES))
 
@@ -1017,17 +1299,19 @@ def main(argv: list[str] | None = None) -> int:
             _print_env(env, args.format)
         elif args.command == "zone":
             if args.restore:
-                env.restore_zone(args.zone.lower().rstrip("."))
+                env.restore_zone(args.zone.lower().rstrip("."), args.instance)
             elif args.set:
-                env.set_zone(args.zone.lower().rstrip("."), Path(args.set).read_text())
+                env.set_zone(args.zone.lower().rstrip("."), Path(args.set).read_text(),
+                             address=args.instance)
             else:
-                n = env.remove_lines(args.zone.lower().rstrip("."), args.remove_lines)
+                n = env.remove_lines(args.zone.lower().rstrip("."), args.remove_lines,
+                                     args.instance)
                 print(f"removed {n} line(s)", file=sys.stderr)
         elif args.command == "render":
             sys.stdout.write(env.render(Path(args.template).read_text()))
         elif args.command == "query":
             try:
-                r = env.query(args.name, args.type, args.server)
+                r = env.query(args.name, args.type, args.server, address=args.address)
             except (DnsTimeout, OSError) as exc:
                 print(json.dumps({"rcode": None, "error": str(exc)}, indent=2))
                 return 1

@@ -4,7 +4,7 @@ unbound, exactly as the verdict tests plan them, plus dnsenv.py's own mechanics 
 the CLI's up/down/run, stopping by PID on a signal). It protects the scenarios from drifting:
 when a verdict test fails, this tells whether DNS or dkimwatch changed.
 
-Needs nsd, unbound and ldnsutils (ldns-testns). Python 3.11 standard library only.
+Needs nsd, unbound and ldnsutils (ldns-testns, ldns-keygen, ldns-signzone, ldns-verify-zone). Python 3.11 standard library only.
 Run: /usr/bin/python3 tests/integration/dnsenv/selfcheck.py [-v]
 """
 
@@ -293,6 +293,132 @@ class DemoScenario(ScenarioDnsCase):
                                  "CNAME")
         r = self.q("crm._domainkey.crm.example.org", "TXT")
         self.assertEqual(len(r.txt_records()), 2)
+
+
+class AuthoritativeScenario(unittest.TestCase):
+    """scenarios/authoritative: nsd instances on 127.0.0.2-4 sharing one port, a lagging copy, a
+    REFUSED zone, per-zone stub addresses, zone changes on every copy or one."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.env = dnsenv.DnsEnv(HERE / "scenarios" / "authoritative").start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.env.stop()
+
+    def at(self, address: str, name: str, rtype: str) -> dnsenv.Response:
+        return self.env.query(name, rtype, "nsd", address=address, timeout=1.0)
+
+    def test_1_instances(self) -> None:
+        self.assertEqual(self.env.addresses("split.test"), ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
+        self.assertEqual(self.env.environment()["DNSENV_NSD_ADDRESSES"],
+                         "127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4")
+        serials = {a: self.at(a, "split.test", "SOA").soa_serial()
+                   for a in ("127.0.0.2", "127.0.0.3", "127.0.0.4")}
+        self.assertEqual(serials, {"127.0.0.2": 2026120302, "127.0.0.3": 2026120302,
+                                   "127.0.0.4": 2026120301})
+        self.assertEqual(self.at("127.0.0.4", "sp2._domainkey.split.test", "CNAME").rcode,
+                         "NXDOMAIN")
+        r = self.at("127.0.0.4", "lame.test", "SOA")
+        self.assertEqual((r.rcode, r.aa), ("REFUSED", False))
+        self.assertTrue(self.at("127.0.0.2", "lame.test", "SOA").aa)
+        conf = (self.env.state_dir / "unbound.conf").read_text()
+        split = conf[conf.index('name: "split.test"'):].split("stub-zone:")[0]
+        self.assertIn("127.0.0.2@", split)
+        self.assertNotIn("127.0.0.4@", split)
+        with self.assertRaises(OSError):
+            self.at("127.0.0.9", "unreach.test", "SOA")
+
+    def test_2_changes_on_every_copy_or_one(self) -> None:
+        n = self.env.remove_lines("split.test", r"^sp1\.")
+        self.assertEqual(n, 3)
+        try:
+            serials = [self.at(a, "split.test", "SOA").soa_serial()
+                       for a in ("127.0.0.2", "127.0.0.3", "127.0.0.4")]
+            self.assertEqual(serials, [2026120303, 2026120303, 2026120302])
+            for a in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
+                self.assertEqual(self.at(a, "sp1._domainkey.split.test", "CNAME").rcode,
+                                 "NXDOMAIN", a)
+            self.env.restore_zone("split.test", "127.0.0.4")
+            self.assertEqual(self.at("127.0.0.4", "sp1._domainkey.split.test", "CNAME").rcode,
+                             "NOERROR")
+            self.assertEqual(self.at("127.0.0.2", "sp1._domainkey.split.test", "CNAME").rcode,
+                             "NXDOMAIN")
+        finally:
+            self.env.restore_zone("split.test")
+        self.assertEqual(self.at("127.0.0.2", "sp1._domainkey.split.test", "CNAME").rcode,
+                         "NOERROR")
+        self.assertEqual(self.at("127.0.0.4", "sp2._domainkey.split.test", "CNAME").rcode,
+                         "NXDOMAIN")
+        self.assertEqual(self.env.serial("split.test", "127.0.0.4") + 1,
+                         self.env.serial("split.test", "127.0.0.2"))
+
+
+class DnssecScenario(unittest.TestCase):
+    """scenarios/dnssec: keys, DS at the parent, the variants, a validating unbound, re-signing
+    on a change. (test_dnssec.py cross-checks every zone with drill -S and ldns-verify-zone.)"""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.env = dnsenv.DnsEnv(HERE / "scenarios" / "dnssec").start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.env.stop()
+
+    def test_anchor_and_validation(self) -> None:
+        anchor = self.env.trust_anchor_file.read_text()
+        self.assertRegex(anchor, r"^dnssec\.test\.\s+IN\s+DS\s+\d+ 13 2 [0-9a-f]{64}\n$")
+        self.assertEqual(self.env.render("{{trust_anchor_file}}"), str(self.env.trust_anchor_file))
+        for label, rcode in (("secure", "NOERROR"), ("insecure", "NOERROR"),
+                             ("expiring", "NOERROR"), ("tampered", "SERVFAIL"),
+                             ("expired", "SERVFAIL"), ("dsmismatch", "SERVFAIL")):
+            r = self.env.query(f"s1._domainkey.{label}.dnssec.test", "TXT")
+            self.assertEqual(r.rcode, rcode, label)
+        parent = (self.env.state_dir / "zones" / "dnssec.test.zone").read_text()
+        ds_owners = {line.split()[0] for line in parent.splitlines()
+                     if len(line.split()) > 3 and line.split()[3] == "DS"}
+        self.assertEqual(ds_owners, {f"{z}.dnssec.test." for z in
+                                     ("secure", "tampered", "expired", "dsmismatch", "expiring")})
+
+    def test_change_is_signed_again(self) -> None:
+        zone = "secure.dnssec.test"
+        before = self.env.serial(zone)
+        self.env.remove_lines(zone, r"^s1\._domainkey")
+        try:
+            self.assertEqual(self.env.query(zone, "SOA", "nsd").soa_serial(), before + 1)
+            r = self.env.query(f"s1._domainkey.{zone}", "TXT")
+            self.assertEqual(r.rcode, "NXDOMAIN")  # validated: a signed NSEC proves it
+            path = self.env.state_dir / "zones" / f"{zone}.zone"
+            p = subprocess.run(["ldns-verify-zone", str(path)], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        finally:
+            self.env.restore_zone(zone)
+        self.assertEqual(self.env.query(f"s1._domainkey.{zone}", "TXT").rcode, "NOERROR")
+
+    def test_tamper_rrsigs(self) -> None:
+        line = "a.test.\t60\tIN\tRRSIG\tTXT 13 2 60 20270101000000 20261101000000 1 a.test. QUJDRA==\n"
+        out = dnsenv.tamper_rrsigs(line + "a.test.\t60\tIN\tTXT\t\"x\"\n", "TXT")
+        self.assertNotEqual(out.splitlines()[0].split()[-1], "QUJDRA==")
+        self.assertEqual(len(out.splitlines()[0].split()[-1]), 8)
+        self.assertEqual(out.splitlines()[1], 'a.test.\t60\tIN\tTXT\t"x"')
+
+
+class ZoneWatchScenario(unittest.TestCase):
+    """scenarios/zonewatch: a caching unbound keeps answering what the servers removed."""
+
+    def test_cache_outlives_the_removal(self) -> None:
+        with dnsenv.DnsEnv(HERE / "scenarios" / "zonewatch") as env:
+            name = "wt2._domainkey.watch.test"
+            self.assertEqual(env.query(name, "CNAME").cname_targets(), ["wt2.dkim.amazonses.com"])
+            env.remove_lines("watch.test", r"^wt2\.")
+            for a in ("127.0.0.2", "127.0.0.3"):
+                r = env.query(name, "CNAME", "nsd", address=a)
+                self.assertEqual((r.rcode, r.soa_serial()), ("NXDOMAIN", 2), a)
+            r = env.query(name, "CNAME")
+            self.assertEqual(r.cname_targets(), ["wt2.dkim.amazonses.com"])
+            self.assertGreater(r.of_type("CNAME")[0].ttl, 3000)
 
 
 class Cli(unittest.TestCase):
