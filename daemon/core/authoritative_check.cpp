@@ -545,7 +545,14 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     const bool differs =
         agreed.verdict.code != verdict.code || agreed.verdict.observed != verdict.observed;
     const Severity agreed_severity = severity_of(agreed.verdict.code);
-    if (differs && (agreed_severity == Severity::error || agreed_severity == Severity::warning)) {
+    const bool agreed_problem =
+        agreed_severity == Severity::error || agreed_severity == Severity::warning;
+    // The servers' verdict replaces the resolvers' when it names a problem the resolvers do not
+    // show yet, never to soften a worse one (SES sees the resolvers' answer until caches expire).
+    const bool servers_decide = differs && agreed_problem &&
+                                (verdict.code == VerdictCode::ok ||
+                                 severity_rank(agreed_severity) >= severity_rank(verdict.severity));
+    if (servers_decide) {
         // The early warning: the servers already serve the change the caches still hide.
         std::string message = "Every authoritative server of " + zone.apex + " that answers (" +
                               join_labels(usable) + ") says: " + agreed.verdict.message +
@@ -555,12 +562,13 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
                               readable_ttl(resolver_ttl) + "; SES and receivers see this then.";
         verdict = replace(std::move(verdict), agreed.verdict.code, std::move(message));
         verdict.observed = agreed.verdict.observed;
-    } else if (differs && agreed.verdict.code == VerdictCode::ok) {
-        verdict.message += " Every authoritative server of " + zone.apex + " that answers (" +
-                           join_labels(usable) +
-                           ") already serves the correct record; the "
-                           "resolvers may keep the old answer for up to " +
-                           readable_ttl(resolver_ttl) + ".";
+        verdict.server = agreed.verdict.server;
+        verdict.latency = agreed.verdict.latency;
+    } else if (differs) {
+        verdict.message +=
+            " Every authoritative server of " + zone.apex + " that answers (" +
+            join_labels(usable) + ") already answers " + answer_phrase(expectation, agreed) +
+            "; the resolvers may keep their answer for up to " + readable_ttl(resolver_ttl) + ".";
     }
 
     if (!unusable.empty()) {

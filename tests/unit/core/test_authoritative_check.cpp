@@ -285,8 +285,25 @@ TEST(AuthoritativeCheck, ServersAlreadyServingTheFixLeaveTheResolversVerdictWith
     world.records.erase(k_name); // the resolvers cache the negative answer
     const auto verdict = check(world, easy_expectation(), 900);
     EXPECT_EQ(verdict.code, VerdictCode::missing) << verdict.message;
-    EXPECT_TRUE(contains(verdict.message, "already serves the correct record")) << verdict.message;
+    EXPECT_TRUE(
+        contains(verdict.message,
+                 "already answers CNAME tok1.dkim.amazonses.com (ok); the resolvers may keep their "
+                 "answer for up to 15m (900 seconds)"))
+        << verdict.message;
     EXPECT_TRUE(contains(verdict.message, "15m (900 seconds)")) << verdict.message;
+}
+
+TEST(AuthoritativeCheck, ServersDecideOnAProblemAsSevereAsTheResolvers) {
+    auto world = easy_world();
+    world.records.erase(k_name); // resolvers: missing (error)
+    for (auto& [address, server] : world.servers) {
+        // servers: a TXT where the CNAME belongs (wrong_type, also an error): they decide
+        server.names[k_name] = {std::nullopt, {{"v=spf1 -all"}}};
+    }
+    auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::wrong_type) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "The resolvers still answer from their caches (missing)"))
+        << verdict.message;
 }
 
 TEST(AuthoritativeCheck, NoServerReachableLeavesTheResolversVerdictIndeterminate) {
@@ -324,11 +341,13 @@ TEST(AuthoritativeCheck, DiscoveryFailureLeavesTheResolversVerdictIndeterminate)
 
 namespace {
 
+// Variant 2 is a 1024-bit key (weak_key when configured), the others 2048 bits.
 const std::vector<unsigned char>& rsa_spki(int variant) {
     static std::map<int, std::vector<unsigned char>> cache;
     auto& der = cache[variant];
     if (der.empty()) {
-        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
+        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+            EVP_RSA_gen(variant == 2 ? 1024 : 2048), EVP_PKEY_free);
         unsigned char* out = nullptr;
         const int length = i2d_PUBKEY(key.get(), &out);
         der.assign(out, out + length);
@@ -459,4 +478,23 @@ TEST(AuthoritativeCheckByodkim, ServerWithoutTheDelegatingCnameIsNsSplit) {
                                           "key at sel1._domainkey.example.org"))
         << verdict.message;
     EXPECT_TRUE(contains(verdict.message, "serves an older zone")) << verdict.message;
+}
+
+TEST(AuthoritativeCheckByodkim, ServersNeverSoftenAWorseResolverVerdict) {
+    auto world = byo_world(false);
+    world.records.erase(k_selector); // resolvers: missing (error, from their negative cache)
+    for (auto& [address, server] : world.servers) {
+        server.names[k_selector].txt = key_txt(2); // servers: the configured 1024-bit key
+    }
+    auto expectation = byo_expectation();
+    expectation.key_der = rsa_spki(2);
+    expectation.key_bits = 1024;
+    const auto verdict = check(world, expectation, 600);
+    EXPECT_EQ(verdict.code, VerdictCode::missing) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "(weak_key); the resolvers may keep their answer for up "
+                                          "to 10m (600 seconds)"))
+        << verdict.message;
+    for (const auto& answer : verdict.authoritative) {
+        EXPECT_EQ(answer.verdict, VerdictCode::weak_key);
+    }
 }
