@@ -306,6 +306,22 @@ TEST(AuthoritativeCheck, ServersDecideOnAProblemAsSevereAsTheResolvers) {
         << verdict.message;
 }
 
+TEST(AuthoritativeCheck, CnameLoopsInAndOutOfTheZoneEndInAVerdict) {
+    auto world = easy_world();
+    // ns1: a loop inside the zone; ns2: out of the zone and, through the resolvers, back in.
+    world.servers["192.0.2.1"].names[k_name].cname = "loop._domainkey.example.com";
+    world.servers["192.0.2.1"].names["loop._domainkey.example.com"].cname = k_name;
+    world.servers["192.0.2.2"].names[k_name].cname = "back.example.net";
+    world.records["back.example.net"].cname = k_name;
+    world.records[k_name].cname = "back.example.net";
+    const auto verdict = check(world, easy_expectation());
+    ASSERT_EQ(verdict.authoritative.size(), 4u);
+    EXPECT_EQ(verdict.code, VerdictCode::ns_split) << verdict.message;
+    EXPECT_EQ(verdict.authoritative[0].verdict, VerdictCode::wrong_target);
+    EXPECT_EQ(verdict.authoritative[1].verdict, VerdictCode::wrong_target);
+    EXPECT_EQ(verdict.authoritative[2].verdict, VerdictCode::ok);
+}
+
 TEST(AuthoritativeCheck, NoServerReachableLeavesTheResolversVerdictIndeterminate) {
     auto world = easy_world();
     for (auto& [address, server] : world.servers) {
