@@ -307,14 +307,15 @@ std::string readable_ttl(std::uint32_t seconds) {
            " seconds)";
 }
 
-// Groups states by identical answers, in server order of first appearance.
+// Groups states by identical answers (as the message words them), in server order of first
+// appearance.
 std::vector<std::vector<const ServerState*>>
-group_answers(const std::vector<const ServerState*>& states) {
+group_answers(const RecordExpectation& expectation, const std::vector<const ServerState*>& states) {
     std::vector<std::vector<const ServerState*>> groups;
     for (const ServerState* state : states) {
+        const std::string phrase = answer_phrase(expectation, *state);
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
-            return same_answer(group.front()->answer, state->answer) &&
-                   group.front()->lameness.lame == state->lameness.lame;
+            return answer_phrase(expectation, *group.front()) == phrase;
         });
         if (it == groups.end()) {
             groups.push_back({state});
@@ -328,7 +329,7 @@ group_answers(const std::vector<const ServerState*>& states) {
 std::string describe_groups(const RecordExpectation& expectation,
                             const std::vector<const ServerState*>& states) {
     std::string out;
-    for (const auto& group : group_answers(states)) {
+    for (const auto& group : group_answers(expectation, states)) {
         if (!out.empty()) {
             out += "; ";
         }
@@ -366,7 +367,7 @@ RecordVerdict split_verdict(const RecordExpectation& expectation, RecordVerdict 
                           ", so SES and receivers get one answer or the other depending on the "
                           "server their resolver asks: " +
                           describe_groups(expectation, all) + ".";
-    const auto groups = group_answers(usable);
+    const auto groups = group_answers(expectation, usable);
     const auto good = std::find_if(groups.begin(), groups.end(), [](const auto& group) {
         return group.front()->answer.verdict == VerdictCode::ok;
     });

@@ -228,6 +228,30 @@ TEST(AuthoritativeCheck, ARefusingServerIsLameWhileTheOthersAgree) {
     EXPECT_FALSE(verdict.authoritative[0].lame);
 }
 
+TEST(AuthoritativeCheck, LameServersOfDifferentKindsAreWordedApart) {
+    auto world = easy_world();
+    world.servers["192.0.2.1"].mode = FakeServer::Mode::refused;
+    world.servers["192.0.2.2"].mode = FakeServer::Mode::timeout;
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::lame_server) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns1.example.net (192.0.2.1) answers REFUSED"))
+        << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns2.example.net (192.0.2.2) answers nothing (timeout "
+                                          "(timeout after 3 attempts))"))
+        << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "these servers")) << verdict.message;
+    // The silent server is not asked for its serial; the refusing one is.
+    std::size_t soa_to_silent = 0;
+    for (const auto& request : world.asked) {
+        soa_to_silent +=
+            request.server && request.type == RecordType::soa && request.server->ip == "192.0.2.2"
+                ? 1
+                : 0;
+    }
+    EXPECT_EQ(soa_to_silent, 0u);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 3u);
+}
+
 TEST(AuthoritativeCheck, AnAnswerWithoutAaIsLame) {
     auto world = easy_world();
     world.servers["192.0.2.1"].mode = FakeServer::Mode::no_aa;
