@@ -481,13 +481,34 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
         return NeedLookups{std::move(needs)};
     }
 
+    // An address family (IPv4, IPv6) of which no address of the zone answered at all is most
+    // likely not routed from here (a host without IPv6): its silent addresses are reported
+    // (lame, "timeout") but not blamed on the zone in the verdict.
+    bool family_answered[2] = {false, false};
+    for (const auto& state : states) {
+        family_answered[state.server->address.ipv6 ? 1 : 0] |= !state.lameness.unreachable;
+    }
     std::vector<const ServerState*> all;
     std::vector<const ServerState*> usable;
     std::vector<const ServerState*> unusable;
+    std::vector<const ServerState*> unrouted;
     for (const auto& state : states) {
         all.push_back(&state);
-        (state.usable() ? usable : unusable).push_back(&state);
+        if (state.usable()) {
+            usable.push_back(&state);
+        } else if (state.lameness.unreachable &&
+                   !family_answered[state.server->address.ipv6 ? 1 : 0]) {
+            unrouted.push_back(&state);
+        } else {
+            unusable.push_back(&state);
+        }
     }
+    const std::string unrouted_note =
+        unrouted.empty() ? std::string()
+                         : " (" + join_labels(unrouted) + " did not answer, nor did any other " +
+                               (unrouted.front()->server->address.ipv6 ? "IPv6" : "IPv4") +
+                               " address of the zone's servers: probably no route from here, "
+                               "so not counted as lame.)";
     bool split = false;
     for (const ServerState* state : usable) {
         split = split || !same_answer(state->answer, usable.front()->answer);
@@ -517,7 +538,9 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     }
 
     if (split) {
-        return split_verdict(expectation, std::move(verdict), zone.apex, usable, unusable, all);
+        verdict = split_verdict(expectation, std::move(verdict), zone.apex, usable, unusable, all);
+        verdict.message += unrouted_note;
+        return verdict;
     }
 
     if (usable.empty()) {
@@ -532,13 +555,14 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
             return verdict;
         }
         if (verdict.code == VerdictCode::ok) {
-            return replace(std::move(verdict), VerdictCode::lame_server,
-                           "The resolvers find the record fine, but no authoritative server of " +
-                               zone.apex +
-                               " gives a usable answer: " + lame_note(expectation, unusable));
+            return replace(
+                std::move(verdict), VerdictCode::lame_server,
+                "The resolvers find the record fine, but no authoritative server of " + zone.apex +
+                    " gives a usable answer: " + lame_note(expectation, unusable) + unrouted_note);
         }
         verdict.message += " Also, no authoritative server of " + zone.apex +
-                           " gives a usable answer: " + lame_note(expectation, unusable);
+                           " gives a usable answer: " + lame_note(expectation, unusable) +
+                           unrouted_note;
         return verdict;
     }
 
@@ -576,10 +600,11 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
         if (verdict.code == VerdictCode::ok) {
             return replace(std::move(verdict), VerdictCode::lame_server,
                            "The record is right on " + join_labels(usable) + ", but " +
-                               lame_note(expectation, unusable));
+                               lame_note(expectation, unusable) + unrouted_note);
         }
         verdict.message += " Also, " + lame_note(expectation, unusable);
     }
+    verdict.message += unrouted_note;
     return verdict;
 }
 

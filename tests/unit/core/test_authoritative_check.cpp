@@ -252,6 +252,31 @@ TEST(AuthoritativeCheck, LameServersOfDifferentKindsAreWordedApart) {
     EXPECT_EQ(count_directed(world, RecordType::soa), 3u);
 }
 
+TEST(AuthoritativeCheck, SilentIPv6WhenNoIPv6AddressAnswersIsNotBlamedOnTheZone) {
+    auto world = easy_world();
+    world.servers["2001:db8::3"].mode = FakeServer::Mode::timeout; // no IPv6 route from here
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::ok) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns3.example.net (2001:db8::3) did not answer, nor did "
+                                          "any other IPv6 address"))
+        << verdict.message;
+    EXPECT_TRUE(verdict.authoritative[3].lame);
+    EXPECT_FALSE(verdict.authoritative_indeterminate);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 0u);
+}
+
+TEST(AuthoritativeCheck, SilentIPv6BesideAnAnsweringIPv6AddressIsLame) {
+    auto world = easy_world();
+    world.a["ns2.example.net"].clear();
+    world.aaaa["ns2.example.net"] = {"2001:db8::2"};
+    world.servers["2001:db8::2"] = world.servers["192.0.2.2"];
+    world.servers["2001:db8::3"].mode = FakeServer::Mode::timeout;
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::lame_server) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns3.example.net (2001:db8::3) answers nothing"))
+        << verdict.message;
+}
+
 TEST(AuthoritativeCheck, AnAnswerWithoutAaIsLame) {
     auto world = easy_world();
     world.servers["192.0.2.1"].mode = FakeServer::Mode::no_aa;
