@@ -307,14 +307,15 @@ std::string readable_ttl(std::uint32_t seconds) {
            " seconds)";
 }
 
-// Groups states by identical answers, in server order of first appearance.
+// Groups states by identical answers (as the message words them), in server order of first
+// appearance.
 std::vector<std::vector<const ServerState*>>
-group_answers(const std::vector<const ServerState*>& states) {
+group_answers(const RecordExpectation& expectation, const std::vector<const ServerState*>& states) {
     std::vector<std::vector<const ServerState*>> groups;
     for (const ServerState* state : states) {
+        const std::string phrase = answer_phrase(expectation, *state);
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
-            return same_answer(group.front()->answer, state->answer) &&
-                   group.front()->lameness.lame == state->lameness.lame;
+            return answer_phrase(expectation, *group.front()) == phrase;
         });
         if (it == groups.end()) {
             groups.push_back({state});
@@ -328,7 +329,7 @@ group_answers(const std::vector<const ServerState*>& states) {
 std::string describe_groups(const RecordExpectation& expectation,
                             const std::vector<const ServerState*>& states) {
     std::string out;
-    for (const auto& group : group_answers(states)) {
+    for (const auto& group : group_answers(expectation, states)) {
         if (!out.empty()) {
             out += "; ";
         }
@@ -366,7 +367,7 @@ RecordVerdict split_verdict(const RecordExpectation& expectation, RecordVerdict 
                           ", so SES and receivers get one answer or the other depending on the "
                           "server their resolver asks: " +
                           describe_groups(expectation, all) + ".";
-    const auto groups = group_answers(usable);
+    const auto groups = group_answers(expectation, usable);
     const auto good = std::find_if(groups.begin(), groups.end(), [](const auto& group) {
         return group.front()->answer.verdict == VerdictCode::ok;
     });
@@ -480,13 +481,34 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
         return NeedLookups{std::move(needs)};
     }
 
+    // An address family (IPv4, IPv6) of which no address of the zone answered at all is most
+    // likely not routed from here (a host without IPv6): its silent addresses are reported
+    // (lame, "timeout") but not blamed on the zone in the verdict.
+    bool family_answered[2] = {false, false};
+    for (const auto& state : states) {
+        family_answered[state.server->address.ipv6 ? 1 : 0] |= !state.lameness.unreachable;
+    }
     std::vector<const ServerState*> all;
     std::vector<const ServerState*> usable;
     std::vector<const ServerState*> unusable;
+    std::vector<const ServerState*> unrouted;
     for (const auto& state : states) {
         all.push_back(&state);
-        (state.usable() ? usable : unusable).push_back(&state);
+        if (state.usable()) {
+            usable.push_back(&state);
+        } else if (state.lameness.unreachable &&
+                   !family_answered[state.server->address.ipv6 ? 1 : 0]) {
+            unrouted.push_back(&state);
+        } else {
+            unusable.push_back(&state);
+        }
     }
+    const std::string unrouted_note =
+        unrouted.empty() ? std::string()
+                         : " (" + join_labels(unrouted) + " did not answer, nor did any other " +
+                               (unrouted.front()->server->address.ipv6 ? "IPv6" : "IPv4") +
+                               " address of the zone's servers: probably no route from here, "
+                               "so not counted as lame.)";
     bool split = false;
     for (const ServerState* state : usable) {
         split = split || !same_answer(state->answer, usable.front()->answer);
@@ -516,7 +538,9 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     }
 
     if (split) {
-        return split_verdict(expectation, std::move(verdict), zone.apex, usable, unusable, all);
+        verdict = split_verdict(expectation, std::move(verdict), zone.apex, usable, unusable, all);
+        verdict.message += unrouted_note;
+        return verdict;
     }
 
     if (usable.empty()) {
@@ -531,13 +555,14 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
             return verdict;
         }
         if (verdict.code == VerdictCode::ok) {
-            return replace(std::move(verdict), VerdictCode::lame_server,
-                           "The resolvers find the record fine, but no authoritative server of " +
-                               zone.apex +
-                               " gives a usable answer: " + lame_note(expectation, unusable));
+            return replace(
+                std::move(verdict), VerdictCode::lame_server,
+                "The resolvers find the record fine, but no authoritative server of " + zone.apex +
+                    " gives a usable answer: " + lame_note(expectation, unusable) + unrouted_note);
         }
         verdict.message += " Also, no authoritative server of " + zone.apex +
-                           " gives a usable answer: " + lame_note(expectation, unusable);
+                           " gives a usable answer: " + lame_note(expectation, unusable) +
+                           unrouted_note;
         return verdict;
     }
 
@@ -545,7 +570,14 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     const bool differs =
         agreed.verdict.code != verdict.code || agreed.verdict.observed != verdict.observed;
     const Severity agreed_severity = severity_of(agreed.verdict.code);
-    if (differs && (agreed_severity == Severity::error || agreed_severity == Severity::warning)) {
+    const bool agreed_problem =
+        agreed_severity == Severity::error || agreed_severity == Severity::warning;
+    // The servers' verdict replaces the resolvers' when it names a problem the resolvers do not
+    // show yet, never to soften a worse one (SES sees the resolvers' answer until caches expire).
+    const bool servers_decide = differs && agreed_problem &&
+                                (verdict.code == VerdictCode::ok ||
+                                 severity_rank(agreed_severity) >= severity_rank(verdict.severity));
+    if (servers_decide) {
         // The early warning: the servers already serve the change the caches still hide.
         std::string message = "Every authoritative server of " + zone.apex + " that answers (" +
                               join_labels(usable) + ") says: " + agreed.verdict.message +
@@ -555,22 +587,24 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
                               readable_ttl(resolver_ttl) + "; SES and receivers see this then.";
         verdict = replace(std::move(verdict), agreed.verdict.code, std::move(message));
         verdict.observed = agreed.verdict.observed;
-    } else if (differs && agreed.verdict.code == VerdictCode::ok) {
-        verdict.message += " Every authoritative server of " + zone.apex + " that answers (" +
-                           join_labels(usable) +
-                           ") already serves the correct record; the "
-                           "resolvers may keep the old answer for up to " +
-                           readable_ttl(resolver_ttl) + ".";
+        verdict.server = agreed.verdict.server;
+        verdict.latency = agreed.verdict.latency;
+    } else if (differs) {
+        verdict.message +=
+            " Every authoritative server of " + zone.apex + " that answers (" +
+            join_labels(usable) + ") already answers " + answer_phrase(expectation, agreed) +
+            "; the resolvers may keep their answer for up to " + readable_ttl(resolver_ttl) + ".";
     }
 
     if (!unusable.empty()) {
         if (verdict.code == VerdictCode::ok) {
             return replace(std::move(verdict), VerdictCode::lame_server,
                            "The record is right on " + join_labels(usable) + ", but " +
-                               lame_note(expectation, unusable));
+                               lame_note(expectation, unusable) + unrouted_note);
         }
         verdict.message += " Also, " + lame_note(expectation, unusable);
     }
+    verdict.message += unrouted_note;
     return verdict;
 }
 

@@ -48,6 +48,8 @@ struct FakeDnsWorld {
     std::map<std::string, NameData> records;                             // resolver's records
     std::map<std::pair<std::string, RecordType>, LookupOutcome> failing; // forced failures
     bool soa_stripped = false; // the resolver returns no SOA in any answer
+    // SOA queries answered with another zone's SOA (the name is a CNAME into that zone).
+    std::map<std::string, std::string> soa_elsewhere;
     // The authoritative servers, by address text.
     std::map<std::string, FakeServer> servers;
 
@@ -89,6 +91,13 @@ struct FakeDnsWorld {
         };
         switch (request.type) {
         case RecordType::soa:
+            if (const auto it = soa_elsewhere.find(name); it != soa_elsewhere.end()) {
+                result.soa_owner = it->second;
+                result.soa_serial = 1;
+                result.cname_chain = {it->second};
+                result.outcome = LookupOutcome::answer;
+                return result;
+            }
             if (zones.count(name) != 0) { // the SOA itself, in the answer section
                 result.soa_owner = name;
                 result.soa_serial = zones.at(name);

@@ -228,6 +228,55 @@ TEST(AuthoritativeCheck, ARefusingServerIsLameWhileTheOthersAgree) {
     EXPECT_FALSE(verdict.authoritative[0].lame);
 }
 
+TEST(AuthoritativeCheck, LameServersOfDifferentKindsAreWordedApart) {
+    auto world = easy_world();
+    world.servers["192.0.2.1"].mode = FakeServer::Mode::refused;
+    world.servers["192.0.2.2"].mode = FakeServer::Mode::timeout;
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::lame_server) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns1.example.net (192.0.2.1) answers REFUSED"))
+        << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns2.example.net (192.0.2.2) answers nothing (timeout "
+                                          "(timeout after 3 attempts))"))
+        << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "these servers")) << verdict.message;
+    // The silent server is not asked for its serial; the refusing one is.
+    std::size_t soa_to_silent = 0;
+    for (const auto& request : world.asked) {
+        soa_to_silent +=
+            request.server && request.type == RecordType::soa && request.server->ip == "192.0.2.2"
+                ? 1
+                : 0;
+    }
+    EXPECT_EQ(soa_to_silent, 0u);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 3u);
+}
+
+TEST(AuthoritativeCheck, SilentIPv6WhenNoIPv6AddressAnswersIsNotBlamedOnTheZone) {
+    auto world = easy_world();
+    world.servers["2001:db8::3"].mode = FakeServer::Mode::timeout; // no IPv6 route from here
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::ok) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns3.example.net (2001:db8::3) did not answer, nor did "
+                                          "any other IPv6 address"))
+        << verdict.message;
+    EXPECT_TRUE(verdict.authoritative[3].lame);
+    EXPECT_FALSE(verdict.authoritative_indeterminate);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 0u);
+}
+
+TEST(AuthoritativeCheck, SilentIPv6BesideAnAnsweringIPv6AddressIsLame) {
+    auto world = easy_world();
+    world.a["ns2.example.net"].clear();
+    world.aaaa["ns2.example.net"] = {"2001:db8::2"};
+    world.servers["2001:db8::2"] = world.servers["192.0.2.2"];
+    world.servers["2001:db8::3"].mode = FakeServer::Mode::timeout;
+    const auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::lame_server) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "ns3.example.net (2001:db8::3) answers nothing"))
+        << verdict.message;
+}
+
 TEST(AuthoritativeCheck, AnAnswerWithoutAaIsLame) {
     auto world = easy_world();
     world.servers["192.0.2.1"].mode = FakeServer::Mode::no_aa;
@@ -285,8 +334,41 @@ TEST(AuthoritativeCheck, ServersAlreadyServingTheFixLeaveTheResolversVerdictWith
     world.records.erase(k_name); // the resolvers cache the negative answer
     const auto verdict = check(world, easy_expectation(), 900);
     EXPECT_EQ(verdict.code, VerdictCode::missing) << verdict.message;
-    EXPECT_TRUE(contains(verdict.message, "already serves the correct record")) << verdict.message;
+    EXPECT_TRUE(
+        contains(verdict.message,
+                 "already answers CNAME tok1.dkim.amazonses.com (ok); the resolvers may keep their "
+                 "answer for up to 15m (900 seconds)"))
+        << verdict.message;
     EXPECT_TRUE(contains(verdict.message, "15m (900 seconds)")) << verdict.message;
+}
+
+TEST(AuthoritativeCheck, ServersDecideOnAProblemAsSevereAsTheResolvers) {
+    auto world = easy_world();
+    world.records.erase(k_name); // resolvers: missing (error)
+    for (auto& [address, server] : world.servers) {
+        // servers: a TXT where the CNAME belongs (wrong_type, also an error): they decide
+        server.names[k_name] = {std::nullopt, {{"v=spf1 -all"}}};
+    }
+    auto verdict = check(world, easy_expectation());
+    EXPECT_EQ(verdict.code, VerdictCode::wrong_type) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "The resolvers still answer from their caches (missing)"))
+        << verdict.message;
+}
+
+TEST(AuthoritativeCheck, CnameLoopsInAndOutOfTheZoneEndInAVerdict) {
+    auto world = easy_world();
+    // ns1: a loop inside the zone; ns2: out of the zone and, through the resolvers, back in.
+    world.servers["192.0.2.1"].names[k_name].cname = "loop._domainkey.example.com";
+    world.servers["192.0.2.1"].names["loop._domainkey.example.com"].cname = k_name;
+    world.servers["192.0.2.2"].names[k_name].cname = "back.example.net";
+    world.records["back.example.net"].cname = k_name;
+    world.records[k_name].cname = "back.example.net";
+    const auto verdict = check(world, easy_expectation());
+    ASSERT_EQ(verdict.authoritative.size(), 4u);
+    EXPECT_EQ(verdict.code, VerdictCode::ns_split) << verdict.message;
+    EXPECT_EQ(verdict.authoritative[0].verdict, VerdictCode::wrong_target);
+    EXPECT_EQ(verdict.authoritative[1].verdict, VerdictCode::wrong_target);
+    EXPECT_EQ(verdict.authoritative[2].verdict, VerdictCode::ok);
 }
 
 TEST(AuthoritativeCheck, NoServerReachableLeavesTheResolversVerdictIndeterminate) {
@@ -324,11 +406,13 @@ TEST(AuthoritativeCheck, DiscoveryFailureLeavesTheResolversVerdictIndeterminate)
 
 namespace {
 
+// Variant 2 is a 1024-bit key (weak_key when configured), the others 2048 bits.
 const std::vector<unsigned char>& rsa_spki(int variant) {
     static std::map<int, std::vector<unsigned char>> cache;
     auto& der = cache[variant];
     if (der.empty()) {
-        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
+        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+            EVP_RSA_gen(variant == 2 ? 1024 : 2048), EVP_PKEY_free);
         unsigned char* out = nullptr;
         const int length = i2d_PUBKEY(key.get(), &out);
         der.assign(out, out + length);
@@ -459,4 +543,23 @@ TEST(AuthoritativeCheckByodkim, ServerWithoutTheDelegatingCnameIsNsSplit) {
                                           "key at sel1._domainkey.example.org"))
         << verdict.message;
     EXPECT_TRUE(contains(verdict.message, "serves an older zone")) << verdict.message;
+}
+
+TEST(AuthoritativeCheckByodkim, ServersNeverSoftenAWorseResolverVerdict) {
+    auto world = byo_world(false);
+    world.records.erase(k_selector); // resolvers: missing (error, from their negative cache)
+    for (auto& [address, server] : world.servers) {
+        server.names[k_selector].txt = key_txt(2); // servers: the configured 1024-bit key
+    }
+    auto expectation = byo_expectation();
+    expectation.key_der = rsa_spki(2);
+    expectation.key_bits = 1024;
+    const auto verdict = check(world, expectation, 600);
+    EXPECT_EQ(verdict.code, VerdictCode::missing) << verdict.message;
+    EXPECT_TRUE(contains(verdict.message, "(weak_key); the resolvers may keep their answer for up "
+                                          "to 10m (600 seconds)"))
+        << verdict.message;
+    for (const auto& answer : verdict.authoritative) {
+        EXPECT_EQ(answer.verdict, VerdictCode::weak_key);
+    }
 }

@@ -175,3 +175,14 @@ TEST(ZoneDiscovery, IPv6OnlyServers) {
         EXPECT_EQ(server.address.to_string().front(), '[');
     }
 }
+
+TEST(ZoneDiscovery, ASoaOfAZoneThatDoesNotHoldTheRecordIsSkipped) {
+    auto world = example_world();
+    world.soa_elsewhere["_domainkey.example.com"] = "dkim.amazonses.com";
+    const auto found = discover(world);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->apex, "example.com");
+    ASSERT_GE(world.asked.size(), 2u);
+    EXPECT_EQ(world.asked[1].name, "example.com");
+    EXPECT_EQ(world.asked[1].type, RecordType::soa);
+}
