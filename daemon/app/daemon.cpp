@@ -192,6 +192,9 @@ public:
                 tick(current);
                 next_tick = current + tick_interval();
             }
+            if (m_dns->resolver().interrupted()) {
+                break; // a stop signal arrived during a zone discovery (adoption)
+            }
             if (zone_poll_due(current) && !poll_zones(current)) {
                 break;
             }
@@ -341,6 +344,9 @@ private:
         for (const auto& reading : m_zone_watch.readings()) {
             m_metrics->set_zone_serial(reading.zone, reading.server, reading.address,
                                        reading.serial);
+        }
+        if (!changed.empty()) {
+            m_dns->clear_cache();
         }
         for (const auto& zone : changed) {
             std::set<IdentityKey> members;
@@ -515,7 +521,7 @@ private:
         }
         m_schedule = std::move(schedule);
         m_schedule.add(plan.to_spread, now, config.daemon.check_interval);
-        retain_watched_zones();
+        refresh_watched_zones(config.dns);
         warn_if_rate_cannot_keep_up(config);
         return true;
     }
@@ -671,13 +677,21 @@ private:
         return true;
     }
 
-    // After the tracked set changed: zones keep only identities still tracked.
-    void retain_watched_zones() {
+    // After the tracked set changed: zones keep only identities still tracked, and the zones of
+    // new ones are found now (not at their first check, up to check_interval away).
+    void refresh_watched_zones(const DnsSettings& dns) {
         std::set<IdentityKey> keys;
+        std::vector<const Identity*> identities;
         for (const auto& tracked : m_tracked) {
             keys.insert(tracked.identity.key());
+            identities.push_back(&tracked.identity);
         }
         forget_zones(m_zone_watch.retain(keys));
+        if (dns.authoritative && dns.zone_poll_interval > Milliseconds{0}) {
+            discover_watched_zones(m_zone_watch, identities, m_dns->lookups(),
+                                   dns.authoritative_port);
+            spdlog::debug("event=zones_watched zones={}", m_zone_watch.zone_count());
+        }
     }
 
     // Time-based events: pending_overdue, monitoring_blind, reminders. Everything that changed

@@ -55,6 +55,10 @@ const LookupCacheStats& DnsChecking::cache_stats() const {
     return m_parts->cache->stats();
 }
 
+void DnsChecking::clear_cache() {
+    m_parts->cache->clear();
+}
+
 SweepOptions DnsChecking::sweep_options(std::chrono::system_clock::time_point now) const {
     SweepOptions options;
     options.probe.authoritative = m_parts->settings.authoritative;

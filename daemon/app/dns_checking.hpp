@@ -29,6 +29,9 @@ public:
     LookupService& lookups();
     AsyncResolver& resolver();
     const LookupCacheStats& cache_stats() const;
+    // Forgets every cached infrastructure answer (a zone's serial changed: its next check must
+    // see the servers' new state, serials included).
+    void clear_cache();
     // The sweep options for a sweep starting at `now` (signatures are checked against it).
     SweepOptions sweep_options(std::chrono::system_clock::time_point now) const;
     const DnsSettings& settings() const;

@@ -514,24 +514,26 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
         split = split || !same_answer(state->answer, usable.front()->answer);
     }
 
-    // Serials: on a split or a lame server, ask every server that answers at all for its SOA, so
-    // that the message can say which one lags.
-    if (split || !unusable.empty()) {
-        for (auto& state : states) {
-            if (state.lameness.unreachable) {
-                continue;
-            }
-            const LookupRequest request = serial_request(zone.apex, state.server->address);
-            const LookupResult* soa = find_result(lookups, request);
-            if (soa == nullptr) {
-                add_need(needs, request);
-            } else if (soa->outcome == LookupOutcome::answer && soa->soa_serial) {
-                state.answer.serial = soa->soa_serial;
-            }
+    // Serials: every server that answers at all is asked for its SOA. When they agree the
+    // question is cacheable (one per zone and server per SOA TTL, however many records the zone
+    // holds; the serial shown may then be as old as that TTL). On a split or a lame server it
+    // is asked afresh, so that the message can say which one lags.
+    const bool fresh_serials = split || !unusable.empty();
+    for (auto& state : states) {
+        if (state.lameness.unreachable) {
+            continue;
         }
-        if (!needs.empty()) {
-            return NeedLookups{std::move(needs)};
+        LookupRequest request = serial_request(zone.apex, state.server->address);
+        request.cacheable = !fresh_serials;
+        const LookupResult* soa = find_result(lookups, request);
+        if (soa == nullptr) {
+            add_need(needs, request);
+        } else if (soa->outcome == LookupOutcome::answer && soa->soa_serial) {
+            state.answer.serial = soa->soa_serial;
         }
+    }
+    if (!needs.empty()) {
+        return NeedLookups{std::move(needs)};
     }
     for (const auto& state : states) {
         verdict.authoritative.push_back(state.answer);

@@ -33,7 +33,9 @@ void ZoneWatch::learn(const IdentityKey& key, const std::vector<RecordVerdict>& 
             if (auto before = zone.servers.find(answer.address); before != zone.servers.end()) {
                 server.serial = before->second.serial;
             }
-            if (answer.serial && answer.aa) {
+            // A check's serial may come from a cache; once the polls read a server, they own
+            // its serial (else a cached older serial would look like a change at every poll).
+            if (!server.serial && answer.serial && answer.aa) {
                 server.serial = answer.serial;
             }
             servers[answer.address] = std::move(server);
@@ -52,6 +54,24 @@ void ZoneWatch::learn(const IdentityKey& key, const std::vector<RecordVerdict>& 
     } else {
         zones_of = std::move(now_in);
     }
+}
+
+void ZoneWatch::add(const IdentityKey& key, const ZoneServers& zone) {
+    if (zone.apex.empty() || zone.servers.empty()) {
+        return;
+    }
+    Zone& watched = m_zones[zone.apex];
+    if (watched.servers.empty()) {
+        for (const auto& server : zone.servers) {
+            watched.servers[server.address.ip] = Server{server.name, std::nullopt};
+        }
+    }
+    watched.members.insert(key);
+    m_zones_of[key].insert(zone.apex);
+}
+
+bool ZoneWatch::knows(const IdentityKey& key) const {
+    return m_zones_of.contains(key);
 }
 
 std::vector<std::string> ZoneWatch::retain(const std::set<IdentityKey>& keys) {

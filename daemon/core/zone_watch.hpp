@@ -9,6 +9,7 @@
 #include "core/dns_lookup.hpp"
 #include "core/identity.hpp"
 #include "core/verdict.hpp"
+#include "core/zone_discovery.hpp"
 
 #include <cstdint>
 #include <map>
@@ -31,9 +32,16 @@ class ZoneWatch {
 public:
     // Records what one check of `key` found: the zone of each record that has authoritative
     // answers, with those servers (replacing the zone's previous server list; serials of
-    // addresses that stay are kept, serials the answers carry are taken). The identity leaves
+    // addresses that stay are kept; a serial an answer carries is taken only for a server
+    // without one, since a check's serial may come from a cache). The identity leaves
     // zones its records no longer live in; a zone left without identities is dropped.
     void learn(const IdentityKey& key, const std::vector<RecordVerdict>& records);
+    // Records that `key`'s records live in `zone` (found by discovery, before any check of
+    // this process): the identity joins the zone; servers are taken only for a zone not known yet
+    // (a check's list is fresher). Ignored when zone.apex or zone.servers is empty.
+    void add(const IdentityKey& key, const ZoneServers& zone);
+    // True when `key` is a member of some zone.
+    bool knows(const IdentityKey& key) const;
     // Keeps only the identities in `keys` (after a reload or a new SES listing). Returns the
     // zones dropped because no identity is left in them.
     std::vector<std::string> retain(const std::set<IdentityKey>& keys);

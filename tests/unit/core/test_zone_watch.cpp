@@ -126,5 +126,16 @@ TEST(ZoneWatch, ANewServerListKeepsTheSerialsOfServersThatStay) {
     EXPECT_EQ(watch.clear(), std::vector<std::string>{"alpha.example"});
 }
 
+TEST(ZoneWatch, AfterAPollAChecksPossiblyCachedSerialDoesNotOverwriteThePolledOne) {
+    ZoneWatch watch;
+    watch.learn(k_alpha, {record("alpha.example", {server("ns1.net", "127.0.0.2", 7)})});
+    std::vector<LookupResult> polled{soa_answer("alpha.example", "127.0.0.2", 8)};
+    EXPECT_EQ(watch.observe(polled).size(), 1u);
+    // The re-check that follows reads serial 7 from a cache: not taken, so the next poll of 8 is
+    // no change (else every poll would re-check the zone).
+    watch.learn(k_alpha, {record("alpha.example", {server("ns1.net", "127.0.0.2", 7)})});
+    EXPECT_TRUE(watch.observe(polled).empty());
+}
+
 } // namespace
 } // namespace dkimwatch
