@@ -75,7 +75,15 @@ std::optional<LookupResult> route(const LookupRequest& request, const std::strin
         }
         return *result;
     }
-    const LookupRequest own = directed(request, server.address);
+    // One directed query per name: a server asked for TXT at a name that holds a CNAME answers
+    // with the CNAME (reported in cname_chain), so the evaluator's CNAME question at the same name
+    // is answered from the TXT answer, and each server gets one query per record.
+    const bool cname_from_txt = request.type == RecordType::cname;
+    LookupRequest asked = request;
+    if (cname_from_txt) {
+        asked.type = RecordType::txt;
+    }
+    const LookupRequest own = directed(std::move(asked), server.address);
     const LookupResult* answer = find_result(lookups, own);
     if (answer == nullptr) {
         add_need(run.needs, own);
@@ -86,12 +94,39 @@ std::optional<LookupResult> route(const LookupRequest& request, const std::strin
     }
     LookupResult routed = *answer;
     routed.request = request;
+    const bool responded = answer->outcome == LookupOutcome::answer ||
+                           answer->outcome == LookupOutcome::nodata ||
+                           answer->outcome == LookupOutcome::nxdomain;
+    if (cname_from_txt && (answer->outcome == LookupOutcome::servfail ||
+                           answer->outcome == LookupOutcome::malformed)) {
+        // Some providers cannot answer TXT at a CNAME (txt_servfail): ask for the CNAME itself.
+        const LookupRequest cname = directed(request, server.address);
+        const LookupResult* own_cname = find_result(lookups, cname);
+        if (own_cname == nullptr) {
+            add_need(run.needs, cname);
+            return std::nullopt;
+        }
+        if (std::find(run.directed.begin(), run.directed.end(), own_cname) == run.directed.end()) {
+            run.directed.push_back(own_cname);
+        }
+        routed = *own_cname;
+        routed.request = request;
+        return routed;
+    }
+    if (cname_from_txt) {
+        routed.txt_records.clear();
+        routed.values.clear();
+        if (responded && !answer->cname_chain.empty()) {
+            routed.outcome = LookupOutcome::answer;
+            routed.cname_chain.resize(1);
+        } else if (answer->outcome == LookupOutcome::answer) {
+            routed.outcome = LookupOutcome::nodata; // TXT data at the name: it holds no CNAME
+        }
+        return routed;
+    }
     // A directed query does not follow CNAMEs: when the chain leaves the zone, what the server
     // holds ends at the CNAME, and the rest is what SES's resolvers find by following it.
-    if (request.type != RecordType::cname && !answer->cname_chain.empty() &&
-        !in_zone(answer->cname_chain.back(), apex) &&
-        (answer->outcome == LookupOutcome::answer || answer->outcome == LookupOutcome::nodata ||
-         answer->outcome == LookupOutcome::nxdomain)) {
+    if (responded && !answer->cname_chain.empty() && !in_zone(answer->cname_chain.back(), apex)) {
         const LookupRequest follow(answer->cname_chain.back(), request.type);
         const LookupResult* rest = find_result(lookups, follow);
         if (rest == nullptr) {
@@ -235,20 +270,20 @@ std::string join_labels(const std::vector<const ServerState*>& states) {
 std::string answer_phrase(const RecordExpectation& expectation, const ServerState& state) {
     const AuthoritativeAnswer& answer = state.answer;
     if (state.lameness.unreachable) {
-        return "no answer (" + state.lameness.detail + ")";
+        return "nothing (" + state.lameness.detail + ")";
     }
     if (state.lameness.refused) {
         return "REFUSED (it does not serve the zone)";
     }
     if (state.lameness.lame) {
-        return "an answer without the AA flag (it does not hold the zone)";
+        return "without the AA flag (it does not hold the zone)";
     }
     const bool easy = expectation.kind == RecordExpectation::Kind::easy_dkim_cname;
     switch (answer.verdict) {
     case VerdictCode::missing:
         return (easy ? "no CNAME at " : "no DKIM key at ") + expectation.name;
     case VerdictCode::dns_error:
-        return "no usable answer (" + state.lameness.detail + ")";
+        return "nothing usable (" + state.lameness.detail + ")";
     default:
         break;
     }
@@ -263,19 +298,24 @@ std::string answer_phrase(const RecordExpectation& expectation, const ServerStat
     return observed + " (" + verdict_code_name(answer.verdict) + ")";
 }
 
+const char* pronoun(const std::vector<const ServerState*>& states) {
+    return states.size() == 1 ? "it" : "them";
+}
+
 std::string readable_ttl(std::uint32_t seconds) {
     return format_duration(std::chrono::seconds(seconds)) + " (" + std::to_string(seconds) +
            " seconds)";
 }
 
-// Groups states by identical answers, in server order of first appearance.
+// Groups states by identical answers (as the message words them), in server order of first
+// appearance.
 std::vector<std::vector<const ServerState*>>
-group_answers(const std::vector<const ServerState*>& states) {
+group_answers(const RecordExpectation& expectation, const std::vector<const ServerState*>& states) {
     std::vector<std::vector<const ServerState*>> groups;
     for (const ServerState* state : states) {
+        const std::string phrase = answer_phrase(expectation, *state);
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
-            return same_answer(group.front()->answer, state->answer) &&
-                   group.front()->lameness.lame == state->lameness.lame;
+            return answer_phrase(expectation, *group.front()) == phrase;
         });
         if (it == groups.end()) {
             groups.push_back({state});
@@ -289,7 +329,7 @@ group_answers(const std::vector<const ServerState*>& states) {
 std::string describe_groups(const RecordExpectation& expectation,
                             const std::vector<const ServerState*>& states) {
     std::string out;
-    for (const auto& group : group_answers(states)) {
+    for (const auto& group : group_answers(expectation, states)) {
         if (!out.empty()) {
             out += "; ";
         }
@@ -320,13 +360,14 @@ RecordVerdict replace(RecordVerdict verdict, VerdictCode code, std::string messa
 
 RecordVerdict split_verdict(const RecordExpectation& expectation, RecordVerdict verdict,
                             const std::string& apex, const std::vector<const ServerState*>& usable,
+                            const std::vector<const ServerState*>& unusable,
                             const std::vector<const ServerState*>& all) {
     std::string message = "The authoritative servers of " + apex + " disagree on " +
                           expectation.name +
                           ", so SES and receivers get one answer or the other depending on the "
                           "server their resolver asks: " +
                           describe_groups(expectation, all) + ".";
-    const auto groups = group_answers(usable);
+    const auto groups = group_answers(expectation, usable);
     const auto good = std::find_if(groups.begin(), groups.end(), [](const auto& group) {
         return group.front()->answer.verdict == VerdictCode::ok;
     });
@@ -338,24 +379,44 @@ RecordVerdict split_verdict(const RecordExpectation& expectation, RecordVerdict 
                 current = state->answer.serial;
             }
         }
+        std::vector<const ServerState*> older;
+        std::vector<const ServerState*> other;
         for (const auto& group : groups) {
             if (&group == &*good) {
                 continue;
             }
             for (const ServerState* state : group) {
                 const auto& serial = state->answer.serial;
-                const bool older = serial && current && serial_older(*serial, *current);
-                message += " " + server_label(state->answer) + " " +
-                           (older ? "serves an older zone than " + join_labels(*good)
-                                  : "serves another version of the zone") +
-                           ": make it transfer the current zone (check NOTIFY/AXFR from the "
-                           "primary) or remove it from the NS set at the registrar.";
+                (serial && current && serial_older(*serial, *current) ? older : other)
+                    .push_back(state);
             }
+        }
+        if (!older.empty()) {
+            message += " " + join_labels(older) + (older.size() == 1 ? " serves" : " serve") +
+                       " an older zone than the servers that have the record right (serial " +
+                       std::to_string(*current) + "): make " + pronoun(older) +
+                       " transfer the current zone (check NOTIFY/AXFR from the primary) or "
+                       "remove " +
+                       pronoun(older) + " from the NS set at the registrar.";
+        }
+        if (!other.empty()) {
+            message += " " + join_labels(other) + (other.size() == 1 ? " serves" : " serve") +
+                       " other data for the record without an older serial (another primary "
+                       "or DNS provider?): make " +
+                       pronoun(other) +
+                       " serve the current zone (transfer it from the primary, check "
+                       "NOTIFY/AXFR) or remove " +
+                       pronoun(other) + " from the NS set at the registrar.";
         }
     } else {
         message += " None of them serves what SES expects (" + verdict.expected +
                    "): fix the record on the primary and make every server transfer the "
                    "current zone (check NOTIFY/AXFR).";
+    }
+    if (!unusable.empty()) {
+        message += " " + join_labels(unusable) + (unusable.size() == 1 ? " gives" : " give") +
+                   " no authoritative answer: serve the zone on " + pronoun(unusable) +
+                   " or remove " + pronoun(unusable) + " from the NS set at the registrar.";
     }
     return replace(std::move(verdict), VerdictCode::ns_split, std::move(message));
 }
@@ -420,13 +481,34 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
         return NeedLookups{std::move(needs)};
     }
 
+    // An address family (IPv4, IPv6) of which no address of the zone answered at all is most
+    // likely not routed from here (a host without IPv6): its silent addresses are reported
+    // (lame, "timeout") but not blamed on the zone in the verdict.
+    bool family_answered[2] = {false, false};
+    for (const auto& state : states) {
+        family_answered[state.server->address.ipv6 ? 1 : 0] |= !state.lameness.unreachable;
+    }
     std::vector<const ServerState*> all;
     std::vector<const ServerState*> usable;
     std::vector<const ServerState*> unusable;
+    std::vector<const ServerState*> unrouted;
     for (const auto& state : states) {
         all.push_back(&state);
-        (state.usable() ? usable : unusable).push_back(&state);
+        if (state.usable()) {
+            usable.push_back(&state);
+        } else if (state.lameness.unreachable &&
+                   !family_answered[state.server->address.ipv6 ? 1 : 0]) {
+            unrouted.push_back(&state);
+        } else {
+            unusable.push_back(&state);
+        }
     }
+    const std::string unrouted_note =
+        unrouted.empty() ? std::string()
+                         : " (" + join_labels(unrouted) + " did not answer, nor did any other " +
+                               (unrouted.front()->server->address.ipv6 ? "IPv6" : "IPv4") +
+                               " address of the zone's servers: probably no route from here, "
+                               "so not counted as lame.)";
     bool split = false;
     for (const ServerState* state : usable) {
         split = split || !same_answer(state->answer, usable.front()->answer);
@@ -456,7 +538,9 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     }
 
     if (split) {
-        return split_verdict(expectation, std::move(verdict), zone.apex, usable, all);
+        verdict = split_verdict(expectation, std::move(verdict), zone.apex, usable, unusable, all);
+        verdict.message += unrouted_note;
+        return verdict;
     }
 
     if (usable.empty()) {
@@ -471,13 +555,14 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
             return verdict;
         }
         if (verdict.code == VerdictCode::ok) {
-            return replace(std::move(verdict), VerdictCode::lame_server,
-                           "The resolvers find the record fine, but no authoritative server of " +
-                               zone.apex +
-                               " gives a usable answer: " + lame_note(expectation, unusable));
+            return replace(
+                std::move(verdict), VerdictCode::lame_server,
+                "The resolvers find the record fine, but no authoritative server of " + zone.apex +
+                    " gives a usable answer: " + lame_note(expectation, unusable) + unrouted_note);
         }
         verdict.message += " Also, no authoritative server of " + zone.apex +
-                           " gives a usable answer: " + lame_note(expectation, unusable);
+                           " gives a usable answer: " + lame_note(expectation, unusable) +
+                           unrouted_note;
         return verdict;
     }
 
@@ -485,7 +570,14 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
     const bool differs =
         agreed.verdict.code != verdict.code || agreed.verdict.observed != verdict.observed;
     const Severity agreed_severity = severity_of(agreed.verdict.code);
-    if (differs && (agreed_severity == Severity::error || agreed_severity == Severity::warning)) {
+    const bool agreed_problem =
+        agreed_severity == Severity::error || agreed_severity == Severity::warning;
+    // The servers' verdict replaces the resolvers' when it names a problem the resolvers do not
+    // show yet, never to soften a worse one (SES sees the resolvers' answer until caches expire).
+    const bool servers_decide = differs && agreed_problem &&
+                                (verdict.code == VerdictCode::ok ||
+                                 severity_rank(agreed_severity) >= severity_rank(verdict.severity));
+    if (servers_decide) {
         // The early warning: the servers already serve the change the caches still hide.
         std::string message = "Every authoritative server of " + zone.apex + " that answers (" +
                               join_labels(usable) + ") says: " + agreed.verdict.message +
@@ -495,22 +587,24 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
                               readable_ttl(resolver_ttl) + "; SES and receivers see this then.";
         verdict = replace(std::move(verdict), agreed.verdict.code, std::move(message));
         verdict.observed = agreed.verdict.observed;
-    } else if (differs && agreed.verdict.code == VerdictCode::ok) {
-        verdict.message += " Every authoritative server of " + zone.apex + " that answers (" +
-                           join_labels(usable) +
-                           ") already serves the correct record; the "
-                           "resolvers may keep the old answer for up to " +
-                           readable_ttl(resolver_ttl) + ".";
+        verdict.server = agreed.verdict.server;
+        verdict.latency = agreed.verdict.latency;
+    } else if (differs) {
+        verdict.message +=
+            " Every authoritative server of " + zone.apex + " that answers (" +
+            join_labels(usable) + ") already answers " + answer_phrase(expectation, agreed) +
+            "; the resolvers may keep their answer for up to " + readable_ttl(resolver_ttl) + ".";
     }
 
     if (!unusable.empty()) {
         if (verdict.code == VerdictCode::ok) {
             return replace(std::move(verdict), VerdictCode::lame_server,
                            "The record is right on " + join_labels(usable) + ", but " +
-                               lame_note(expectation, unusable));
+                               lame_note(expectation, unusable) + unrouted_note);
         }
         verdict.message += " Also, " + lame_note(expectation, unusable);
     }
+    verdict.message += unrouted_note;
     return verdict;
 }
 
