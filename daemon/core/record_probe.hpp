@@ -52,6 +52,9 @@ private:
     void fold_dnssec();
 
     RecordExpectation m_expectation;
+    // The caller's settings, not a copy: they must outlive the probe (the sweep keeps one
+    // ProbeSettings for all its probes). The verdict is handed over once (moved out); step()
+    // is not to be called after it.
     const ProbeSettings* m_settings;
     std::chrono::system_clock::time_point m_now; // settings.now, or the construction time
     Phase m_phase = Phase::resolver;

@@ -293,6 +293,27 @@ TEST(RecordProbe, BogusWithAnExistingErrorKeepsTheErrorAndAddsTheReason) {
               std::string::npos);
 }
 
+TEST(RecordProbe, BogusExplainsAnIndeterminateResolverAnswer) {
+    World world;
+    LookupResult servfail;
+    servfail.outcome = LookupOutcome::servfail;
+    world.set(k_name, RecordType::cname, servfail);
+    world.set(k_name, RecordType::txt, servfail);
+    {
+        const ProbeSettings settings = settings_with(nullptr);
+        RecordProbe probe(easy_expectation(), settings);
+        ASSERT_EQ(drive(probe, world).verdict.code, VerdictCode::dns_error);
+    }
+    FakeValidator validator;
+    validator.result = bogus("no RRSIG over example.com/DNSKEY");
+    const ProbeSettings settings = settings_with(&validator);
+    RecordProbe probe(easy_expectation(), settings);
+    const ProbeRun run = drive(probe, world);
+    EXPECT_EQ(run.verdict.code, VerdictCode::dnssec_bogus);
+    EXPECT_EQ(run.verdict.severity, Severity::error);
+    EXPECT_EQ(run.verdict.message.find("(Also: "), std::string::npos) << run.verdict.message;
+}
+
 TEST(RecordProbe, ExpiringSignatureReplacesOkWithAWarning) {
     World world;
     publish_at_resolver(world);
