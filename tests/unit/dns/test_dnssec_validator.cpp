@@ -178,8 +178,12 @@ public:
         m_fixed[{canonical(name), type}] = std::move(result);
     }
 
+    // The anchor record (default: the DS of test.).
+    void set_anchor(std::string record) { m_anchor = std::move(record); }
+
     TrustAnchors anchors() const {
-        auto loaded = load_trust_anchors_from_text(m_zones.at("test.")->ds() + "\n", "test-anchor");
+        auto loaded = load_trust_anchors_from_text(
+            (m_anchor.empty() ? m_zones.at("test.")->ds() : m_anchor) + "\n", "test-anchor");
         EXPECT_TRUE(loaded.ok()) << loaded.error();
         return std::move(loaded).value();
     }
@@ -240,6 +244,7 @@ private:
 
     std::map<std::string, std::unique_ptr<TestZone>> m_zones;
     std::map<std::pair<std::string, RecordType>, LookupResult> m_fixed;
+    std::string m_anchor;
 };
 
 struct Outcome {
@@ -306,6 +311,26 @@ TEST(DnssecValidator, SecureChainThroughCnameToTxt) {
     EXPECT_EQ(*outcome.result.earliest_expiry, Clock::time_point(std::chrono::seconds(at(10))));
     // DNSKEY of test, example.test and amazonses.test; DS of the two children.
     EXPECT_EQ(outcome.asked.size(), 5u);
+}
+
+// Anchors and DS records carry TTLs of their own; matching a key must ignore them.
+TEST(DnssecValidator, AnchorsAndDsMatchKeysWhateverTheirTtl) {
+    for (const bool dnskey_anchor : {false, true}) {
+        World world;
+        std::string anchor =
+            dnskey_anchor ? world.zone("test.").dnskey() : world.zone("test.").ds();
+        anchor.replace(anchor.find("3600"), 4, "172800");
+        world.set_anchor(anchor);
+        std::string ds = world.zone("example.test.").ds();
+        ds.replace(ds.find("3600"), 4, "86400");
+        world.set("example.test.", RecordType::ds,
+                  result_of("example.test.", RecordType::ds, LookupOutcome::answer,
+                            {response("example.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR,
+                                      world.zone("test.").sign({ds}))}));
+        auto outcome = run(world, {cname_answer(signed_cname(world), signed_txt(world))});
+        EXPECT_EQ(outcome.result.status, DnssecStatus::secure)
+            << (dnskey_anchor ? "DNSKEY anchor: " : "DS anchor: ") << outcome.result.reason;
+    }
 }
 
 TEST(DnssecValidator, EarliestExpiryIsTheSoonestSignatureOnTheChain) {
