@@ -7,13 +7,36 @@
 #include <ldns/ldns.h>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace dkimwatch {
 
+struct LdnsDnssecValidator::SignatureMemo {
+    static constexpr std::size_t k_capacity = 16384;
+    std::mutex mutex;
+    std::unordered_map<std::string, ldns_status> results;
+
+    std::optional<ldns_status> find(const std::string& key) {
+        std::lock_guard lock(mutex);
+        auto found = results.find(key);
+        return found == results.end() ? std::nullopt : std::optional(found->second);
+    }
+    void store(std::string key, ldns_status status) {
+        std::lock_guard lock(mutex);
+        if (results.size() >= k_capacity) {
+            results.clear();
+        }
+        results.emplace(std::move(key), status);
+    }
+};
+
 namespace {
+
+using SignatureMemo = LdnsDnssecValidator::SignatureMemo;
 
 constexpr int k_max_zone_cuts = 16;
 constexpr std::size_t k_max_walk_labels = 32;
@@ -192,6 +215,38 @@ ListPtr rrsigs_of(const ldns_pkt* pkt, ldns_pkt_section section, const ldns_rdf*
     return out;
 }
 
+void append_wire(std::string& out, const ldns_rr* rr) {
+    std::uint8_t* wire = nullptr;
+    std::size_t size = 0;
+    if (ldns_rr2wire(&wire, rr, LDNS_SECTION_ANSWER, &size) == LDNS_STATUS_OK) {
+        out.append(std::to_string(size)).append(":");
+        out.append(reinterpret_cast<const char*>(wire), size);
+    }
+    std::free(wire);
+}
+
+// ldns_verify_rrsig_keylist_notime through the memo: the bytes of the RRSIG, the RRset and the
+// keys decide the outcome.
+ldns_status verify_without_time(SignatureMemo& memo, const ldns_rr_list* rrset,
+                                const ldns_rr* rrsig, const ldns_rr_list* keys) {
+    std::string key;
+    append_wire(key, rrsig);
+    key.append("|");
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrset); ++i) {
+        append_wire(key, ldns_rr_list_rr(rrset, i));
+    }
+    key.append("|");
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(keys); ++i) {
+        append_wire(key, ldns_rr_list_rr(keys, i));
+    }
+    if (auto known = memo.find(key)) {
+        return *known;
+    }
+    const ldns_status status = ldns_verify_rrsig_keylist_notime(rrset, rrsig, keys, nullptr);
+    memo.store(std::move(key), status);
+    return status;
+}
+
 bool lookup_failed(LookupOutcome outcome) {
     return outcome == LookupOutcome::timeout || outcome == LookupOutcome::servfail ||
            outcome == LookupOutcome::refused || outcome == LookupOutcome::malformed;
@@ -256,10 +311,9 @@ struct Denial {
 // lookups still missing. All ldns records referenced stay owned by m_packets or the anchors.
 class Validation {
 public:
-    Validation(const ldns_rr_list* anchors, std::span<const LookupResult> chain,
-               std::chrono::system_clock::time_point now)
-        : m_anchors(anchors), m_chain(chain), m_now(now),
-          m_now_t(std::chrono::system_clock::to_time_t(now)) {}
+    Validation(const ldns_rr_list* anchors, SignatureMemo& memo,
+               std::span<const LookupResult> chain, std::chrono::system_clock::time_point now)
+        : m_anchors(anchors), m_memo(memo), m_chain(chain), m_now(now) {}
 
     Status check_answer(std::span<const LookupResult> answer);
 
@@ -295,9 +349,9 @@ private:
     void note_expiry(std::chrono::system_clock::time_point expiry, const ldns_rdf* zone);
 
     const ldns_rr_list* m_anchors;
+    SignatureMemo& m_memo;
     std::span<const LookupResult> m_chain;
     std::chrono::system_clock::time_point m_now;
-    std::time_t m_now_t;
     int m_depth = 0;
     std::vector<PktPtr> m_packets;
     std::vector<ListPtr> m_lists;
@@ -419,8 +473,20 @@ Status Validation::verify_rrset(const ldns_rr_list* rrset, const ldns_rr_list* r
     const std::size_t count = std::min(ldns_rr_list_rr_count(rrsigs), k_max_rrsigs);
     for (std::size_t i = 0; i < count; ++i) {
         const ldns_rr* rrsig = ldns_rr_list_rr(rrsigs, i);
-        const ldns_status status =
-            ldns_verify_rrsig_keylist_time(rrset, rrsig, keys, m_now_t, nullptr);
+        // The signature first, then its validity period (RFC 4034 section 3.1.5), as
+        // ldns_verify_rrsig_keylist_time does.
+        ldns_status status = verify_without_time(m_memo, rrset, rrsig, keys);
+        if (status == LDNS_STATUS_OK) {
+            const auto inception = rrsig_time(ldns_rr_rrsig_inception(rrsig), m_now);
+            const auto expiration = rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now);
+            if (expiration < inception) {
+                status = LDNS_STATUS_CRYPTO_EXPIRATION_BEFORE_INCEPTION;
+            } else if (m_now < inception) {
+                status = LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED;
+            } else if (m_now > expiration) {
+                status = LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+            }
+        }
         if (status == LDNS_STATUS_OK) {
             const auto expiry = rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now);
             if (!best || expiry > *best) {
@@ -980,10 +1046,15 @@ Status Validation::check_answer(std::span<const LookupResult> answer) {
 
 } // namespace
 
+LdnsDnssecValidator::LdnsDnssecValidator(TrustAnchors anchors)
+    : m_anchors(std::move(anchors)), m_memo(std::make_unique<SignatureMemo>()) {}
+
+LdnsDnssecValidator::~LdnsDnssecValidator() = default;
+
 DnssecStep LdnsDnssecValidator::validate(std::span<const LookupResult> answer,
                                          std::span<const LookupResult> chain,
                                          std::chrono::system_clock::time_point now) const {
-    Validation validation(m_anchors.records(), chain, now);
+    Validation validation(m_anchors.records(), *m_memo, chain, now);
     const Status status = validation.check_answer(answer);
     DnssecResult result;
     switch (status.state) {

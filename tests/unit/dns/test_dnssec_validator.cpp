@@ -54,7 +54,7 @@ public:
         ldns_key* key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
         ldns_key_set_pubkey_owner(key, ldns_dname_new_frm_str(apex.c_str()));
         ldns_key_set_flags(key, 257);
-        ldns_key_set_inception(key, at(std::min<std::int64_t>(-1, valid_days - 28)));
+        ldns_key_set_inception(key, valid_days < 0 ? at(valid_days - 28) : at(-1));
         ldns_key_set_expiration(key, at(valid_days));
         ldns_rr* dnskey = ldns_key2rr(key);
         ldns_rr_set_ttl(dnskey, 3600);
@@ -255,8 +255,8 @@ struct Outcome {
 
 // Drives the validator as the probe does, answering from the world, and checks the step
 // contract on the way (dnssec and cacheable set, nothing asked twice).
-Outcome run(const World& world, std::vector<LookupResult> answer, Clock::time_point now = k_now) {
-    LdnsDnssecValidator validator(world.anchors());
+Outcome run(const World& world, const LdnsDnssecValidator& validator,
+            std::vector<LookupResult> answer, Clock::time_point now = k_now) {
     std::vector<LookupResult> chain;
     Outcome outcome;
     for (int round = 0; round < 40; ++round) {
@@ -283,6 +283,11 @@ Outcome run(const World& world, std::vector<LookupResult> answer, Clock::time_po
     }
     ADD_FAILURE() << "the validator did not finish in 40 rounds";
     return outcome;
+}
+
+Outcome run(const World& world, std::vector<LookupResult> answer, Clock::time_point now = k_now) {
+    LdnsDnssecValidator validator(world.anchors());
+    return run(world, validator, std::move(answer), now);
 }
 
 const std::string k_selector = "sel._domainkey.example.test.";
@@ -368,6 +373,29 @@ TEST(DnssecValidator, ExpiredZoneKeysAreBogus) {
     EXPECT_NE(outcome.result.reason.find("example.test/DNSKEY expired on 2026-11-29"),
               std::string::npos)
         << outcome.result.reason;
+}
+
+// One validator serves many checks and memoizes signature checks: time must still count.
+TEST(DnssecValidator, AReusedValidatorChecksTimeOnEveryCall) {
+    World world;
+    LdnsDnssecValidator validator(world.anchors());
+    const auto answer = cname_answer(signed_cname(world), signed_txt(world));
+    EXPECT_EQ(run(world, validator, {answer}).result.status, DnssecStatus::secure);
+    EXPECT_EQ(run(world, validator, {answer}).result.status, DnssecStatus::secure);
+    auto later = run(world, validator, {answer}, k_now + std::chrono::hours(24 * 11));
+    EXPECT_EQ(later.result.status, DnssecStatus::bogus);
+    EXPECT_NE(later.result.reason.find("expired on 2026-12-11 00:00:00 UTC"), std::string::npos)
+        << later.result.reason;
+    auto earlier = run(world, validator, {answer}, k_now - std::chrono::hours(24 * 2));
+    EXPECT_EQ(earlier.result.status, DnssecStatus::bogus);
+    EXPECT_NE(earlier.result.reason.find("is not valid before 2026-11-30 00:00:00 UTC"),
+              std::string::npos)
+        << earlier.result.reason;
+    // A tampered record with the same signature is still caught after the good one was seen.
+    Lines txt = signed_txt(world);
+    txt[0] = k_target + " 3600 IN TXT \"v=DKIM1; p=evil\"";
+    EXPECT_EQ(run(world, validator, {cname_answer(signed_cname(world), txt)}).result.status,
+              DnssecStatus::bogus);
 }
 
 TEST(DnssecValidator, RrsigNotYetValidIsBogus) {
