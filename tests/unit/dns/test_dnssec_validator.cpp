@@ -432,6 +432,44 @@ TEST(DnssecValidator, DsThatMatchesNoDnskeyIsBogus) {
     EXPECT_EQ(outcome.result.reason, "no DNSKEY of example.test matches the DS at test");
 }
 
+TEST(DnssecValidator, RrsigByAnUnknownKeyIsBogusWithTheKeyTag) {
+    World world;
+    TestZone rogue("amazonses.test.");
+    Lines txt = rogue.sign({k_target + " 3600 IN TXT \"v=DKIM1; p=abc\""});
+    auto outcome = run(world, {cname_answer(signed_cname(world), txt)});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
+    EXPECT_EQ(outcome.result.reason.rfind("no DNSKEY of amazonses.test matches the RRSIG over "
+                                          "sel.dkim.amazonses.test/TXT (key tag ",
+                                          0),
+              0u)
+        << outcome.result.reason;
+}
+
+TEST(DnssecValidator, RrsigFromAZoneNotAboveTheOwnerIsBogus) {
+    World world;
+    Lines txt = world.zone("example.test.").sign({k_target + " 3600 IN TXT \"v=DKIM1; p=abc\""});
+    auto outcome = run(world, {cname_answer(signed_cname(world), txt)});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
+    EXPECT_EQ(outcome.result.reason,
+              "the RRSIG over sel.dkim.amazonses.test/TXT names the signer example.test, which "
+              "is not a zone above it");
+}
+
+TEST(DnssecValidator, SignedCnameToAnUnsignedZoneIsInsecureWithTheSignedPartsExpiry) {
+    World world;
+    const std::string target = "sel.unsigned.test.";
+    auto answer = result_of(k_selector, RecordType::txt, LookupOutcome::answer,
+                            {response(k_selector, LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR,
+                                      world.zone("example.test.")
+                                              .sign({k_selector + " 3600 IN CNAME " + target},
+                                                    std::make_pair(at(-1), at(4))) +
+                                          Lines{target + " 3600 IN TXT \"v=DKIM1; p=abc\""})});
+    auto outcome = run(world, {answer});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::insecure) << outcome.result.reason;
+    ASSERT_TRUE(outcome.result.earliest_expiry.has_value());
+    EXPECT_EQ(*outcome.result.earliest_expiry, Clock::time_point(std::chrono::seconds(at(4))));
+}
+
 TEST(DnssecValidator, MissingRrsigInASignedZoneIsBogus) {
     World world;
     Lines txt = {k_target + " 3600 IN TXT \"v=DKIM1; p=abc\""};
