@@ -3,11 +3,15 @@
 // ldns objects, names and times as text for reasons, and the well-formed records of a packet
 // section. Hostile input is expected: every accessor tolerates records that lack rdata fields.
 
+// clang-format off
+// The standard headers first: ldns/common.h defines bool, true and false as macros, after
+// which <optional> does not compile.
 #include <chrono>
-#include <ldns/ldns.h>
 #include <memory>
 #include <optional>
 #include <string>
+#include <ldns/ldns.h>
+// clang-format on
 
 namespace dkimwatch::dnssec_records {
 
