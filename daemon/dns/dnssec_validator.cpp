@@ -172,6 +172,7 @@ private:
     Status verify_rrset(const ldns_rr_list* rrset, const ldns_rr_list* rrsigs,
                         const ldns_rr_list* keys, const ldns_rdf* owner, ldns_rr_type type,
                         const ldns_rdf* zone);
+    Status check_response(const ldns_pkt* pkt, const ldns_pkt* next, const std::string& what);
     Status check_rrset(const ldns_rr_list* rrset, const ldns_rr_list* rrsigs, const ldns_rdf* owner,
                        ldns_rr_type type);
     Status check_unsigned(const ldns_rdf* owner, ldns_rr_type type, const std::string& missing);
@@ -773,6 +774,80 @@ Denial Validation::check_denial(const ldns_pkt* pkt, const ldns_rdf* name, ldns_
     return result;
 }
 
+// Where the CNAMEs inside one response lead from its question name (at most 8 hops; a CNAME
+// question is not followed).
+const ldns_rdf* cname_chain_end(const ldns_pkt* pkt, const ldns_rdf* qname, ldns_rr_type qtype) {
+    const ldns_rdf* end = qname;
+    if (qtype == LDNS_RR_TYPE_CNAME) {
+        return end;
+    }
+    for (int hop = 0; hop < k_max_cname_hops; ++hop) {
+        ListPtr cname = records_of(pkt, LDNS_SECTION_ANSWER, end, LDNS_RR_TYPE_CNAME);
+        if (ldns_rr_list_rr_count(cname.get()) == 0) {
+            break;
+        }
+        const ldns_rdf* target = ldns_rr_rdf(ldns_rr_list_rr(cname.get(), 0), 0);
+        if (target == nullptr || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) {
+            break;
+        }
+        end = target;
+    }
+    return end;
+}
+
+// One response of the record's answer: every RRset of its answer section, then, when the
+// CNAMEs lead to a name without data and `next` (the following response, null for the last)
+// does not continue from it, the denial of that name/type.
+Status Validation::check_response(const ldns_pkt* pkt, const ldns_pkt* next,
+                                  const std::string& what) {
+    const ldns_rr_list* question = ldns_pkt_question(pkt);
+    if (ldns_rr_list_rr_count(question) == 0) {
+        return make(State::indeterminate, "a response for " + what + " has no question");
+    }
+    const ldns_rdf* qname = ldns_rr_owner(ldns_rr_list_rr(question, 0));
+    const ldns_rr_type qtype = ldns_rr_get_type(ldns_rr_list_rr(question, 0));
+    // Each RRset of the answer section, in order of first appearance.
+    const ldns_rr_list* records = ldns_pkt_answer(pkt);
+    std::vector<std::pair<const ldns_rdf*, ldns_rr_type>> rrsets;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
+        const ldns_rr* rr = ldns_rr_list_rr(records, i);
+        const ldns_rr_type type = ldns_rr_get_type(rr);
+        if (type == LDNS_RR_TYPE_RRSIG) {
+            continue;
+        }
+        const bool known = std::any_of(rrsets.begin(), rrsets.end(), [&](const auto& set) {
+            return set.second == type && same_dname(set.first, ldns_rr_owner(rr));
+        });
+        if (!known) {
+            rrsets.emplace_back(ldns_rr_owner(rr), type);
+        }
+    }
+    Status overall;
+    for (const auto& [owner, type] : rrsets) {
+        ListPtr rrset = records_of(pkt, LDNS_SECTION_ANSWER, owner, type);
+        if (ldns_rr_list_rr_count(rrset.get()) == 0) {
+            continue; // only malformed records: nothing to validate
+        }
+        ListPtr rrsigs = rrsigs_of(pkt, LDNS_SECTION_ANSWER, owner, type);
+        combine(overall, check_rrset(rrset.get(), rrsigs.get(), owner, type));
+        if (overall.state == State::bogus) {
+            return overall;
+        }
+    }
+    const ldns_rdf* end = cname_chain_end(pkt, qname, qtype);
+    ListPtr data = records_of(pkt, LDNS_SECTION_ANSWER, end, qtype);
+    if (ldns_rr_list_rr_count(data.get()) > 0) {
+        return overall;
+    }
+    const bool continued =
+        next != nullptr && ldns_rr_list_rr_count(ldns_pkt_question(next)) > 0 &&
+        same_dname(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(next), 0)), end);
+    if (!continued) {
+        combine(overall, check_denial(pkt, end, qtype).status);
+    }
+    return overall;
+}
+
 Status Validation::check_answer(std::span<const LookupResult> answer) {
     Status overall;
     if (answer.empty()) {
@@ -808,71 +883,8 @@ Status Validation::check_answer(std::span<const LookupResult> answer) {
             continue;
         }
         for (std::size_t index = 0; index < packets.size(); ++index) {
-            const ldns_pkt* pkt = packets[index];
-            const ldns_rr_list* question = ldns_pkt_question(pkt);
-            if (ldns_rr_list_rr_count(question) == 0) {
-                combine(overall,
-                        make(State::indeterminate, "a response for " + what + " has no question"));
-                continue;
-            }
-            const ldns_rdf* qname = ldns_rr_owner(ldns_rr_list_rr(question, 0));
-            const ldns_rr_type qtype = ldns_rr_get_type(ldns_rr_list_rr(question, 0));
-            // Each RRset of the answer section, in order of first appearance.
-            const ldns_rr_list* records = ldns_pkt_answer(pkt);
-            std::vector<std::pair<const ldns_rdf*, ldns_rr_type>> rrsets;
-            for (std::size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
-                const ldns_rr* rr = ldns_rr_list_rr(records, i);
-                const ldns_rr_type type = ldns_rr_get_type(rr);
-                if (type == LDNS_RR_TYPE_RRSIG) {
-                    continue;
-                }
-                const bool known = std::any_of(rrsets.begin(), rrsets.end(), [&](const auto& set) {
-                    return set.second == type && same_dname(set.first, ldns_rr_owner(rr));
-                });
-                if (!known) {
-                    rrsets.emplace_back(ldns_rr_owner(rr), type);
-                }
-            }
-            for (const auto& [owner, type] : rrsets) {
-                ListPtr rrset = records_of(pkt, LDNS_SECTION_ANSWER, owner, type);
-                if (ldns_rr_list_rr_count(rrset.get()) == 0) {
-                    continue; // only malformed records: nothing to validate
-                }
-                ListPtr rrsigs = rrsigs_of(pkt, LDNS_SECTION_ANSWER, owner, type);
-                combine(overall, check_rrset(rrset.get(), rrsigs.get(), owner, type));
-                if (overall.state == State::bogus) {
-                    return overall;
-                }
-            }
-            // Where the CNAMEs inside this response lead; no data there is a negative answer
-            // unless the next response continues from that name.
-            const ldns_rdf* end = qname;
-            if (qtype != LDNS_RR_TYPE_CNAME) {
-                for (int hop = 0; hop < k_max_cname_hops; ++hop) {
-                    ListPtr cname = records_of(pkt, LDNS_SECTION_ANSWER, end, LDNS_RR_TYPE_CNAME);
-                    if (ldns_rr_list_rr_count(cname.get()) == 0) {
-                        break;
-                    }
-                    const ldns_rdf* target = ldns_rr_rdf(ldns_rr_list_rr(cname.get(), 0), 0);
-                    if (target == nullptr || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) {
-                        break;
-                    }
-                    end = target;
-                }
-            }
-            ListPtr data = records_of(pkt, LDNS_SECTION_ANSWER, end, qtype);
-            if (ldns_rr_list_rr_count(data.get()) > 0) {
-                continue;
-            }
-            const bool continued =
-                index + 1 < packets.size() &&
-                ldns_rr_list_rr_count(ldns_pkt_question(packets[index + 1])) > 0 &&
-                same_dname(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(packets[index + 1]), 0)),
-                           end);
-            if (continued) {
-                continue;
-            }
-            combine(overall, check_denial(pkt, end, qtype).status);
+            const ldns_pkt* next = index + 1 < packets.size() ? packets[index + 1] : nullptr;
+            combine(overall, check_response(packets[index], next, what));
             if (overall.state == State::bogus) {
                 return overall;
             }
