@@ -1,19 +1,43 @@
 #include "dns/dnssec_validator.hpp"
 
-#include "core/dns_name.hpp"
+#include "dns/dnssec_records.hpp"
 
 #include <algorithm>
 #include <ctime>
 #include <ldns/ldns.h>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace dkimwatch {
 
+struct LdnsDnssecValidator::SignatureMemo {
+    static constexpr std::size_t k_capacity = 16384;
+    std::mutex mutex;
+    std::unordered_map<std::string, ldns_status> results;
+
+    std::optional<ldns_status> find(const std::string& key) {
+        std::lock_guard lock(mutex);
+        auto found = results.find(key);
+        return found == results.end() ? std::nullopt : std::optional(found->second);
+    }
+    void store(std::string key, ldns_status status) {
+        std::lock_guard lock(mutex);
+        if (results.size() >= k_capacity) {
+            results.clear();
+        }
+        results.emplace(std::move(key), status);
+    }
+};
+
 namespace {
+
+using SignatureMemo = LdnsDnssecValidator::SignatureMemo;
+using namespace dnssec_records;
 
 constexpr int k_max_zone_cuts = 16;
 constexpr std::size_t k_max_walk_labels = 32;
@@ -28,168 +52,36 @@ constexpr std::uint16_t k_max_nsec3_iterations = 150;
 // stay well inside it.
 constexpr int k_max_depth = 64;
 
-struct PktDeleter {
-    void operator()(ldns_pkt* pkt) const { ldns_pkt_free(pkt); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-// Lists of pointers into packets (or the anchors): the records are not owned.
-struct ListDeleter {
-    void operator()(ldns_rr_list* list) const { ldns_rr_list_free(list); }
-};
-using ListPtr = std::unique_ptr<ldns_rr_list, ListDeleter>;
-struct RdfDeleter {
-    void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
-struct RrDeleter {
-    void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
-
-ListPtr new_list() {
-    return ListPtr(ldns_rr_list_new());
-}
-
-std::string name_text(const ldns_rdf* name) {
-    if (name == nullptr) {
-        return "?";
+void append_wire(std::string& out, const ldns_rr* rr) {
+    std::uint8_t* wire = nullptr;
+    std::size_t size = 0;
+    if (ldns_rr2wire(&wire, rr, LDNS_SECTION_ANSWER, &size) == LDNS_STATUS_OK) {
+        out.append(std::to_string(size)).append(":");
+        out.append(reinterpret_cast<const char*>(wire), size);
     }
-    if (ldns_dname_label_count(name) == 0) {
-        return ".";
+    std::free(wire);
+}
+
+// ldns_verify_rrsig_keylist_notime through the memo: the bytes of the RRSIG, the RRset and the
+// keys decide the outcome.
+ldns_status verify_without_time(SignatureMemo& memo, const ldns_rr_list* rrset,
+                                const ldns_rr* rrsig, const ldns_rr_list* keys) {
+    std::string key;
+    append_wire(key, rrsig);
+    key.append("|");
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrset); ++i) {
+        append_wire(key, ldns_rr_list_rr(rrset, i));
     }
-    char* text = ldns_rdf2str(name);
-    std::string result = text != nullptr ? canonical_name(text) : std::string("?");
-    std::free(text);
-    return result;
-}
-
-std::string type_text(ldns_rr_type type) {
-    char* text = ldns_rr_type2str(type);
-    std::string result = text != nullptr ? text : "?";
-    std::free(text);
-    return result;
-}
-
-std::string rrset_text(const ldns_rdf* owner, ldns_rr_type type) {
-    return name_text(owner) + "/" + type_text(type);
-}
-
-std::string utc_text(std::chrono::system_clock::time_point time) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm parts{};
-    gmtime_r(&seconds, &parts);
-    char buffer[64];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &parts);
-    return buffer;
-}
-
-bool same_dname(const ldns_rdf* a, const ldns_rdf* b) {
-    return a != nullptr && b != nullptr && ldns_dname_compare(a, b) == 0;
-}
-
-// `name` equals `zone` or lies below it.
-bool at_or_below(const ldns_rdf* name, const ldns_rdf* zone) {
-    if (name == nullptr || zone == nullptr) {
-        return false;
+    key.append("|");
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(keys); ++i) {
+        append_wire(key, ldns_rr_list_rr(keys, i));
     }
-    if (ldns_dname_label_count(zone) == 0 || same_dname(name, zone)) {
-        return true;
+    if (auto known = memo.find(key)) {
+        return *known;
     }
-    return ldns_dname_is_subdomain(name, zone);
-}
-
-const ldns_rdf* rrsig_signer(const ldns_rr* rrsig) {
-    if (ldns_rr_rd_count(rrsig) < 9) {
-        return nullptr;
-    }
-    const ldns_rdf* signer = ldns_rr_rrsig_signame(rrsig);
-    return signer != nullptr && ldns_rdf_get_type(signer) == LDNS_RDF_TYPE_DNAME ? signer : nullptr;
-}
-
-std::optional<ldns_rr_type> rrsig_covered(const ldns_rr* rrsig) {
-    if (ldns_rr_rd_count(rrsig) < 9 || ldns_rr_rrsig_typecovered(rrsig) == nullptr ||
-        ldns_rdf_size(ldns_rr_rrsig_typecovered(rrsig)) != 2) {
-        return std::nullopt;
-    }
-    return ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rrsig));
-}
-
-// An RRSIG time field (RFC 4034 section 3.1.5: serial number arithmetic) as the point in time
-// nearest to `now`.
-std::chrono::system_clock::time_point rrsig_time(const ldns_rdf* field,
-                                                 std::chrono::system_clock::time_point now) {
-    const auto now_seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    const auto value = field != nullptr && ldns_rdf_size(field) == 4 ? ldns_rdf2native_int32(field)
-                                                                     : std::uint32_t{0};
-    const auto delta = static_cast<std::int32_t>(value - static_cast<std::uint32_t>(now_seconds));
-    return std::chrono::system_clock::time_point(std::chrono::seconds(now_seconds + delta));
-}
-
-// ldns parses rdata field by field until rdlength runs out, so a hostile record may lack
-// fields; its accessors would then return null. Such records are left out.
-bool well_formed(const ldns_rr* rr) {
-    std::size_t fields = 0;
-    switch (ldns_rr_get_type(rr)) {
-    case LDNS_RR_TYPE_DNSKEY:
-    case LDNS_RR_TYPE_DS:
-        fields = 4;
-        break;
-    case LDNS_RR_TYPE_RRSIG:
-        fields = 9;
-        break;
-    case LDNS_RR_TYPE_NSEC:
-        fields = 2;
-        break;
-    case LDNS_RR_TYPE_NSEC3:
-        fields = 6;
-        break;
-    case LDNS_RR_TYPE_CNAME:
-        fields = 1;
-        break;
-    default:
-        return true;
-    }
-    if (ldns_rr_rd_count(rr) != fields) {
-        return false;
-    }
-    for (std::size_t i = 0; i < fields; ++i) {
-        if (ldns_rr_rdf(rr, i) == nullptr) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// The well-formed records of `section` with this owner (any owner when null) and type
-// (pointers into the packet).
-ListPtr records_of(const ldns_pkt* pkt, ldns_pkt_section section, const ldns_rdf* owner,
-                   ldns_rr_type type) {
-    ListPtr out = new_list();
-    const ldns_rr_list* list =
-        section == LDNS_SECTION_ANSWER ? ldns_pkt_answer(pkt) : ldns_pkt_authority(pkt);
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
-        ldns_rr* rr = ldns_rr_list_rr(list, i);
-        if (ldns_rr_get_type(rr) == type && well_formed(rr) &&
-            (owner == nullptr || same_dname(ldns_rr_owner(rr), owner))) {
-            ldns_rr_list_push_rr(out.get(), rr);
-        }
-    }
-    return out;
-}
-
-// The RRSIGs of `section` over owner/covered.
-ListPtr rrsigs_of(const ldns_pkt* pkt, ldns_pkt_section section, const ldns_rdf* owner,
-                  ldns_rr_type covered) {
-    ListPtr all = records_of(pkt, section, owner, LDNS_RR_TYPE_RRSIG);
-    ListPtr out = new_list();
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(all.get()); ++i) {
-        ldns_rr* rr = ldns_rr_list_rr(all.get(), i);
-        if (rrsig_covered(rr) == covered && rrsig_signer(rr) != nullptr) {
-            ldns_rr_list_push_rr(out.get(), rr);
-        }
-    }
-    return out;
+    const ldns_status status = ldns_verify_rrsig_keylist_notime(rrset, rrsig, keys, nullptr);
+    memo.store(std::move(key), status);
+    return status;
 }
 
 bool lookup_failed(LookupOutcome outcome) {
@@ -256,10 +148,9 @@ struct Denial {
 // lookups still missing. All ldns records referenced stay owned by m_packets or the anchors.
 class Validation {
 public:
-    Validation(const ldns_rr_list* anchors, std::span<const LookupResult> chain,
-               std::chrono::system_clock::time_point now)
-        : m_anchors(anchors), m_chain(chain), m_now(now),
-          m_now_t(std::chrono::system_clock::to_time_t(now)) {}
+    Validation(const ldns_rr_list* anchors, SignatureMemo& memo,
+               std::span<const LookupResult> chain, std::chrono::system_clock::time_point now)
+        : m_anchors(anchors), m_memo(memo), m_chain(chain), m_now(now) {}
 
     Status check_answer(std::span<const LookupResult> answer);
 
@@ -281,6 +172,7 @@ private:
     Status verify_rrset(const ldns_rr_list* rrset, const ldns_rr_list* rrsigs,
                         const ldns_rr_list* keys, const ldns_rdf* owner, ldns_rr_type type,
                         const ldns_rdf* zone);
+    Status check_response(const ldns_pkt* pkt, const ldns_pkt* next, const std::string& what);
     Status check_rrset(const ldns_rr_list* rrset, const ldns_rr_list* rrsigs, const ldns_rdf* owner,
                        ldns_rr_type type);
     Status check_unsigned(const ldns_rdf* owner, ldns_rr_type type, const std::string& missing);
@@ -295,9 +187,9 @@ private:
     void note_expiry(std::chrono::system_clock::time_point expiry, const ldns_rdf* zone);
 
     const ldns_rr_list* m_anchors;
+    SignatureMemo& m_memo;
     std::span<const LookupResult> m_chain;
     std::chrono::system_clock::time_point m_now;
-    std::time_t m_now_t;
     int m_depth = 0;
     std::vector<PktPtr> m_packets;
     std::vector<ListPtr> m_lists;
@@ -419,8 +311,20 @@ Status Validation::verify_rrset(const ldns_rr_list* rrset, const ldns_rr_list* r
     const std::size_t count = std::min(ldns_rr_list_rr_count(rrsigs), k_max_rrsigs);
     for (std::size_t i = 0; i < count; ++i) {
         const ldns_rr* rrsig = ldns_rr_list_rr(rrsigs, i);
-        const ldns_status status =
-            ldns_verify_rrsig_keylist_time(rrset, rrsig, keys, m_now_t, nullptr);
+        // The signature first, then its validity period (RFC 4034 section 3.1.5), as
+        // ldns_verify_rrsig_keylist_time does.
+        ldns_status status = verify_without_time(m_memo, rrset, rrsig, keys);
+        if (status == LDNS_STATUS_OK) {
+            const auto inception = rrsig_time(ldns_rr_rrsig_inception(rrsig), m_now);
+            const auto expiration = rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now);
+            if (expiration < inception) {
+                status = LDNS_STATUS_CRYPTO_EXPIRATION_BEFORE_INCEPTION;
+            } else if (m_now < inception) {
+                status = LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED;
+            } else if (m_now > expiration) {
+                status = LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+            }
+        }
         if (status == LDNS_STATUS_OK) {
             const auto expiry = rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now);
             if (!best || expiry > *best) {
@@ -870,6 +774,80 @@ Denial Validation::check_denial(const ldns_pkt* pkt, const ldns_rdf* name, ldns_
     return result;
 }
 
+// Where the CNAMEs inside one response lead from its question name (at most 8 hops; a CNAME
+// question is not followed).
+const ldns_rdf* cname_chain_end(const ldns_pkt* pkt, const ldns_rdf* qname, ldns_rr_type qtype) {
+    const ldns_rdf* end = qname;
+    if (qtype == LDNS_RR_TYPE_CNAME) {
+        return end;
+    }
+    for (int hop = 0; hop < k_max_cname_hops; ++hop) {
+        ListPtr cname = records_of(pkt, LDNS_SECTION_ANSWER, end, LDNS_RR_TYPE_CNAME);
+        if (ldns_rr_list_rr_count(cname.get()) == 0) {
+            break;
+        }
+        const ldns_rdf* target = ldns_rr_rdf(ldns_rr_list_rr(cname.get(), 0), 0);
+        if (target == nullptr || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) {
+            break;
+        }
+        end = target;
+    }
+    return end;
+}
+
+// One response of the record's answer: every RRset of its answer section, then, when the
+// CNAMEs lead to a name without data and `next` (the following response, null for the last)
+// does not continue from it, the denial of that name/type.
+Status Validation::check_response(const ldns_pkt* pkt, const ldns_pkt* next,
+                                  const std::string& what) {
+    const ldns_rr_list* question = ldns_pkt_question(pkt);
+    if (ldns_rr_list_rr_count(question) == 0) {
+        return make(State::indeterminate, "a response for " + what + " has no question");
+    }
+    const ldns_rdf* qname = ldns_rr_owner(ldns_rr_list_rr(question, 0));
+    const ldns_rr_type qtype = ldns_rr_get_type(ldns_rr_list_rr(question, 0));
+    // Each RRset of the answer section, in order of first appearance.
+    const ldns_rr_list* records = ldns_pkt_answer(pkt);
+    std::vector<std::pair<const ldns_rdf*, ldns_rr_type>> rrsets;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
+        const ldns_rr* rr = ldns_rr_list_rr(records, i);
+        const ldns_rr_type type = ldns_rr_get_type(rr);
+        if (type == LDNS_RR_TYPE_RRSIG) {
+            continue;
+        }
+        const bool known = std::any_of(rrsets.begin(), rrsets.end(), [&](const auto& set) {
+            return set.second == type && same_dname(set.first, ldns_rr_owner(rr));
+        });
+        if (!known) {
+            rrsets.emplace_back(ldns_rr_owner(rr), type);
+        }
+    }
+    Status overall;
+    for (const auto& [owner, type] : rrsets) {
+        ListPtr rrset = records_of(pkt, LDNS_SECTION_ANSWER, owner, type);
+        if (ldns_rr_list_rr_count(rrset.get()) == 0) {
+            continue; // only malformed records: nothing to validate
+        }
+        ListPtr rrsigs = rrsigs_of(pkt, LDNS_SECTION_ANSWER, owner, type);
+        combine(overall, check_rrset(rrset.get(), rrsigs.get(), owner, type));
+        if (overall.state == State::bogus) {
+            return overall;
+        }
+    }
+    const ldns_rdf* end = cname_chain_end(pkt, qname, qtype);
+    ListPtr data = records_of(pkt, LDNS_SECTION_ANSWER, end, qtype);
+    if (ldns_rr_list_rr_count(data.get()) > 0) {
+        return overall;
+    }
+    const bool continued =
+        next != nullptr && ldns_rr_list_rr_count(ldns_pkt_question(next)) > 0 &&
+        same_dname(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(next), 0)), end);
+    if (!continued) {
+        combine(overall, check_denial(pkt, end, qtype).status);
+    }
+    return overall;
+}
+
 Status Validation::check_answer(std::span<const LookupResult> answer) {
     Status overall;
     if (answer.empty()) {
@@ -905,71 +883,8 @@ Status Validation::check_answer(std::span<const LookupResult> answer) {
             continue;
         }
         for (std::size_t index = 0; index < packets.size(); ++index) {
-            const ldns_pkt* pkt = packets[index];
-            const ldns_rr_list* question = ldns_pkt_question(pkt);
-            if (ldns_rr_list_rr_count(question) == 0) {
-                combine(overall,
-                        make(State::indeterminate, "a response for " + what + " has no question"));
-                continue;
-            }
-            const ldns_rdf* qname = ldns_rr_owner(ldns_rr_list_rr(question, 0));
-            const ldns_rr_type qtype = ldns_rr_get_type(ldns_rr_list_rr(question, 0));
-            // Each RRset of the answer section, in order of first appearance.
-            const ldns_rr_list* records = ldns_pkt_answer(pkt);
-            std::vector<std::pair<const ldns_rdf*, ldns_rr_type>> rrsets;
-            for (std::size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
-                const ldns_rr* rr = ldns_rr_list_rr(records, i);
-                const ldns_rr_type type = ldns_rr_get_type(rr);
-                if (type == LDNS_RR_TYPE_RRSIG) {
-                    continue;
-                }
-                const bool known = std::any_of(rrsets.begin(), rrsets.end(), [&](const auto& set) {
-                    return set.second == type && same_dname(set.first, ldns_rr_owner(rr));
-                });
-                if (!known) {
-                    rrsets.emplace_back(ldns_rr_owner(rr), type);
-                }
-            }
-            for (const auto& [owner, type] : rrsets) {
-                ListPtr rrset = records_of(pkt, LDNS_SECTION_ANSWER, owner, type);
-                if (ldns_rr_list_rr_count(rrset.get()) == 0) {
-                    continue; // only malformed records: nothing to validate
-                }
-                ListPtr rrsigs = rrsigs_of(pkt, LDNS_SECTION_ANSWER, owner, type);
-                combine(overall, check_rrset(rrset.get(), rrsigs.get(), owner, type));
-                if (overall.state == State::bogus) {
-                    return overall;
-                }
-            }
-            // Where the CNAMEs inside this response lead; no data there is a negative answer
-            // unless the next response continues from that name.
-            const ldns_rdf* end = qname;
-            if (qtype != LDNS_RR_TYPE_CNAME) {
-                for (int hop = 0; hop < k_max_cname_hops; ++hop) {
-                    ListPtr cname = records_of(pkt, LDNS_SECTION_ANSWER, end, LDNS_RR_TYPE_CNAME);
-                    if (ldns_rr_list_rr_count(cname.get()) == 0) {
-                        break;
-                    }
-                    const ldns_rdf* target = ldns_rr_rdf(ldns_rr_list_rr(cname.get(), 0), 0);
-                    if (target == nullptr || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) {
-                        break;
-                    }
-                    end = target;
-                }
-            }
-            ListPtr data = records_of(pkt, LDNS_SECTION_ANSWER, end, qtype);
-            if (ldns_rr_list_rr_count(data.get()) > 0) {
-                continue;
-            }
-            const bool continued =
-                index + 1 < packets.size() &&
-                ldns_rr_list_rr_count(ldns_pkt_question(packets[index + 1])) > 0 &&
-                same_dname(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(packets[index + 1]), 0)),
-                           end);
-            if (continued) {
-                continue;
-            }
-            combine(overall, check_denial(pkt, end, qtype).status);
+            const ldns_pkt* next = index + 1 < packets.size() ? packets[index + 1] : nullptr;
+            combine(overall, check_response(packets[index], next, what));
             if (overall.state == State::bogus) {
                 return overall;
             }
@@ -980,10 +895,15 @@ Status Validation::check_answer(std::span<const LookupResult> answer) {
 
 } // namespace
 
+LdnsDnssecValidator::LdnsDnssecValidator(TrustAnchors anchors)
+    : m_anchors(std::move(anchors)), m_memo(std::make_unique<SignatureMemo>()) {}
+
+LdnsDnssecValidator::~LdnsDnssecValidator() = default;
+
 DnssecStep LdnsDnssecValidator::validate(std::span<const LookupResult> answer,
                                          std::span<const LookupResult> chain,
                                          std::chrono::system_clock::time_point now) const {
-    Validation validation(m_anchors.records(), chain, now);
+    Validation validation(m_anchors.records(), *m_memo, chain, now);
     const Status status = validation.check_answer(answer);
     DnssecResult result;
     switch (status.state) {

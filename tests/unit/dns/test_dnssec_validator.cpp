@@ -54,7 +54,7 @@ public:
         ldns_key* key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
         ldns_key_set_pubkey_owner(key, ldns_dname_new_frm_str(apex.c_str()));
         ldns_key_set_flags(key, 257);
-        ldns_key_set_inception(key, at(std::min<std::int64_t>(-1, valid_days - 28)));
+        ldns_key_set_inception(key, valid_days < 0 ? at(valid_days - 28) : at(-1));
         ldns_key_set_expiration(key, at(valid_days));
         ldns_rr* dnskey = ldns_key2rr(key);
         ldns_rr_set_ttl(dnskey, 3600);
@@ -178,8 +178,12 @@ public:
         m_fixed[{canonical(name), type}] = std::move(result);
     }
 
+    // The anchor record (default: the DS of test.).
+    void set_anchor(std::string record) { m_anchor = std::move(record); }
+
     TrustAnchors anchors() const {
-        auto loaded = load_trust_anchors_from_text(m_zones.at("test.")->ds() + "\n", "test-anchor");
+        auto loaded = load_trust_anchors_from_text(
+            (m_anchor.empty() ? m_zones.at("test.")->ds() : m_anchor) + "\n", "test-anchor");
         EXPECT_TRUE(loaded.ok()) << loaded.error();
         return std::move(loaded).value();
     }
@@ -240,6 +244,7 @@ private:
 
     std::map<std::string, std::unique_ptr<TestZone>> m_zones;
     std::map<std::pair<std::string, RecordType>, LookupResult> m_fixed;
+    std::string m_anchor;
 };
 
 struct Outcome {
@@ -250,8 +255,8 @@ struct Outcome {
 
 // Drives the validator as the probe does, answering from the world, and checks the step
 // contract on the way (dnssec and cacheable set, nothing asked twice).
-Outcome run(const World& world, std::vector<LookupResult> answer, Clock::time_point now = k_now) {
-    LdnsDnssecValidator validator(world.anchors());
+Outcome run(const World& world, const LdnsDnssecValidator& validator,
+            std::vector<LookupResult> answer, Clock::time_point now = k_now) {
     std::vector<LookupResult> chain;
     Outcome outcome;
     for (int round = 0; round < 40; ++round) {
@@ -280,6 +285,11 @@ Outcome run(const World& world, std::vector<LookupResult> answer, Clock::time_po
     return outcome;
 }
 
+Outcome run(const World& world, std::vector<LookupResult> answer, Clock::time_point now = k_now) {
+    LdnsDnssecValidator validator(world.anchors());
+    return run(world, validator, std::move(answer), now);
+}
+
 const std::string k_selector = "sel._domainkey.example.test.";
 const std::string k_target = "sel.dkim.amazonses.test.";
 
@@ -306,6 +316,26 @@ TEST(DnssecValidator, SecureChainThroughCnameToTxt) {
     EXPECT_EQ(*outcome.result.earliest_expiry, Clock::time_point(std::chrono::seconds(at(10))));
     // DNSKEY of test, example.test and amazonses.test; DS of the two children.
     EXPECT_EQ(outcome.asked.size(), 5u);
+}
+
+// Anchors and DS records carry TTLs of their own; matching a key must ignore them.
+TEST(DnssecValidator, AnchorsAndDsMatchKeysWhateverTheirTtl) {
+    for (const bool dnskey_anchor : {false, true}) {
+        World world;
+        std::string anchor =
+            dnskey_anchor ? world.zone("test.").dnskey() : world.zone("test.").ds();
+        anchor.replace(anchor.find("3600"), 4, "172800");
+        world.set_anchor(anchor);
+        std::string ds = world.zone("example.test.").ds();
+        ds.replace(ds.find("3600"), 4, "86400");
+        world.set("example.test.", RecordType::ds,
+                  result_of("example.test.", RecordType::ds, LookupOutcome::answer,
+                            {response("example.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR,
+                                      world.zone("test.").sign({ds}))}));
+        auto outcome = run(world, {cname_answer(signed_cname(world), signed_txt(world))});
+        EXPECT_EQ(outcome.result.status, DnssecStatus::secure)
+            << (dnskey_anchor ? "DNSKEY anchor: " : "DS anchor: ") << outcome.result.reason;
+    }
 }
 
 TEST(DnssecValidator, EarliestExpiryIsTheSoonestSignatureOnTheChain) {
@@ -345,6 +375,29 @@ TEST(DnssecValidator, ExpiredZoneKeysAreBogus) {
         << outcome.result.reason;
 }
 
+// One validator serves many checks and memoizes signature checks: time must still count.
+TEST(DnssecValidator, AReusedValidatorChecksTimeOnEveryCall) {
+    World world;
+    LdnsDnssecValidator validator(world.anchors());
+    const auto answer = cname_answer(signed_cname(world), signed_txt(world));
+    EXPECT_EQ(run(world, validator, {answer}).result.status, DnssecStatus::secure);
+    EXPECT_EQ(run(world, validator, {answer}).result.status, DnssecStatus::secure);
+    auto later = run(world, validator, {answer}, k_now + std::chrono::hours(24 * 11));
+    EXPECT_EQ(later.result.status, DnssecStatus::bogus);
+    EXPECT_NE(later.result.reason.find("expired on 2026-12-11 00:00:00 UTC"), std::string::npos)
+        << later.result.reason;
+    auto earlier = run(world, validator, {answer}, k_now - std::chrono::hours(24 * 2));
+    EXPECT_EQ(earlier.result.status, DnssecStatus::bogus);
+    EXPECT_NE(earlier.result.reason.find("is not valid before 2026-11-30 00:00:00 UTC"),
+              std::string::npos)
+        << earlier.result.reason;
+    // A tampered record with the same signature is still caught after the good one was seen.
+    Lines txt = signed_txt(world);
+    txt[0] = k_target + " 3600 IN TXT \"v=DKIM1; p=evil\"";
+    EXPECT_EQ(run(world, validator, {cname_answer(signed_cname(world), txt)}).result.status,
+              DnssecStatus::bogus);
+}
+
 TEST(DnssecValidator, RrsigNotYetValidIsBogus) {
     World world;
     Lines txt =
@@ -377,6 +430,44 @@ TEST(DnssecValidator, DsThatMatchesNoDnskeyIsBogus) {
     auto outcome = run(world, {cname_answer(signed_cname(world), signed_txt(world))});
     EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
     EXPECT_EQ(outcome.result.reason, "no DNSKEY of example.test matches the DS at test");
+}
+
+TEST(DnssecValidator, RrsigByAnUnknownKeyIsBogusWithTheKeyTag) {
+    World world;
+    TestZone rogue("amazonses.test.");
+    Lines txt = rogue.sign({k_target + " 3600 IN TXT \"v=DKIM1; p=abc\""});
+    auto outcome = run(world, {cname_answer(signed_cname(world), txt)});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
+    EXPECT_EQ(outcome.result.reason.rfind("no DNSKEY of amazonses.test matches the RRSIG over "
+                                          "sel.dkim.amazonses.test/TXT (key tag ",
+                                          0),
+              0u)
+        << outcome.result.reason;
+}
+
+TEST(DnssecValidator, RrsigFromAZoneNotAboveTheOwnerIsBogus) {
+    World world;
+    Lines txt = world.zone("example.test.").sign({k_target + " 3600 IN TXT \"v=DKIM1; p=abc\""});
+    auto outcome = run(world, {cname_answer(signed_cname(world), txt)});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::bogus);
+    EXPECT_EQ(outcome.result.reason,
+              "the RRSIG over sel.dkim.amazonses.test/TXT names the signer example.test, which "
+              "is not a zone above it");
+}
+
+TEST(DnssecValidator, SignedCnameToAnUnsignedZoneIsInsecureWithTheSignedPartsExpiry) {
+    World world;
+    const std::string target = "sel.unsigned.test.";
+    auto answer = result_of(k_selector, RecordType::txt, LookupOutcome::answer,
+                            {response(k_selector, LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR,
+                                      world.zone("example.test.")
+                                              .sign({k_selector + " 3600 IN CNAME " + target},
+                                                    std::make_pair(at(-1), at(4))) +
+                                          Lines{target + " 3600 IN TXT \"v=DKIM1; p=abc\""})});
+    auto outcome = run(world, {answer});
+    EXPECT_EQ(outcome.result.status, DnssecStatus::insecure) << outcome.result.reason;
+    ASSERT_TRUE(outcome.result.earliest_expiry.has_value());
+    EXPECT_EQ(*outcome.result.earliest_expiry, Clock::time_point(std::chrono::seconds(at(4))));
 }
 
 TEST(DnssecValidator, MissingRrsigInASignedZoneIsBogus) {
