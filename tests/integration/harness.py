@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-#What a probe may raise while the thing it looks at is not ready yet.
+# What a probe may raise while the thing it looks at is not ready yet.
 NOT_READY = (OSError, urllib.error.URLError, http.client.HTTPException, ValueError, KeyError)
 
 
@@ -87,8 +87,7 @@ class Daemon:
                  extra_env: dict[str, str] | None = None, log_level: str = "info"):
         self.config = config
         self.log_path = log_path
-        env = {
-k: v for k, v in os.environ.items()
+        env = {k: v for k, v in os.environ.items()
                if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
                             "LISTEN_FDS", "LISTEN_PID")}
         env.update(extra_env or {})

@@ -1,16 +1,12 @@
-#!/ usr / bin / python3
-""
-    "Every authoritative server of a zone (issue 11, part 2), through the real binary's JSON.
+#!/usr/bin/python3
+"""Every authoritative server of a zone (issue 11, part 2), through the real binary's JSON.
 
-    Starts dnsenv /
-    scenarios / authoritative : nsd instances on 127.0.0.2,
-    .3 and .4 share the main nsd's port, which the configs give as dns.authoritative_port. -
-               split.test : 127.0.0.4(ns3)serves an older
-               copy(serial 2026120301) without the sp2 CNAME;
-unbound's stub lists only .2 and .3, so the resolver alone says ok -> ns_split for sp2; - lame.test
-    : ns3(127.0.0.4) does not serve it
-    and answers REFUSED->lame_server;
-- good.test:all three servers agree->ok, three entries with aa and one serial;
+Starts dnsenv/scenarios/authoritative: nsd instances on 127.0.0.2, .3 and .4 share the main
+nsd's port, which the configs give as dns.authoritative_port.
+  - split.test: 127.0.0.4 (ns3) serves an older copy (serial 2026120301) without the sp2 CNAME;
+    unbound's stub lists only .2 and .3, so the resolver alone says ok -> ns_split for sp2;
+  - lame.test: ns3 (127.0.0.4) does not serve it and answers REFUSED -> lame_server;
+  - good.test: all three servers agree -> ok, three entries with aa and one serial;
   - unreach.test: the resolver answers (stub: the main nsd) but no server listens on the NS
     addresses 127.0.0.9/.10 -> authoritative_indeterminate and the resolver's verdict;
   - configs/off: dns.authoritative off -> empty lists, the resolver decides.
@@ -75,7 +71,7 @@ class EnvironmentTests(unittest.TestCase):
         r = self.q("sp2._domainkey.split.test", "CNAME", "127.0.0.4")
         self.assertEqual((r.rcode, r.aa, r.cname_targets()), ("NXDOMAIN", True, []))
         self.assertEqual(self.q("split.test", "SOA", "127.0.0.4").soa_serial(), LAGGING)
-#The resolver only asks the good ones.
+        # The resolver only asks the good ones.
         assert ENV is not None
         for _ in range(5):
             self.assertEqual(ENV.query("sp2._domainkey.split.test", "CNAME").cname_targets(),
@@ -161,7 +157,7 @@ class AuthoritativeCheckTests(CheckRunner):
         self.assertIn(str(LAGGING), rec["message"])
         self.assertIs(rec["authoritative_indeterminate"], False)
         self.assertEqual(rec["zone"], "split.test")
-#sp1 and sp3 are on every server : ok, even at the lagging one.
+        # sp1 and sp3 are on every server: ok, even at the lagging one.
         for name in ("sp1._domainkey.split.test", "sp3._domainkey.split.test"):
             self.assertEqual(recs[name]["verdict"], "ok", recs[name]["message"])
             self.assertEqual({e["verdict"] for e in recs[name]["authoritative"]}, {"ok"})
@@ -229,7 +225,7 @@ class AuthoritativeCheckTests(CheckRunner):
         for name, rec in recs.items():
             self.assertEqual(rec["authoritative"], [], name)
             self.assertIs(rec["authoritative_indeterminate"], False, name)
-#The resolver asks only the good servers of split.test and lame.test.
+            # The resolver asks only the good servers of split.test and lame.test.
             self.assertEqual(rec["verdict"], "ok", f"{name}: {rec['message']}")
         self.assertEqual(code, 0)
 

@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """Every dkimwatch verdict code through real DNS, via the real binary's JSON output.
 
 Starts the verdicts scenario of tests/integration/dnsenv (nsd, unbound, ldns-testns, a dead and
@@ -55,9 +55,10 @@ def easy(zone: str, *records: tuple[str, str]) -> dict:
 def byo(selector: str, verdict: str) -> dict:
     return {"method": "byodkim", "records": [(selector, verdict)]}
 
-#The plan : identity domain->expected records(every domain of configs / all.yaml.in).
+
+# The plan: identity domain -> expected records (every domain of configs/all.yaml.in).
 PLAN: dict[str, dict] = {
-#Easy DKIM
+    # Easy DKIM
     "healthy.test": easy(SHARED, ("hok1", "ok"), ("hok2", "ok"), ("hok3", "ok")),
     "southern.test": easy(EU_SOUTH_1, ("sok1", "ok"), ("sok2", "ok"), ("sok3", "ok")),
     "override.easy.test": easy(EU_SOUTH_1, ("ovr1", "ok"), ("ovr2", "ok"), ("ovr3", "ok")),
@@ -79,7 +80,7 @@ PLAN: dict[str, dict] = {
                       ("ded3", "dns_error")),
     "blackhole.test": easy(SHARED, ("ded1", "dns_error"), ("ded2", "dns_error"),
                            ("ded3", "dns_error")),
-#BYODKIM
+    # BYODKIM
     "ok2048.byo.test": byo("s2048", "ok"),
     "split.byo.test": byo("sel1", "ok"),
     "spf.byo.test": byo("mixed", "ok"),
@@ -105,7 +106,7 @@ PLAN: dict[str, dict] = {
     "byo.dead.test": byo("x", "dns_error"),
 }
 
-#Easy DKIM records whose observed CNAME target is known exactly.
+# Easy DKIM records whose observed CNAME target is known exactly.
 OBSERVED = {
     "hok3._domainkey.healthy.test": "hok3.dkim.amazonses.com",  # mixed case in the zone
     "swp2._domainkey.swapped.easy.test": "swp3.dkim.amazonses.com",
@@ -141,7 +142,7 @@ class CheckVerdicts(unittest.TestCase):
     def tearDownClass(cls) -> None:
         cls.env.stop()
 
-#-- -- helpers
+    # ---- helpers
 
     def check(self, config: str | Path, fmt: str = "json") -> subprocess.CompletedProcess:
         """Runs `dkimwatch check` once per (config, format) and caches the result."""
@@ -151,7 +152,7 @@ class CheckVerdicts(unittest.TestCase):
             self.runs[key] = subprocess.run(
                 [DKIMWATCH, "check", "--config", str(path), "--format", fmt],
                 capture_output=True, text=True, timeout=120)
-#Under ASan an error exits 1, which could pass for "only warnings" : look for reports.
+        # Under ASan an error exits 1, which could pass for "only warnings": look for reports.
         self.assertNotRegex(self.runs[key].stderr,
                             r"Sanitizer|runtime error:|AddressSanitizer|LeakSanitizer")
         return self.runs[key]
@@ -216,7 +217,7 @@ class CheckVerdicts(unittest.TestCase):
         if problems:
             self.fail("verdicts differ from the plan:\n  " + "\n  ".join(problems))
 
-#-- -- the verdicts
+    # ---- the verdicts
 
     def test_every_verdict_code_is_planned(self) -> None:
         planned = {v for plan in PLAN.values() for _, v in plan["records"]}
@@ -239,7 +240,7 @@ class CheckVerdicts(unittest.TestCase):
             if rec["verdict"] == "missing":
                 self.assertIsNone(rec["observed"], name)
 
-#-- -- the JSON contract
+    # ---- the JSON contract
 
     def test_json_shape(self) -> None:
         _, doc = self.check_json("all")
@@ -273,7 +274,7 @@ class CheckVerdicts(unittest.TestCase):
         self.assertEqual(regions["southern.test"], "eu-south-1")
         self.assertEqual(regions["ok2048.byo.test"], "eu-west-1")
 
-#-- -- exit codes
+    # ---- exit codes
 
     def test_all_ok_exits_0(self) -> None:
         code, doc = self.check_json("ok")
@@ -317,7 +318,7 @@ class CheckVerdicts(unittest.TestCase):
             self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
             self.assertIn("does-not-exist.yaml", p.stderr)
 
-#-- -- text output
+    # ---- text output
 
     def test_text_format_shows_problems_first(self) -> None:
         p = self.check("all", "text")

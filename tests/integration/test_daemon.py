@@ -1,41 +1,26 @@
-#!/ usr / bin / python3
-""
-    "The dkimwatch daemon (`dkimwatch run`) end to end: the real binary, real DNS servers on
-    loopback(tests / integration / dnsenv
-             : nsd + unbound, scenario `daemon`),
-    the real state database, the real / metrics endpoint,
-    real signals and a real sd_notify socket.
+#!/usr/bin/python3
+"""The dkimwatch daemon (`dkimwatch run`) end to end: the real binary, real DNS servers on
+loopback (tests/integration/dnsenv: nsd + unbound, scenario `daemon`), the real state database,
+the real /metrics endpoint, real signals and a real sd_notify socket.
 
-    Each test writes its own
-    configuration(daemon settings in front of one of the scenario's config templates
-                  : `three`, `reloaded`, `stuck`),
-    with its own state_dir and a metrics port picked here,
-    starts the daemon with `--log - level info`,
-    changes DNS(env.remove_lines / restore_zone, stopping nsd) and polls `dkimwatch status-- format json`, `dkimwatch
-    history-- format json`,
-    / metrics and the
-        daemon's stderr with deadlines (no fixed sleeps for outcomes). Every daemon is stopped by
-        PID;
-its stderr is printed when a test fails.A sanitizer report or
-    a non - zero exit after SIGTERM fails the test.
+Each test writes its own configuration (daemon settings in front of one of the scenario's
+config templates: `three`, `reloaded`, `stuck`), with its own state_dir and a metrics port picked
+here, starts the daemon with `--log-level info`, changes DNS (env.remove_lines / restore_zone,
+stopping nsd) and polls `dkimwatch status --format json`, `dkimwatch history --format json`,
+/metrics and the daemon's stderr with deadlines (no fixed sleeps for outcomes). Every daemon is
+stopped by PID; its stderr is printed when a test fails. A sanitizer report or a non-zero exit
+after SIGTERM fails the test.
 
-            What is
-            checked(test_NN_*)
-    : a healthy identity becomes verified(status JSON, metrics, log);
-a removed record raises revocation_warning with the
-deadline(metric == first failing check + revocation_window, == status and history,
-         the record_problem series, the log line);
-restoring it recovers(the deadline series gone, history in order);
-a short window revokes, and the identity stays revoked when the record returns;
-kill - 9 during a warning and a restart keep state and deadline exactly;
-/ metrics right after start;
-SIGHUP with a broken, a fixed and a changed configuration;
-a DNS outage keeps everything verified(dns_error is indeterminate, monitoring_blind);
-promtool;
-sd_notify(READY, STATUS, RELOADING, STOPPING, WATCHDOG, also while DNS hangs);
-SIGTERM while DNS hangs;
-startup failures(metrics port in use, state_dir not creatable, database not openable,
-                 state_dir used by another daemon); a transition raised while
+What is checked (test_NN_*): a healthy identity becomes verified (status JSON, metrics, log);
+a removed record raises revocation_warning with the deadline (metric == first failing check +
+revocation_window, == status and history, the record_problem series, the log line); restoring
+it recovers (the deadline series gone, history in order); a short window revokes, and the
+identity stays revoked when the record returns; kill -9 during a warning and a restart keep
+state and deadline exactly; /metrics right after start; SIGHUP with a broken, a fixed and a
+changed configuration; a DNS outage keeps everything verified (dns_error is indeterminate,
+monitoring_blind); promtool; sd_notify (READY, STATUS, RELOADING, STOPPING, WATCHDOG, also while
+DNS hangs); SIGTERM while DNS hangs; startup failures (metrics port in use, state_dir not
+creatable, database not openable, state_dir used by another daemon); a transition raised while
 the database is locked.
 
 Usage: /usr/bin/python3 test_daemon.py --dkimwatch PATH/TO/dkimwatch [unittest args]
@@ -72,7 +57,7 @@ DKIMWATCH = os.environ.get("DKIMWATCH", "")
 SCENARIO = HERE / "dnsenv" / "scenarios" / "daemon"
 
 ACCOUNT = "111122223333"
-#domain->(account, region)of the scenario's identities.
+# domain -> (account, region) of the scenario's identities.
 IDENTITIES = {
     "alpha.test": (ACCOUNT, "us-east-1"),
     "beta.test": (ACCOUNT, "us-east-1"),
@@ -85,14 +70,14 @@ AL2 = "al2._domainkey.alpha.test"
 AL2_LINE = r"^al2\._domainkey"
 
 STATES = ("pending", "verified", "revocation_warning", "revoked")
-#The schedule of every test(seconds) : check_interval 1s, recheck_interval 500ms.
+# The schedule of every test (seconds): check_interval 1s, recheck_interval 500ms.
 CHECK_INTERVAL = 1.0
 RECHECK_INTERVAL = 0.5
 SANITIZER_REPORT = re.compile(r"Sanitizer|runtime error:|Segmentation fault|terminate called|"
                               r"Aborted|core dumped")
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-#/ metrics
+# --------------------------------------------------------------------------------------------
+# /metrics
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -135,11 +120,11 @@ class Metrics:
 
 def identity_labels(domain: str) -> dict[str, str]:
     account, region = IDENTITIES[domain]
-    return {
-    "account" : account, "region" : region, "domain" : domain}
+    return {"account": account, "region": region, "domain": domain}
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-#The daemon process
+
+# --------------------------------------------------------------------------------------------
+# The daemon process
 
 
 class NotifyListener:
@@ -176,8 +161,9 @@ class NotifyListener:
         self._thread.join(2)
         self.sock.close()
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-#nsd outage(dnsenv has no stop / start of one server : done here, on dnsenv's own records)
+
+# --------------------------------------------------------------------------------------------
+# nsd outage (dnsenv has no stop/start of one server: done here, on dnsenv's own records)
 
 def stop_nsd(env: dnsenv.DnsEnv) -> None:
     """Stops the environment's nsd by PID (SIGTERM; its whole process group) and forgets it,
@@ -197,7 +183,8 @@ def start_nsd(env: dnsenv.DnsEnv, timeout: float = 10.0) -> None:
         "alpha.test", "SOA", env.ports["nsd"], timeout=0.2).rcode == "NOERROR", timeout)
     env._save_state()  # noqa: SLF001
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
+
+# --------------------------------------------------------------------------------------------
 
 class DaemonTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
     env: dnsenv.DnsEnv
@@ -240,7 +227,7 @@ class DaemonTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
         if bad_stops:
             self.fail(f"daemons did not exit 0 on SIGTERM (pid, status): {bad_stops}")
 
-#-- -- configuration and process
+    # ---- configuration and process
 
     def write_config(self, template: str = "three", path: Path | None = None,
                      **settings: str) -> Path:
@@ -278,9 +265,10 @@ class DaemonTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
         self.env.restore_zone(zone)
         self.changed_zones.discard(zone)
 
-#-- -- polling
+    # ---- polling
 
-#-- -- the daemon's outputs
+
+    # ---- the daemon's outputs
 
     def scrape(self, port: int | None = None) -> Metrics:
         url = f"http://127.0.0.1:{port or self.port}/metrics"
@@ -389,27 +377,19 @@ class DaemonTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
                                   **identity_labels("alpha.test"))
         events = [e for e in self.history("alpha.test") if e["event"] == "revocation_warning"]
         self.assertEqual(len(events), 1, events)
-        return {
-    "removed_from" : removed_from,
-                     "removed_to" : removed_to,
-                                    "deadline_text" : text,
-                                                      "deadline" : float(text),
-                                                                   "status" : status["alpha.test"],
-                                                                              "event" : events[0],
-                                                                                        "window"
-        : window,
-          "metrics" : metrics
-}
+        return {"removed_from": removed_from, "removed_to": removed_to, "deadline_text": text,
+                "deadline": float(text), "status": status["alpha.test"], "event": events[0],
+                "window": window, "metrics": metrics}
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
+
+# --------------------------------------------------------------------------------------------
 
 class DaemonTests(DaemonTestCase):
 
     def test_01_healthy_identities_become_verified(self) -> None:
         self.write_config()
         daemon = self.start_daemon()
-        status, metrics = self.wait_states(daemon, {
-d: "verified" for d in THREE})
+        status, metrics = self.wait_states(daemon, {d: "verified" for d in THREE})
         self.assertEqual(sorted(status), sorted(THREE))
         for domain in THREE:
             entry = status[domain]
@@ -447,9 +427,9 @@ d: "verified" for d in THREE})
         deadline, metrics, status = seen["deadline"], seen["metrics"], seen["status"]
         first_failure = deadline - window
 
-#The deadline is the first failing check + revocation_window : that check came after
-#the record was gone, at most one check interval(+5 % jitter) after, and before the
-#confirming check that raised the warning.
+        # The deadline is the first failing check + revocation_window: that check came after
+        # the record was gone, at most one check interval (+5% jitter) after, and before the
+        # confirming check that raised the warning.
         slack = 0.5
         self.assertGreaterEqual(first_failure, seen["removed_from"] - 0.01, seen)
         self.assertLessEqual(first_failure,
@@ -463,7 +443,7 @@ d: "verified" for d in THREE})
         self.assertEqual(since.group(1), epoch_to_utc(first_failure), event["reason"])
         self.assertEqual(since.group(2), "2", "confirmations: 2")
 
-#status agrees with the metric(status prints whole seconds).
+        # status agrees with the metric (status prints whole seconds).
         self.assertEqual(status["deadline"], epoch_to_utc(deadline))
         self.assertEqual(status["since"], event["at"])
         self.assertEqual(status["last_result"], "error")
@@ -472,14 +452,13 @@ d: "verified" for d in THREE})
         self.assertTrue(deadline - time.time() - 5 <= left <= deadline - seen["removed_from"],
                         (left, deadline))
         [failing] = status["failing_records"]
-        self.assertEqual({
-k: failing[k] for k in ("name", "type", "verdict", "severity",
+        self.assertEqual({k: failing[k] for k in ("name", "type", "verdict", "severity",
                                                   "expected", "observed")},
                          {"name": AL2, "type": "CNAME", "verdict": "missing",
                           "severity": "error", "expected": "al2.dkim.amazonses.com",
                           "observed": None})
 
-#The metrics.
+        # The metrics.
         labels = identity_labels("alpha.test")
         self.assertEqual(metrics.find("dkimwatch_record_problem"),
                          [({**labels, "record": AL2, "verdict": "missing"}, "1")])
@@ -494,7 +473,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         for domain in ("beta.test", "byo.test"):
             self.assertEqual(self.state_of(metrics, domain), "verified")
 
-#The log line.
+        # The log line.
         lines = self.log_lines(daemon, r"event=revocation_warning ")
         self.assertEqual(len(lines), 1, lines)
         self.assertRegex(lines[0], rf"level=error event=revocation_warning account={ACCOUNT} "
@@ -508,7 +487,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         seen = self.warn_on_al2(daemon, 3600.0)
         deadline_utc = epoch_to_utc(seen["deadline"])
 
-# 12 : status(text) works while the daemon runs.
+        # 12: status (text) works while the daemon runs.
         p = subprocess.run([DKIMWATCH, "status", "--config", str(self.config)],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -520,7 +499,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         restored_at = time.time()
         self.restore_zone("alpha.test")
         status, metrics = self.wait_states(daemon, {"alpha.test": "verified"}, timeout=10)
-#confirmations : 2->two ok checks after the restore.
+        # confirmations: 2 -> two ok checks after the restore.
         self.assertGreaterEqual(utc_to_epoch(status["alpha.test"]["since"]),
                                 int(restored_at))
         self.assertIsNone(status["alpha.test"]["deadline"])
@@ -532,7 +511,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         self.assertEqual(metrics.value("dkimwatch_identities", state="verified"), 3)
         self.assertEqual(metrics.value("dkimwatch_identities", state="revocation_warning"), 0)
 
-# 12 : history -- domain shows the transitions in order, only for that domain.
+        # 12: history --domain shows the transitions in order, only for that domain.
         events = self.history("alpha.test")
         self.assert_chain(events, ["verified", "revocation_warning", "recovered"])
         self.assertEqual({e["domain"] for e in events}, {"alpha.test"})
@@ -542,14 +521,14 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         self.assertEqual([e["deadline"] for e in events], [None, deadline_utc, deadline_utc])
         self.assertEqual(events[2]["at"], status["alpha.test"]["since"])
         self.assertIn("before the revocation deadline", events[2]["reason"])
-#A domain given in another case and with a trailing dot is the same domain.
+        # A domain given in another case and with a trailing dot is the same domain.
         self.assertEqual(self.history("ALPHA.Test."), events)
-#Without-- domain : every identity's events, oldest first.
+        # Without --domain: every identity's events, oldest first.
         everything = self.history()
         self.assertEqual([e for e in everything if e["domain"] == "alpha.test"], events)
         self.assertEqual(sorted({e["domain"] for e in everything}), sorted(THREE))
         self.assertEqual([e["at"] for e in everything], sorted(e["at"] for e in everything))
-#Text format, in the same order.
+        # Text format, in the same order.
         p = subprocess.run([DKIMWATCH, "history", "--config", str(self.config), "--domain",
                             "alpha.test"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -571,7 +550,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         status, metrics = self.wait_states(daemon, {"alpha.test": "revoked"},
                                            timeout=deadline - time.time() + 5)
         revoked = self.wait_event(daemon, "alpha.test", "revoked", 2)
-#Revoked by an error check at or after the deadline, not before.
+        # Revoked by an error check at or after the deadline, not before.
         self.assertGreaterEqual(utc_to_epoch(revoked["at"]), int(deadline), revoked)
         self.assertEqual(revoked["deadline"], epoch_to_utc(deadline))
         self.assertEqual(status["alpha.test"]["since"], revoked["at"])
@@ -585,7 +564,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
                                                     r"domain=alpha\.test from=revocation_warning "
                                                     r"to=revoked ")), 1)
 
-#The record comes back : still revoked(SES needs the setup redone).
+        # The record comes back: still revoked (SES needs the setup redone).
         back_at = time.time()
         self.restore_zone("alpha.test")
         self.wait_event(daemon, "alpha.test", "still_revoked_records_back", 10)
@@ -623,7 +602,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         labels = identity_labels("alpha.test")
         self.wait_for("the daemon logs event=started", lambda: "event=started" in daemon2.log(),
                       daemon2, 10)
-#From the first scrape that shows the identity, the deadline is the same.
+        # From the first scrape that shows the identity, the deadline is the same.
         first = self.wait_for(
             "alpha.test in the restarted daemon's metrics",
             lambda: (lambda m: m if m.find("dkimwatch_identity_state", **labels) else None)(
@@ -631,7 +610,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
         self.assertEqual(self.state_of(first, "alpha.test"), "revocation_warning")
         self.assertEqual(first.text_value("dkimwatch_revocation_deadline_timestamp_seconds",
                                           **labels), seen["deadline_text"])
-#After the restarted daemon has checked alpha.test(record still missing) twice.
+        # After the restarted daemon has checked alpha.test (record still missing) twice.
         metrics = self.wait_checked_after(daemon2, ["alpha.test"],
                                           restarted_at + CHECK_INTERVAL, timeout=10)
         self.assertEqual(metrics.text_value("dkimwatch_revocation_deadline_timestamp_seconds",
@@ -643,17 +622,17 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
             for key in ("state", "since", "deadline"):
                 self.assertEqual(after[domain][key], before[domain][key], (domain, key))
         self.assertEqual(after["alpha.test"]["deadline"], epoch_to_utc(seen["deadline"]))
-#No second warning : the restart resumed the first one.
+        # No second warning: the restart resumed the first one.
         self.assertEqual([e["event"] for e in self.history("alpha.test")],
                          ["verified", "revocation_warning"])
         self.assertEqual(self.log_lines(daemon2, r"event=revocation_warning "), [])
 
     def test_05b_metrics_at_startup_show_the_configured_identities(self) -> None:
-#/ metrics must not be served before the identities are loaded : a scrape then shows
-#dkimwatch_identities 0 for every state and no per - identity series, so after a
-#restart a revocation warning 's alert (on the deadline series) resolves and fires
-#again.3, 000 more identities(never checked here : check_interval 1h) make the window
-#wide enough to hit on every run.
+        # /metrics must not be served before the identities are loaded: a scrape then shows
+        # dkimwatch_identities 0 for every state and no per-identity series, so after a
+        # restart a revocation warning's alert (on the deadline series) resolves and fires
+        # again. 3,000 more identities (never checked here: check_interval 1h) make the window
+        # wide enough to hit on every run.
         self.write_config(check_interval="1h", recheck_interval="1h")
         bulk = 3000
         self.config.write_text(self.config.read_text() + "".join(
@@ -665,9 +644,7 @@ k: failing[k] for k in ("name", "type", "verdict", "severity",
             return self.wait_for("the daemon's /metrics", self.scrape, daemon, 30, interval=0)
 
         def identities(metrics: Metrics) -> dict[str, float | None]:
-            return {
-s: metrics.value("dkimwatch_identities", state=s) for s in STATES
-}
+            return {s: metrics.value("dkimwatch_identities", state=s) for s in STATES}
 
         daemon = self.start_daemon(wait=False)
         first = first_scrape(daemon)
@@ -691,12 +668,11 @@ s: metrics.value("dkimwatch_identities", state=s) for s in STATES
         self.write_config()
         good_text = self.config.read_text()
         daemon = self.start_daemon()
-        status, metrics = self.wait_states(daemon, {
-d: "verified" for d in THREE})
+        status, metrics = self.wait_states(daemon, {d: "verified" for d in THREE})
         loaded_at = metrics.value("dkimwatch_config_last_reload_success_timestamp_seconds")
         self.assertIsNotNone(loaded_at)
 
-#A syntax error : the old configuration keeps running.
+        # A syntax error: the old configuration keeps running.
         self.config.write_text(good_text + "  - domain: [unclosed\n")
         hup_at = time.time()
         daemon.signal(signal.SIGHUP)
@@ -716,7 +692,7 @@ d: "verified" for d in THREE})
             self.assertEqual(self.state_of(metrics, domain), "verified")
         self.assertEqual(metrics.value("dkimwatch_config_last_reload_successful"), 0)
 
-#Fixed : 1 again.
+        # Fixed: 1 again.
         self.config.write_text(good_text)
         fixed_at = time.time()
         daemon.signal(signal.SIGHUP)
@@ -730,8 +706,8 @@ d: "verified" for d in THREE})
         self.assertEqual(len(self.log_lines(daemon, r"level=info event=reloaded identities=3")),
                          1)
 
-#beta.test removed, gamma.test added; alpha.test(in revocation_warning) and byo.test
-#(verified) unchanged : they keep state, since and deadline.
+        # beta.test removed, gamma.test added; alpha.test (in revocation_warning) and byo.test
+        # (verified) unchanged: they keep state, since and deadline.
         seen = self.warn_on_al2(daemon, 3600.0)
         before = self.status()
         self.write_config("reloaded")
@@ -755,22 +731,21 @@ d: "verified" for d in THREE})
         self.assertEqual(
             [(e["event"], e["from"], e["to"]) for e in self.history("gamma.test")],
             [("verified", "pending", "verified")])
-#The removed identity keeps its history; the kept ones got no new event.
+        # The removed identity keeps its history; the kept ones got no new event.
         self.assertEqual([e["event"] for e in self.history("beta.test")], ["verified"])
         self.assertEqual([e["event"] for e in self.history("alpha.test")],
                          ["verified", "revocation_warning"])
         self.assertEqual([e["event"] for e in self.history("byo.test")], ["verified"])
         self.assertEqual(len(self.log_lines(
             daemon, r"event=identity_removed identity=.*beta\.test")), 1)
-#A later scrape still has no trace of beta.test.
+        # A later scrape still has no trace of beta.test.
         metrics = self.wait_checked_after(daemon, RELOADED, time.time())
         self.assertEqual(metrics.of_domain("beta.test"), [])
 
     def test_07_dns_outage_keeps_identities_verified(self) -> None:
         self.write_config(blind_after="3s")
         daemon = self.start_daemon()
-        verified, metrics = self.wait_states(daemon, {
-d: "verified" for d in THREE})
+        verified, metrics = self.wait_states(daemon, {d: "verified" for d in THREE})
         indeterminate_before = metrics.value("dkimwatch_checks_total", result="indeterminate")
 
         stop_nsd(self.env)
@@ -778,7 +753,7 @@ d: "verified" for d in THREE})
         seen_indeterminate: set[str] = set()
         seen_dns_error: set[str] = set()
         try:
-#At least 5 check intervals(and past blind_after).
+            # At least 5 check intervals (and past blind_after).
             while time.time() < outage_start + 6 * CHECK_INTERVAL:
                 status = self.status()
                 metrics = self.scrape()
@@ -794,8 +769,7 @@ d: "verified" for d in THREE})
                                           status[domain]["failing_records"]},
                                          {"indeterminate"})
                     if {lab["verdict"] for lab, _ in metrics.find(
-                            "dkimwatch_record_problem", domain=domain)
-                } == {"dns_error"}:
+                            "dkimwatch_record_problem", domain=domain)} == {"dns_error"}:
                         seen_dns_error.add(domain)
                 self.assertTrue(daemon.alive())
                 time.sleep(0.2)
@@ -805,17 +779,17 @@ d: "verified" for d in THREE})
         self.assertEqual(seen_indeterminate, set(THREE))
         self.assertEqual(seen_dns_error, set(THREE))
         self.assertEqual(metrics.value("dkimwatch_identities", state="verified"), 3)
-#Each check now waits for its DNS timeouts(500 ms x 2; unbound does not answer while
-#it retries nsd), then a recheck comes 500 ms later : about 4 checks per identity, more
-#than `confirmations`, each of which would have counted towards a warning if
-#dns_error were not indeterminate.
+        # Each check now waits for its DNS timeouts (500 ms x 2; unbound does not answer while
+        # it retries nsd), then a recheck comes 500 ms later: about 4 checks per identity, more
+        # than `confirmations`, each of which would have counted towards a warning if
+        # dns_error were not indeterminate.
         self.assertGreaterEqual(
             metrics.value("dkimwatch_checks_total", result="indeterminate") -
             indeterminate_before, 3 * len(THREE))
         self.assertGreater(metrics.value("dkimwatch_dns_queries_total", rcode="servfail") +
                            metrics.value("dkimwatch_dns_queries_total", rcode="timeout"), 0)
 
-#DNS back : all ok again, still verified, nothing but monitoring_blind happened.
+        # DNS back: all ok again, still verified, nothing but monitoring_blind happened.
         recovered_at = time.time()
         metrics = self.wait_checked_after(daemon, THREE, recovered_at + RECHECK_INTERVAL)
 
@@ -840,7 +814,7 @@ d: "verified" for d in THREE})
                         "promtool is missing: install the Debian package prometheus")
         self.write_config()
         daemon = self.start_daemon()
-#Every family present : a warning(deadline, record problem), a reload result.
+        # Every family present: a warning (deadline, record problem), a reload result.
         self.warn_on_al2(daemon, 3600.0)
         text = self.scrape().text
         for family in ("dkimwatch_identity_state", "dkimwatch_identities",
@@ -856,7 +830,7 @@ d: "verified" for d in THREE})
         p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                            text=True, timeout=30)
         self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""), text)
-#No series twice.
+        # No series twice.
         series = [(n, tuple(sorted(lab.items()))) for n, lab, _ in Metrics(text).samples]
         self.assertEqual(len(series), len(set(series)))
 
@@ -868,11 +842,10 @@ d: "verified" for d in THREE})
                                               "WATCHDOG_USEC": "2000000"})
         messages = self.wait_for("READY=1", lambda: listener.snapshot(), daemon, 10)
         self.assertRegex(messages[0], r"^READY=1\nSTATUS=3 identities: 3 pending$")
-        self.wait_states(daemon, {
-d: "verified" for d in THREE})
+        self.wait_states(daemon, {d: "verified" for d in THREE})
         self.wait_for("STATUS=3 identities: 3 verified",
                       lambda: "STATUS=3 identities: 3 verified" in listener.snapshot(), daemon, 5)
-#WATCHDOG_USEC = 2 s : a ping every second.
+        # WATCHDOG_USEC=2 s: a ping every second.
         start = time.monotonic()
         self.wait_for("three WATCHDOG=1 pings",
                       lambda: [t for t, m in list(listener.messages)
@@ -888,7 +861,7 @@ d: "verified" for d in THREE})
         following = [m for m in after[after.index("RELOADING=1") + 1:] if m != "WATCHDOG=1"]
         self.assertEqual(following[0], "READY=1\nSTATUS=3 identities: 3 verified", after)
 
-#A failed reload ends with READY = 1 too(systemd would otherwise wait in "reloading").
+        # A failed reload ends with READY=1 too (systemd would otherwise wait in "reloading").
         good_text = self.config.read_text()
         self.config.write_text(good_text + "  - domain: [unclosed\n")
         count = len(listener.snapshot())
@@ -911,15 +884,15 @@ d: "verified" for d in THREE})
                                       r"WATCHDOG=1)$")
 
     def test_09b_watchdog_pings_continue_while_dns_hangs(self) -> None:
-#systemd kills a service whose pings stop for WATCHDOG_USEC(the unit's WatchdogSec)
-#and restarts it : a daemon waiting for DNS answers is healthy and must keep pinging.
+        # systemd kills a service whose pings stop for WATCHDOG_USEC (the unit's WatchdogSec)
+        # and restarts it: a daemon waiting for DNS answers is healthy and must keep pinging.
         self.write_config("stuck")
         listener = NotifyListener(self.tmp)
         self.addCleanup(listener.close)
         daemon = self.start_daemon(extra_env={"NOTIFY_SOCKET": str(listener.path),
                                               "WATCHDOG_USEC": "2000000"})
         start = time.monotonic()
-#The first sweep starts within one check interval and hangs 2 s x 3 attempts.
+        # The first sweep starts within one check interval and hangs 2 s x 3 attempts.
         self.wait_for("5 s of running", lambda: time.monotonic() - start >= 5.0, daemon, 10)
         metrics = self.scrape()
         self.assertEqual(sum(metrics.value("dkimwatch_checks_total", result=r)
@@ -939,7 +912,7 @@ d: "verified" for d in THREE})
     def test_10_sigterm_exits_promptly_while_queries_hang(self) -> None:
         self.write_config("stuck")
         daemon = self.start_daemon()
-#The first checks start within one check interval; each query then hangs 2 s x 3.
+        # The first checks start within one check interval; each query then hangs 2 s x 3.
         time.sleep(CHECK_INTERVAL * 1.05 + 0.4)
         metrics = self.scrape()  # served even while the loop waits for DNS
         self.assertEqual(sum(metrics.value("dkimwatch_checks_total", result=r)
@@ -949,7 +922,7 @@ d: "verified" for d in THREE})
         self.assertEqual(code, 0, f"exit status after SIGTERM (after {elapsed:.1f}s)")
         self.assertLess(elapsed, 5.0, "seconds from SIGTERM to exit")
         self.assertTrue(self.log_lines(daemon, r"level=info event=stopping"))
-#Nothing was concluded from the hanging queries.
+        # Nothing was concluded from the hanging queries.
         status = self.status()
         for domain in THREE:
             self.assertEqual(status[domain]["state"], "pending")
@@ -961,7 +934,7 @@ d: "verified" for d in THREE})
         first = self.start_daemon()
         self.wait_for("the first daemon's metrics", self.scrape, first, 5)
 
-#A second daemon on the same metrics port(its own state_dir).
+        # A second daemon on the same metrics port (its own state_dir).
         other = self.write_config(path=self.tmp / "second.yaml",
                                   state_dir=str(self.tmp / "state2"))
         start = time.monotonic()
@@ -974,7 +947,7 @@ d: "verified" for d in THREE})
         self.assertTrue(first.alive())
         self.scrape()
 
-#A state_dir that cannot be created(a regular file is in the way).
+        # A state_dir that cannot be created (a regular file is in the way).
         (self.tmp / "a-file").write_text("not a directory\n")
         bad_dir = self.tmp / "a-file" / "state"
         self.port = free_tcp_port()
@@ -986,7 +959,7 @@ d: "verified" for d in THREE})
                          r".*cannot create.*Not a directory")
         self.assertNotRegex(p.stderr, SANITIZER_REPORT)
 
-#A state database that cannot be opened(a directory in its place).
+        # A state database that cannot be opened (a directory in its place).
         (self.tmp / "state4" / "dkimwatch.db").mkdir(parents=True)
         self.port = free_tcp_port()
         bad = self.write_config(path=self.tmp / "fourth.yaml",
@@ -998,12 +971,11 @@ d: "verified" for d in THREE})
         self.assertNotRegex(p.stderr, SANITIZER_REPORT)
 
     def test_11b_second_daemon_on_the_same_state_dir_fails(self) -> None:
-#Two daemons writing one state database each raise every transition : history shows
-#each revocation_warning twice(and each would be alerted twice).
+        # Two daemons writing one state database each raise every transition: history shows
+        # each revocation_warning twice (and each would be alerted twice).
         self.write_config()
         first = self.start_daemon()
-        self.wait_states(first, {
-d: "verified" for d in THREE})
+        self.wait_states(first, {d: "verified" for d in THREE})
         self.port = free_tcp_port()  # its own metrics port: only the state_dir is shared
         other = self.write_config(path=self.tmp / "second.yaml")
         second = self.start_daemon(config=other, wait=False)
@@ -1014,19 +986,18 @@ d: "verified" for d in THREE})
         self.assertTrue(first.alive())
 
     def test_12_transition_raised_while_the_database_is_locked_reaches_history(self) -> None:
-#When a save fails(here : another process holds the write lock longer than the store's
-# 5 s busy timeout; equally a full disk or an I / O error), the transition is applied in
-#memory at once(metrics, log) and must not be lost : it has to reach history(and the
-#alert outbox, saved in the same transaction) once the database is writable again,
-#exactly once, with the deadline it was raised with.
+        # When a save fails (here: another process holds the write lock longer than the store's
+        # 5 s busy timeout; equally a full disk or an I/O error), the transition is applied in
+        # memory at once (metrics, log) and must not be lost: it has to reach history (and the
+        # alert outbox, saved in the same transaction) once the database is writable again,
+        # exactly once, with the deadline it was raised with.
         self.write_config()
         daemon = self.start_daemon()
-        self.wait_states(daemon, {
-d: "verified" for d in THREE})
+        self.wait_states(daemon, {d: "verified" for d in THREE})
         labels = identity_labels("alpha.test")
         self.remove_lines("alpha.test", AL2_LINE)
-#The first failing check is saved(its record problem is published after the save);
-#take the write lock before the confirming recheck 500 ms later.
+        # The first failing check is saved (its record problem is published after the save);
+        # take the write lock before the confirming recheck 500 ms later.
         self.wait_for("the first failing check of alpha.test",
                       lambda: self.scrape().find("dkimwatch_record_problem", **labels), daemon,
                       10, interval=0.02)
@@ -1035,8 +1006,8 @@ d: "verified" for d in THREE})
             db.execute("BEGIN IMMEDIATE")
             self.assertEqual([e["event"] for e in self.history("alpha.test")], ["verified"],
                              "setup: the write lock came after the warning was saved")
-#The confirming check cannot be saved : the daemon says so, and acts on the
-#transition in memory(the warning on / metrics), keeping it to save later.
+            # The confirming check cannot be saved: the daemon says so, and acts on the
+            # transition in memory (the warning on /metrics), keeping it to save later.
             self.wait_for("event=state_save_failed while the database is locked",
                           lambda: "event=state_save_failed" in daemon.log(), daemon, 15)
             metrics = self.wait_for(
@@ -1068,8 +1039,8 @@ d: "verified" for d in THREE})
 
 
     def test_13_an_empty_database_file_is_refused_with_how_to_start_afresh(self) -> None:
-#Issue 12, item 6 : a 0 - byte dkimwatch.db(a failed restore, a truncation) was taken as
-#a new database : history and deadlines silently gone, identities back to pending.
+        # Issue 12, item 6: a 0-byte dkimwatch.db (a failed restore, a truncation) was taken as
+        # a new database: history and deadlines silently gone, identities back to pending.
         self.write_config()
         self.state_dir.mkdir()
         db_path = self.state_dir / "dkimwatch.db"
@@ -1089,16 +1060,16 @@ d: "verified" for d in THREE})
                                capture_output=True, text=True, timeout=15)
             self.assertEqual(p.returncode, 1, p.stderr)
             self.assertIn("holds no dkimwatch state", p.stderr)
-#Moved aside as told, the daemon starts afresh.
+        # Moved aside as told, the daemon starts afresh.
         db_path.rename(db_path.with_name("dkimwatch.db.bad"))
         daemon = self.start_daemon()
         self.wait_states(daemon, {d: "verified" for d in THREE})
 
     def test_14_a_warning_without_deadline_is_reported_and_repaired(self) -> None:
-#Issue 12, item 6 : a revocation_warning row with a NULL deadline was dereferenced by
-#the state machine(undefined behaviour; a 2009 deadline was printed). `status` and
-# `history` must report it, and the daemon must repair it conservatively : the deadline
-#from the first failing check of the run(never earlier than the real one), logged.
+        # Issue 12, item 6: a revocation_warning row with a NULL deadline was dereferenced by
+        # the state machine (undefined behaviour; a 2009 deadline was printed). `status` and
+        # `history` must report it, and the daemon must repair it conservatively: the deadline
+        # from the first failing check of the run (never earlier than the real one), logged.
         self.write_config()
         daemon = self.start_daemon()
         seen = self.warn_on_al2(daemon, 3600)
@@ -1122,8 +1093,8 @@ d: "verified" for d in THREE})
         self.wait_for("the repair in the log",
                       lambda: "event=state_repaired identity=" + ACCOUNT +
                       "/us-east-1/alpha.test" in second.log(), second, 5)
-#Still failing : the warning stays, with the deadline it had(the run's first failure
-#plus the window), on / metrics and in the database; never revoked by the repair.
+        # Still failing: the warning stays, with the deadline it had (the run's first failure
+        # plus the window), on /metrics and in the database; never revoked by the repair.
         status, metrics = self.wait_states(second, {"alpha.test": "revocation_warning"})
         self.wait_checked_after(second, ["alpha.test"], time.time())
         status, metrics = self.wait_states(second, {"alpha.test": "revocation_warning"})

@@ -1,17 +1,14 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """dkimwatch's alerting end to end: the real daemon (`dkimwatch run`), real DNS (dnsenv: nsd +
 unbound, scenario dnsenv/scenarios/alerts), real HTTP receivers (alert_delivery/receiver.py, one
 process per sink, every request recorded as a JSON line) and a real Alertmanager (the Debian
 package prometheus-alertmanager, 0.25).
 
 A record removed from a zone (env.remove_lines) must reach every sink: a signed webhook document,
-a Slack Block Kit message, a PagerDuty trigger, an Alertmanager alert;
-restoring it must resolve each.Delivery must survive a receiver that is down(also across a kill -
-                                                                             9 of the daemon),
-    honour 429 Retry - After and retry 5xx;
-fifty identities broken by one zone change must make one grouped Slack
-    message while Alertmanager gets fifty alerts;
-`dkimwatch test - alert` must report each sink;
+a Slack Block Kit message, a PagerDuty trigger, an Alertmanager alert; restoring it must resolve
+each. Delivery must survive a receiver that is down (also across a kill -9 of the daemon), honour
+429 Retry-After and retry 5xx; fifty identities broken by one zone change must make one grouped
+Slack message while Alertmanager gets fifty alerts; `dkimwatch test-alert` must report each sink;
 no secret (Slack URL path, webhook URL path, routing key, HMAC key) may appear in the daemon's
 stderr, /metrics, `status`/`history` or test-alert output.
 
@@ -64,17 +61,17 @@ AL2_LINE = r"^al2\._domainkey"
 STORM = [f"d{i:02d}.storm.test" for i in range(1, 51)]
 STORM_LINES = r"_domainkey"
 
-#The schedule of every test : check_interval 1s, recheck_interval 500ms, confirmations 2.
+# The schedule of every test: check_interval 1s, recheck_interval 500ms, confirmations 2.
 CHECK_INTERVAL = 1.0
 RECHECK_INTERVAL = 0.5
 CONFIRMATIONS = 2
 WINDOW = 3600.0  # revocation_window 1h
-#Time from a record's removal until the warning is raised: the next check (check_interval,
-#+ 5 % jitter), then confirmations - 1 rechecks.Alerts must arrive within this plus a few seconds.
+# Time from a record's removal until the warning is raised: the next check (check_interval,
+# +5% jitter), then confirmations - 1 rechecks. Alerts must arrive within this plus a few seconds.
 WARNING_LATENCY = CHECK_INTERVAL * 1.05 + (CONFIRMATIONS - 1) * RECHECK_INTERVAL * 1.05
 DELIVERY_SLACK = 3.0
 
-#Secrets : none of these may appear in any output of dkimwatch.
+# Secrets: none of these may appear in any output of dkimwatch.
 SLACK_PATH = "/services/T0E2ESECRET/B0E2ESECRET/slackPathS3cret4c1d"
 HOOK_PATH = "/hooks/webhookPathS3cret77ab"
 ROUTING_KEY = "R0utingKeyS3cret0e2e5b8e44"
@@ -137,8 +134,9 @@ def poll(probe: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any
             return last
         time.sleep(interval)
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-#Processes : the daemon, receivers, Alertmanager
+
+# --------------------------------------------------------------------------------------------
+# Processes: the daemon, receivers, Alertmanager
 
 
 class Receiver:
@@ -238,8 +236,9 @@ class Alertmanager:
     def stop(self) -> None:
         stop_process(self.popen)
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-#Documents
+
+# --------------------------------------------------------------------------------------------
+# Documents
 
 def webhook_docs(receiver: Receiver) -> list[dict]:
     """The event documents a webhook receiver got (groups flattened), each with "_time" (arrival)
@@ -262,7 +261,8 @@ def docs_of(docs: list[dict], event: str | None = None, domain: str | None = Non
 def event_domains(docs: list[dict]) -> list[tuple[str, str]]:
     return [(d.get("event"), d.get("identity", {}).get("domain")) for d in docs]
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
+
+# --------------------------------------------------------------------------------------------
 
 ENV: dnsenv.DnsEnv | None = None
 
@@ -323,7 +323,7 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
         if bad_stops:
             self.fail(f"daemons did not exit 0 on SIGTERM (pid, status): {bad_stops}")
 
-#-- -- processes
+    # ---- processes
 
     def receiver(self, name: str, script: str = "200", port: int = 0,
                  echo: bool = False) -> Receiver:
@@ -387,7 +387,7 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
         self.changed_zones.discard(zone)
         return time.time()
 
-#-- -- polling and the daemon's outputs
+    # ---- polling and the daemon's outputs
 
 
     def cli(self, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
@@ -434,7 +434,7 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
         finally:
             db.close()
 
-#-- -- checks shared by the tests
+    # ---- checks shared by the tests
 
     def assert_json_request(self, request: dict, path: str) -> None:
         self.assertEqual(request["method"], "POST")
@@ -478,7 +478,8 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
             self.assertLess(len(element["text"]), 3000)
         return message
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
+
+# --------------------------------------------------------------------------------------------
 
 class AllSinksTests(AlertTestCase):
     """One daemon run with all four sink types; a record removed, then restored."""
@@ -488,10 +489,10 @@ class AllSinksTests(AlertTestCase):
         slack = self.receiver("slack")
         pd = self.receiver("pagerduty", "202")
         am_notify = self.receiver("am-notify")
-#am : default resolve_timeout(5m), default resend_interval(1m) : an alert that leaves
-#the API within seconds of the recovery was resolved by dkimwatch, not by timeout.
+        # am: default resolve_timeout (5m), default resend_interval (1m): an alert that leaves
+        # the API within seconds of the recovery was resolved by dkimwatch, not by timeout.
         am = self.alertmanager("am", notify_url=am_notify.url("/am"))
-#am - fast : resolve_timeout 5s, resend_interval 2s : the alert must outlive the timeout.
+        # am-fast: resolve_timeout 5s, resend_interval 2s: the alert must outlive the timeout.
         am_fast = self.alertmanager("am-fast", resolve_timeout="5s")
         slack_url = self.write_secret("slack-url", slack.url(SLACK_PATH))
         self.write_config([
@@ -509,7 +510,7 @@ class AllSinksTests(AlertTestCase):
         self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
         removed_from, removed_to = self.remove_lines(ALPHA, AL2_LINE)
 
-#-- -- 1. the signed webhook, within the warning latency plus a few seconds
+        # ---- 1. the signed webhook, within the warning latency plus a few seconds
         latest = removed_to + WARNING_LATENCY + DELIVERY_SLACK
         warnings = self.wait_for(
             "the revocation_warning webhook",
@@ -533,7 +534,7 @@ class AllSinksTests(AlertTestCase):
         self.assertRegex(warning["deadline"], UTC_RE)
         self.assertEqual(warning["deadline"], status["deadline"])
         deadline = utc_to_epoch(warning["deadline"])
-#The deadline is the first failing check + revocation_window.
+        # The deadline is the first failing check + revocation_window.
         self.assertGreaterEqual(deadline, int(removed_from + WINDOW) - 1)
         self.assertLessEqual(deadline, removed_to + CHECK_INTERVAL * 1.05 + WINDOW + 1)
         self.assertAlmostEqual(warning["seconds_to_deadline"], deadline - warning["_time"],
@@ -557,7 +558,7 @@ class AllSinksTests(AlertTestCase):
         self.assertEqual((history[0]["at"], history[0]["deadline"]),
                          (warning["at"], warning["deadline"]))
 
-#-- -- 3. Alertmanager : the warning with its labels and annotations
+        # ---- 3. Alertmanager: the warning with its labels and annotations
         alerts = self.wait_for("DKIMRevocationWarning in Alertmanager",
                                lambda: am.alerts("DKIMRevocationWarning"), daemon, 10)
         self.assertEqual(len(alerts), 1, alerts)
@@ -578,11 +579,11 @@ class AllSinksTests(AlertTestCase):
                       "nothing.", description)
         self.assertEqual(alert["status"]["state"], "active")
         self.assertEqual(am_time(alert["startsAt"]), utc_to_epoch(warning["at"]))
-#Sent without endsAt : Alertmanager sets it to now + resolve_timeout(5m).
+        # Sent without endsAt: Alertmanager sets it to now + resolve_timeout (5m).
         self.assertGreater(am_time(alert["endsAt"]), time.time() + 240)
         self.assertEqual(am.alerts(domain=BETA), [])
 
-#-- -- 3b. re - sent every 2s, the alert outlives am - fast's resolve_timeout (5s)
+        # ---- 3b. re-sent every 2s, the alert outlives am-fast's resolve_timeout (5s)
         first = self.wait_for("DKIMRevocationWarning in am-fast",
                               lambda: am_fast.alerts("DKIMRevocationWarning", ALPHA), daemon, 10)
         first_seen = time.monotonic()
@@ -600,19 +601,19 @@ class AllSinksTests(AlertTestCase):
                                    "while the record was still missing: not re-sent every 2s")
         self.assertGreaterEqual(len(updates), 4, f"updatedAt values seen in 12s: {updates}")
 
-#-- -- 2. Slack and PagerDuty got the warning too
+        # ---- 2. Slack and PagerDuty got the warning too
         slack_warning = self.wait_for("the Slack warning", lambda: slack.requests(), daemon, 5)
         pd_trigger = self.wait_for("the PagerDuty trigger", lambda: pd.requests(), daemon, 5)
 
-#-- -- the record comes back : recovered everywhere
+        # ---- the record comes back: recovered everywhere
         restored = self.restore_zone(ALPHA)
         recovered = self.wait_for(
             "the recovered webhook", lambda: docs_of(webhook_docs(hook), "recovered", ALPHA),
             daemon, WARNING_LATENCY + DELIVERY_SLACK + 5)
         self.wait_for("the Slack recovery", lambda: len(slack.requests()) >= 2, daemon, 5)
         self.wait_for("the PagerDuty resolve", lambda: len(pd.requests()) >= 2, daemon, 5)
-#Alertmanager 0.25 drops resolved alerts(endsAt passed) from GET / api / v2 / alerts.With
-#resolve_timeout 5m, leaving within seconds means dkimwatch resolved it.
+        # Alertmanager 0.25 drops resolved alerts (endsAt passed) from GET /api/v2/alerts. With
+        # resolve_timeout 5m, leaving within seconds means dkimwatch resolved it.
         self.wait_for("DKIMRevocationWarning resolved in Alertmanager",
                       lambda: am.alerts("DKIMRevocationWarning") == [], daemon, 5)
         self.assertLess(time.time() - restored, 60)
@@ -634,7 +635,7 @@ class AllSinksTests(AlertTestCase):
         self.wait_for("am-fast resolved", lambda: am_fast.alerts("DKIMRevocationWarning") == [],
                       daemon, 5)
 
-#Nothing more arrives : every sink got exactly what the two events make.
+        # Nothing more arrives: every sink got exactly what the two events make.
         time.sleep(1.5)
         docs = webhook_docs(hook)
         self.assertEqual(sorted(event_domains(docs)),
@@ -649,18 +650,18 @@ class AllSinksTests(AlertTestCase):
         done = recovered[0]
         self.assertEqual((done["event"], done["severity"], done["state"], done["records"]),
                          ("recovered", "resolved", "verified", []))
-#A recovery names the deadline that was avoided(state_machine.hpp, StateEvent).
+        # A recovery names the deadline that was avoided (state_machine.hpp, StateEvent).
         self.assertEqual(done["deadline"], warning["deadline"])
         self.assertAlmostEqual(done["seconds_to_deadline"], deadline - done["_time"], delta=2)
         self.assertEqual(done["summary"],
                          "DKIM recovered: alpha.test (111122223333, us-east-1): all records "
                          "correct again")
 
-#-- -- 2. Slack : Block Kit, the warning then the recovery, at most one per second
+        # ---- 2. Slack: Block Kit, the warning then the recovery, at most one per second
         slack_requests = slack.requests()
         self.assertEqual(len(slack_requests), 2, [r["json"] for r in slack_requests])
         warn_msg = self.assert_slack_message(slack_warning[0])
-#The summary(relative times computed at delivery) is the notification text.
+        # The summary (relative times computed at delivery) is the notification text.
         self.assertRegex(warn_msg["text"],
                          r"^DKIM revocation warning: alpha\.test \(111122223333, us-east-1\): "
                          r"1 record missing; SES revokes DKIM in 59m\d\ds$")
@@ -674,7 +675,7 @@ class AllSinksTests(AlertTestCase):
         self.assertEqual(rec_msg["text"], done["summary"])
         self.assertGreaterEqual(slack_requests[1]["time"] - slack_requests[0]["time"], 0.9)
 
-#-- -- 2. PagerDuty : trigger then resolve with the same dedup_key
+        # ---- 2. PagerDuty: trigger then resolve with the same dedup_key
         pd_requests = pd.requests()
         self.assertEqual(len(pd_requests), 2, [r["json"] for r in pd_requests])
         trigger, resolve = pd_trigger[0]["json"], pd_requests[1]["json"]
@@ -696,7 +697,7 @@ class AllSinksTests(AlertTestCase):
         self.assertEqual(resolve, {"routing_key": ROUTING_KEY, "event_action": "resolve",
                                    "dedup_key": dedup_key})
 
-#-- -- metrics : every row delivered once, nothing failed, nothing waits
+        # ---- metrics: every row delivered once, nothing failed, nothing waits
         text = self.metrics()
         for sink, sent in (("hook", 4), ("ops-slack", 2), ("pd", 2), ("am", 4), ("am-fast", 4)):
             self.assertEqual(self.metric("dkimwatch_alerts_sent_total", sink), sent, sink)
@@ -722,7 +723,7 @@ class DeliveryTests(AlertTestCase):
         self.wait_for("a failed delivery to the dead port",
                       lambda: (self.metric("dkimwatch_alert_failures_total", "hook") or 0) >= 1,
                       daemon, 5)
-#The recovery is queued behind the warning while the receiver is still down.
+        # The recovery is queued behind the warning while the receiver is still down.
         self.restore_zone(ALPHA)
         self.wait_states(daemon, {ALPHA: "verified"}, timeout=WARNING_LATENCY + 5)
         self.wait_for("both alerts queued",
@@ -780,7 +781,7 @@ class DeliveryTests(AlertTestCase):
         for doc in docs:
             self.assert_signed(doc["_request"])
         self.assertEqual({r["status"] for r in self.outbox()}, {"sent"})
-#The restarted daemon resumed the warning : no second warning.
+        # The restarted daemon resumed the warning: no second warning.
         self.assertEqual([e["event"] for e in self.history(ALPHA)],
                          ["verified", "revocation_warning"])
         self.restore_zone(ALPHA)
@@ -791,14 +792,14 @@ class DeliveryTests(AlertTestCase):
         self.assertEqual(len(hook.requests()), 4)
 
     def test_05b_storage_outage_keeps_the_first_failure_and_the_alert(self) -> None:
-#Issue 12, item 5 : while the state database cannot be written(here another process
-#holds its write lock, longer than the store's 5 s busy timeout, so every write of the
-#daemon fails, as on a full disk), the failing checks must not be discarded.The
-#warning is raised in memory (metrics), its deadline counts from the first failing
-#check observed during the outage(not from the first one after it), and once writes
-#work the transition reaches history and its alert the outbox and the sink, once.
-#An Alertmanager sink re - sends what is firing from memory every resend_interval, so it
-#is alerted during the outage; the outbox sinks(the webhook) get it after the outage.
+        # Issue 12, item 5: while the state database cannot be written (here another process
+        # holds its write lock, longer than the store's 5 s busy timeout, so every write of the
+        # daemon fails, as on a full disk), the failing checks must not be discarded. The
+        # warning is raised in memory (metrics), its deadline counts from the first failing
+        # check observed during the outage (not from the first one after it), and once writes
+        # work the transition reaches history and its alert the outbox and the sink, once.
+        # An Alertmanager sink re-sends what is firing from memory every resend_interval, so it
+        # is alerted during the outage; the outbox sinks (the webhook) get it after the outage.
         hook = self.receiver("hook", "200")
         am = self.alertmanager("am-outage")
         self.write_config([{"name": "hook", "type": "webhook", "url": hook.url(HOOK_PATH),
@@ -821,7 +822,7 @@ class DeliveryTests(AlertTestCase):
         try:
             db.execute("BEGIN IMMEDIATE")
             removed_from, removed_to = self.remove_lines(ALPHA, AL2_LINE)
-#Applied in memory although nothing can be saved.
+            # Applied in memory although nothing can be saved.
             self.wait_for("the revocation warning of alpha.test on /metrics",
                           lambda: live(warning_series), daemon, outage - 3)
             self.assertIn("event=state_save_failed", daemon.log())
@@ -831,16 +832,16 @@ class DeliveryTests(AlertTestCase):
             failures = live(r"^dkimwatch_state_save_failures_total (\S+)$")
             self.assertGreaterEqual(float(failures.group(1)), 1)
             live_deadline = float(live(deadline_series).group(1))
-#Nothing of it is in the database yet, and the sink has nothing.
+            # Nothing of it is in the database yet, and the sink has nothing.
             self.assertEqual(self.status()[ALPHA]["state"], "verified")
             self.assertFalse(docs_of(webhook_docs(hook), "revocation_warning", ALPHA))
-#Alertmanager has it already, from the in - memory state.
+            # Alertmanager has it already, from the in-memory state.
             self.wait_for("the revocation warning in Alertmanager during the outage",
                           lambda: am.alerts("DKIMRevocationWarning", ALPHA), daemon,
                           max(1.0, removed_to + outage - 2 - time.time()))
             time.sleep(max(0.0, removed_to + outage - time.time()))
-# `status` reads the database : it says that it may be out of date(the newest saved
-#check is older than 2 x check_interval + 10 s).
+            # `status` reads the database: it says that it may be out of date (the newest saved
+            # check is older than 2 x check_interval + 10 s).
             p = self.cli("status")
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("cannot write the state database", p.stderr)
@@ -849,7 +850,7 @@ class DeliveryTests(AlertTestCase):
             db.close()
         released_at = time.time()
 
-#The first failing check was made during the outage : its deadline is not moved by it.
+        # The first failing check was made during the outage: its deadline is not moved by it.
         first_failure = live_deadline - WINDOW
         self.assertGreaterEqual(first_failure, int(removed_from) - 1)
         self.assertLess(first_failure, released_at - outage / 2,
@@ -871,7 +872,7 @@ class DeliveryTests(AlertTestCase):
             r"^dkimwatch_state_unsaved_identities 0$"), daemon, 5)
         self.assertIn("event=state_saved ", daemon.log())
         time.sleep(1.5)
-#Exactly once : one outbox row per sink, one delivery.
+        # Exactly once: one outbox row per sink, one delivery.
         warnings = [r["sink"] for r in self.outbox() if r["domain"] == ALPHA and
                     json.loads(r["message_json"])["event"]["kind"] == "revocation_warning"]
         self.assertEqual(sorted(warnings), ["am", "hook"])
@@ -895,7 +896,7 @@ class DeliveryTests(AlertTestCase):
         for request in requests:
             self.assert_signed(request)  # each attempt is signed anew
         waits = [b["time"] - a["time"] for a, b in zip(requests, requests[1:])]
-#Retry - After : 2->2 s; then the backoff after the second failure : 2 to 4 s.
+        # Retry-After: 2 -> 2 s; then the backoff after the second failure: 2 to 4 s.
         self.assertGreaterEqual(waits[0], 1.95, waits)
         self.assertLessEqual(waits[0], 3.0, waits)
         self.assertGreaterEqual(waits[1], 1.95, waits)
@@ -910,10 +911,10 @@ class DeliveryTests(AlertTestCase):
 
 class StormTests(AlertTestCase):
 
-#The checks are spread over check_interval(1s), so the 50 warnings are confirmed in many
-#small batches within about 1.6s of the zone change : the sinks group them at delivery.
-#group_wait 2s holds the first warning until all have come(the storm window is one
-#check_interval on each side of it), so Slack and the webhook each get one group.
+    # The checks are spread over check_interval (1s), so the 50 warnings are confirmed in many
+    # small batches within about 1.6s of the zone change: the sinks group them at delivery.
+    # group_wait 2s holds the first warning until all have come (the storm window is one
+    # check_interval on each side of it), so Slack and the webhook each get one group.
     def test_07_fifty_identities_broken_at_once_make_one_grouped_message(self) -> None:
         slack = self.receiver("slack")
         hook = self.receiver("hook")
@@ -931,13 +932,13 @@ class StormTests(AlertTestCase):
         self.remove_lines("storm.test", STORM_LINES)  # one zone change breaks all 50
         self.wait_states(daemon, {d: "revocation_warning" for d in STORM},
                          timeout=WARNING_LATENCY + 10)
-#Alertmanager groups by itself : it gets every alert.
+        # Alertmanager groups by itself: it gets every alert.
         alerts = self.wait_for("50 DKIMRevocationWarning alerts in Alertmanager",
                                lambda: (lambda a: a if len(a) >= 50 else None)(
                                    am.alerts("DKIMRevocationWarning")), daemon, 10)
         self.assertEqual(sorted(a["labels"]["domain"] for a in alerts), STORM)
-#Give Slack(one message per second) and the webhook time for what they will get : the
-#group goes 2s(group_wait)after the first warning, which came before the last one.
+        # Give Slack (one message per second) and the webhook time for what they will get: the
+        # group goes 2s (group_wait) after the first warning, which came before the last one.
         time.sleep(3.0)
         messages = [r["json"] for r in slack.requests()]
         documents = [r["json"] for r in hook.requests()]
@@ -998,16 +999,16 @@ class StormTests(AlertTestCase):
                          [(d["type"], d.get("total")) for d in documents])
         self.assertEqual(sum(d["total"] for d in documents), 50)
         self.assertEqual(groups[:2], requests)
-#The second group waited for group_interval(2s) after the first.The interval counts
-#from the start of the first send, and the receiver stamps arrivals : under ASan on a
-#loaded 2 - core machine the first request arrived 0.5 s after it started(seen once:
-# 1.6 s between arrivals).Without the interval the second group would follow the first
-#after group_wait(0.5 s), so 1.4 s still tells the two apart.
+        # The second group waited for group_interval (2s) after the first. The interval counts
+        # from the start of the first send, and the receiver stamps arrivals: under ASan on a
+        # loaded 2-core machine the first request arrived 0.5 s after it started (seen once:
+        # 1.6 s between arrivals). Without the interval the second group would follow the first
+        # after group_wait (0.5 s), so 1.4 s still tells the two apart.
         self.assertGreaterEqual(requests[1]["time"] - requests[0]["time"], 1.4)
         for request in requests:
             self.assert_signed(request)
-#The later identities are in the second group : every warning the second lists came
-#no earlier than every one the first lists, and none is in both.
+        # The later identities are in the second group: every warning the second lists came
+        # no earlier than every one the first lists, and none is in both.
         first, second = ([(e["identity"]["domain"], e["at"]) for e in d["events"]]
                          for d in documents)
         self.assertEqual({d for d, _ in first} & {d for d, _ in second}, set())
@@ -1015,8 +1016,8 @@ class StormTests(AlertTestCase):
                              min(utc_to_epoch(at) for _, at in second))
         self.assertEqual({e["event"] for d in documents for e in d["events"]},
                          {"revocation_warning"})
-#Each warning 's outbox row went out in one of the two: none alone (a batch of more than
-#group_threshold identities is queued as one grouped row, merged into a group here).
+        # Each warning's outbox row went out in one of the two: none alone (a batch of more than
+        # group_threshold identities is queued as one grouped row, merged into a group here).
         self.assertEqual(len(re.findall(r"event=alert_group_sent sink=hook ", daemon.log())), 2,
                          daemon.log())
         self.assertNotIn("event=alert_sent sink=hook", daemon.log())
@@ -1068,10 +1069,10 @@ class TestAlertCommandTests(AlertTestCase):
         self.assertIs(trigger["payload"]["custom_details"]["test"], True)
         test_alerts = self.wait_for("DKIMTest in Alertmanager",
                                     lambda: am.alerts("DKIMTest", ALPHA), None, 5)
-#A test alert resolves itself 5 minutes later.
+        # A test alert resolves itself 5 minutes later.
         self.assertAlmostEqual(am_time(test_alerts[0]["endsAt"]), time.time() + 300, delta=30)
 
-#-- sink : only that sink
+        # --sink: only that sink
         p = test_alert("--sink", "pd")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(p.stdout.splitlines(),
@@ -1081,7 +1082,7 @@ class TestAlertCommandTests(AlertTestCase):
         self.assertEqual(p.returncode, 3)
         self.assertIn('no alert sink named "nosuch"', p.stderr)
 
-#A sink that is down, and one that answers 500 : non - zero, each one named.
+        # A sink that is down, and one that answers 500: non-zero, each one named.
         mixed = self.write_config(good + [
             {"name": "down", "type": "webhook", "url": f"http://127.0.0.1:{dead_port}{HOOK_PATH}",
              "secret_file": str(self.tmp / "hmac-secret")},
@@ -1100,8 +1101,8 @@ class TestAlertCommandTests(AlertTestCase):
             self.assertEqual((p.returncode, len(p.stdout.splitlines())), (code, 1),
                              p.stdout + p.stderr)
 
-#The daemon with every sink, the failing ones included : a warning is delivered,
-#retried and logged; then / metrics, status and history.
+        # The daemon with every sink, the failing ones included: a warning is delivered,
+        # retried and logged; then /metrics, status and history.
         daemon = self.start_daemon(mixed)
         self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
         self.remove_lines(ALPHA, AL2_LINE)
@@ -1123,7 +1124,7 @@ class TestAlertCommandTests(AlertTestCase):
         self.assertIn(f"event=alert_retry sink=broken to=http://127.0.0.1:{broken.port} ",
                       daemon.log())
         outputs.append(daemon.log())
-#A URL file holding something that is not a URL : the error must not quote it.
+        # A URL file holding something that is not a URL: the error must not quote it.
         bad_url = self.write_secret("bad-url", "hooks.example" + SLACK_PATH)
         bad = self.write_config([{"name": "s", "type": "slack", "url_file": str(bad_url)}],
                                 path=self.tmp / "bad.yaml")
@@ -1157,7 +1158,7 @@ class EchoingReceiverTests(AlertTestCase):
         ])
         secrets = SECRETS + (SLACK_PATH.lstrip("/"), HOOK_PATH.lstrip("/"))
 
-#test - alert prints 4xx and 5xx bodies : redacted, but still useful.
+        # test-alert prints 4xx and 5xx bodies: redacted, but still useful.
         p = self.cli("test-alert")
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         lines = p.stdout.splitlines()
@@ -1171,12 +1172,12 @@ class EchoingReceiverTests(AlertTestCase):
         self.assertTrue(lines[2].startswith(
             f"hook (webhook, http://127.0.0.1:{hook.port}): HTTP 500 rejected: "
             "Cannot POST /[redacted] {"), lines[2])
-#The receivers did echo the secrets : the redaction above is what kept them out.
+        # The receivers did echo the secrets: the redaction above is what kept them out.
         self.assertIn(SLACK_PATH, slack.requests()[0]["path"])
         self.assertIn(ROUTING_KEY, pd.requests()[0]["body"])
         outputs = [p.stdout + p.stderr]
 
-#The daemon, started under umask 022 : its database is still 0600.
+        # The daemon, started under umask 022: its database is still 0600.
         old_umask = os.umask(0o022)
         try:
             daemon = self.start_daemon()
@@ -1199,7 +1200,7 @@ class EchoingReceiverTests(AlertTestCase):
         self.assertIn("routing_key [redacted] is invalid", log)
         outputs.append(log)
 
-#Every row of every table, and the raw bytes of the database and its - wal.
+        # Every row of every table, and the raw bytes of the database and its -wal.
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
         try:
             dump = "\n".join(con.iterdump())

@@ -1,14 +1,11 @@
-#!/ usr / bin / python3
-""
-    "`dkimwatch run` says when its rate cannot keep up with the inventory (issue 12, item 7).
+#!/usr/bin/python3
+"""`dkimwatch run` says when its rate cannot keep up with the inventory (issue 12, item 7).
 
-    40 Easy DKIM identities(6 queries per check : 240 per round) with dns.max_qps 20 need
-    12 s per round,
-    and check_interval is 2s. The daemon must log, at start,
-`event = rate_cannot_keep_up identities = 40 queries_per_check = 6 max_qps = 20 seconds_needed =
-                                                       12 check_interval = 2s`,
- and dkimwatch_check_lag_seconds must grow past a second.A reload to max_qps 0(unlimited)logs no
-     new warning; a reload back to 20 logs it again.
+40 Easy DKIM identities (6 queries per check: 240 per round) with dns.max_qps 20 need 12 s per
+round, and check_interval is 2s. The daemon must log, at start,
+`event=rate_cannot_keep_up identities=40 queries_per_check=6 max_qps=20 seconds_needed=12
+check_interval=2s`, and dkimwatch_check_lag_seconds must grow past a second. A reload to
+max_qps 0 (unlimited) logs no new warning; a reload back to 20 logs it again.
 
 The DNS server is the one of test_hostile_dns.py in its well-behaved mode (CNAMEs to the SES
 targets, NXDOMAIN for the targets' TXT: verdict ok), on loopback.
@@ -80,13 +77,13 @@ class KeepingUp(harness.ShowsDaemonLogs, harness.Polling, unittest.TestCase):
         self.assertEqual(daemon.log().count("event=rate_cannot_keep_up"), 1)
         self.wait_for("lag above 1 s", lambda: self.lag() > 1.0, daemon, timeout=30)
 
-#A reload waits for the batch under way(at 20 queries / s, up to 12 s).
+        # A reload waits for the batch under way (at 20 queries/s, up to 12 s).
         self.write_config(max_qps=0)
         daemon.signal(signal.SIGHUP)
         self.wait_for("the first reload", lambda: daemon.log().count("event=reloaded") == 1, daemon,
                       timeout=40)
         self.assertEqual(daemon.log().count("event=rate_cannot_keep_up"), 1)
-#Unlimited : the backlog is worked off; what remains is the loop's wake-up latency.
+        # Unlimited: the backlog is worked off; what remains is the loop's wake-up latency.
         self.wait_for("lag back under 0.5 s", lambda: self.lag() < 0.5, daemon, timeout=30)
 
         self.write_config(max_qps=20)

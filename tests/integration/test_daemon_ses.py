@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """SES as a source of truth, end to end: the real binary, real DNS on loopback (dnsenv scenario
 `daemon`: alpha/beta/gamma .test, healthy Easy DKIM CNAMEs), the loopback SES v2 + STS server
 aws/fake_aws.py (every request's SigV4 signature verified with botocore; a wrongly signed
@@ -11,76 +11,64 @@ lists every source at once (sync_interval is 1m, the minimum: the tests do not w
 
 What is checked: `discover` (text, json contract, identities written for identities_file and
 read back by `validate`), `check` (the ses field, findings, exit code), and the daemon: a
-discovered identity is watched and verified;
-a new SES identity is adopted and checked;
-one that SES drops is removed(identity_removed) and its history kept;
-SigningEnabled false raises signing_disabled(alert, metric, status);
-SES FAILED while DNS is fine raises ses_status_changed and the ses_dns_disagree finding;
-with the API down the daemon keeps watching from the saved inventory across a restart,
-    and after 3 failed syncs raises ses_sync_failing, resolved when SES answers again;
-and an account's credentials block end to end(a profile of a shared credentials file,
-                                              STS AssumeRole with an external id file,
-                                              the account id from GetCallerIdentity;
-                                              a wrong external id is refused naming sts
-                                              : AssumeRole);
-and the periodic listing every sync_interval without a reload(about a minute)
-        .
+discovered identity is watched and verified; a new SES identity is adopted and checked; one
+that SES drops is removed (identity_removed) and its history kept; SigningEnabled false
+raises signing_disabled (alert, metric, status); SES FAILED while DNS is fine raises
+ses_status_changed and the ses_dns_disagree finding; with the API down the daemon keeps
+watching from the saved inventory across a restart, and after 3 failed syncs raises
+ses_sync_failing, resolved when SES answers again; and an account's credentials block end to
+end (a profile of a shared credentials file, STS AssumeRole with an external id file, the
+account id from GetCallerIdentity; a wrong external id is refused naming sts:AssumeRole); and
+the periodic listing every sync_interval without a reload (about a minute).
 
-    Usage : /
-            usr / bin / python3 test_daemon_ses.py-- dkimwatch PATH[unittest args].Needs nsd,
-    unbound,
-    ldnsutils and python3
-        - botocore
-              .""
-               "
+Usage: /usr/bin/python3 test_daemon_ses.py --dkimwatch PATH [unittest args]. Needs nsd, unbound,
+ldnsutils and python3-botocore.
+"""
 
-          from __future__ import annotations
+from __future__ import annotations
 
-          import json import os import re import signal import subprocess import sys import tempfile
-          import time import unittest import urllib.request from pathlib import Path
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from pathlib import Path
 
-          HERE = Path(__file__).resolve().parent sys.path.insert(0, str(HERE / "dnsenv"))
-                     sys.path.insert(0, str(HERE))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "dnsenv"))
+sys.path.insert(0, str(HERE))
 
-                         import dnsenv #noqa : E402 import harness #noqa
-    : E402 from harness import Daemon,
-          free_tcp_port #noqa
-    : E402
+import dnsenv  # noqa: E402
+import harness  # noqa: E402
+from harness import Daemon, free_tcp_port  # noqa: E402
 
-      DKIMWATCH = "" SCENARIO =
-          HERE / "dnsenv" / "scenarios" / "daemon" FAKE_AWS =
-              HERE / "aws" / "fake_aws.py" RECEIVER =
-                  HERE / "alert_delivery" / "receiver.py" ACCOUNT = "111122223333" ACCESS_KEY =
-                      "AKIAEXAMPLETESTKEY01" SECRET =
-                          "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" CREDENTIALS_ENV =
-                              {
-                                  "AWS_ACCESS_KEY_ID" : ACCESS_KEY,
-                                  "AWS_SECRET_ACCESS_KEY" : SECRET,
-                                  "AWS_EC2_METADATA_DISABLED" : "true",
-                                  "AWS_SHARED_CREDENTIALS_FILE" : "/nonexistent/credentials",
-                                  "AWS_CONFIG_FILE" : "/nonexistent/config"
-                              }
+DKIMWATCH = ""
+SCENARIO = HERE / "dnsenv" / "scenarios" / "daemon"
+FAKE_AWS = HERE / "aws" / "fake_aws.py"
+RECEIVER = HERE / "alert_delivery" / "receiver.py"
+ACCOUNT = "111122223333"
+ACCESS_KEY = "AKIAEXAMPLETESTKEY01"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+CREDENTIALS_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET,
+                   "AWS_EC2_METADATA_DISABLED": "true",
+                   "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                   "AWS_CONFIG_FILE": "/nonexistent/config"}
 
-                              def domain_identity(name
-                                                  : str, tokens
-                                                  : list[str], status
-                                                  : str = "SUCCESS", signing
-                                                  : bool = True)
-                                  ->dict : return {
-    "IdentityName" : name,
-                     "IdentityType" : "DOMAIN",
-                                      "SendingEnabled" : True,
-                                                         "VerificationStatus" : status,
-                                                                                "DkimAttributes" : {
-        "SigningEnabled" : signing,
-                           "Status" : status,
-                                      "Tokens" : tokens,
-                                                 "SigningAttributesOrigin" : "AWS_SES",
-                                                                             "SigningHostedZone"
-            : "dkim.amazonses.com",
-              "CurrentSigningKeyLength" : "RSA_2048_BIT"
-    }
-}
+
+def domain_identity(name: str, tokens: list[str], status: str = "SUCCESS",
+                    signing: bool = True) -> dict:
+    return {"IdentityName": name, "IdentityType": "DOMAIN", "SendingEnabled": True,
+            "VerificationStatus": status,
+            "DkimAttributes": {"SigningEnabled": signing, "Status": status, "Tokens": tokens,
+                               "SigningAttributesOrigin": "AWS_SES",
+                               "SigningHostedZone": "dkim.amazonses.com",
+                               "CurrentSigningKeyLength": "RSA_2048_BIT"}}
+
 
 ALPHA = domain_identity("alpha.test", ["al1", "al2", "al3"])
 BETA = domain_identity("beta.test", ["be1", "be2", "be3"])
@@ -271,7 +259,7 @@ identities:
         return [e["event"] for e in self.receiver.events()
                 if e.get("identity", {}).get("domain") == domain]
 
-#-- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
+    # ----------------------------------------------------------------------------------------
 
     def test_01_discover_lists_what_ses_has(self) -> None:
         doc = json.loads(self.cli("discover", "--config", str(self.config), "--format",
@@ -286,7 +274,7 @@ identities:
         self.assertEqual(beta["tokens"], ["be1", "be2", "be3"])
         self.assertEqual(beta["ses_status"], "SUCCESS")
         self.assertEqual(beta["email_identities"], ["mary@beta.test"])
-#The identities format is an identities_file that validate accepts.
+        # The identities format is an identities_file that validate accepts.
         listing = self.cli("discover", "--config", str(self.config), "--format",
                            "identities").stdout
         (self.dir / "identities.txt").write_text(listing)
@@ -295,7 +283,7 @@ identities:
         other.write_text(f"state_dir: {self.dir / 'other'}\n"
                          f"identities_file: {self.dir / 'identities.txt'}\n")
         self.cli("validate", "--config", str(other))
-#A source that cannot be reached : exit 3 and the reason, no secret.
+        # A source that cannot be reached: exit 3 and the reason, no secret.
         self.write_config(endpoint=f"http://127.0.0.1:{free_tcp_port()}")
         failed = self.cli("discover", "--config", str(self.config), "--format", "json",
                           expect=(3,))
@@ -332,7 +320,7 @@ identities:
         self.wait_for("identity_removed logged",
                       lambda: "event=identity_removed" in daemon.log(), daemon)
         self.assertIn("alpha.test", self.status())  # configured: stays
-#A configured identity that SES no longer has, in an account and region it covers.
+        # A configured identity that SES no longer has, in an account and region it covers.
         self.aws.control("identities", [GAMMA])
         daemon.signal(signal.SIGHUP)
         self.wait_for("alpha not_in_ses on /metrics",
@@ -357,7 +345,7 @@ identities:
         self.wait_for("findings on /metrics", lambda: {
             ("alpha.test", "signing_disabled"), ("beta.test", "ses_dns_disagree"),
             ("beta.test", "ses_failed")} <= self.findings(), daemon, timeout=20)
-# `status` shows SES's view and the findings, as saved by the daemon.
+        # `status` shows SES's view and the findings, as saved by the daemon.
         status = self.status()
         self.assertEqual(status["beta.test"]["ses"]["status"], "FAILED")
         self.assertFalse(status["alpha.test"]["ses"]["signing_enabled"])
@@ -371,11 +359,11 @@ identities:
                       'region="us-east-1",status="FAILED"} 1', metrics)
         self.assertIn('dkimwatch_ses_signing_enabled{account="111122223333",'
                       'domain="alpha.test",region="us-east-1"} 0', metrics)
-#SES back to normal : the alerts resolve.
+        # SES back to normal: the alerts resolve.
         self.aws.control("identity/alpha.test", {"DkimAttributes": {"SigningEnabled": True}})
         self.aws.control("identity/beta.test", {"DkimAttributes": {"Status": "SUCCESS"}})
         daemon.signal(signal.SIGHUP)
-#Only mary @beta.test's finding stays: the address still sends unsigned mail.
+        # Only mary@beta.test's finding stays: the address still sends unsigned mail.
         self.wait_for("findings cleared", lambda: self.findings() == {
             ("beta.test", "email_identity_unsigned")}, daemon, timeout=20)
         self.wait_for("ses_status_changed to SUCCESS", lambda: [
@@ -392,14 +380,14 @@ identities:
         dead = f"http://127.0.0.1:{free_tcp_port()}"
         self.write_config(endpoint=dead)
         daemon = self.start()
-#beta.test is known only from SES : the saved inventory keeps it watched.
+        # beta.test is known only from SES: the saved inventory keeps it watched.
         self.wait_for("beta still watched", lambda: "beta.test" in self.status() and
                       self.status()["beta.test"]["state"] == "verified", daemon, timeout=20)
-#The saved listing's time is exported from the start (DkimwatchSesSyncStale needs it).
+        # The saved listing's time is exported from the start (DkimwatchSesSyncStale needs it).
         self.assertIn('dkimwatch_ses_sync_last_success_timestamp_seconds{account="111122223333",'
                       'region="us-east-1"}', self.metrics())
-#Each reload lists again at once; a listing is over once its failure is logged(the
-#client retries a refused connection a few times first).
+        # Each reload lists again at once; a listing is over once its failure is logged (the
+        # client retries a refused connection a few times first).
         for failures in (1, 2, 3):
             self.wait_for(f"failed sync {failures}", lambda: daemon.log().count(
                 "event=ses_sync_failed") >= failures, daemon, timeout=40)
@@ -443,7 +431,7 @@ identities:
                                 env=environment)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         source = json.loads(result.stdout)["sources"][0]
-#No account configured : STS GetCallerIdentity with the role's keys tells it.
+        # No account configured: STS GetCallerIdentity with the role's keys tells it.
         self.assertEqual(source["account"], "444455556666")
         self.assertEqual(sorted(i["domain"] for i in source["identities"]),
                          ["alpha.test", "beta.test"])
@@ -452,9 +440,9 @@ identities:
         self.assertIn("ListEmailIdentities", operations)
         for secret in (SECRET, EXTERNAL_ID):
             self.assertNotIn(secret, result.stdout + result.stderr)
-#The daemon counts the STS calls of the chain with the source's API requests.
+        # The daemon counts the STS calls of the chain with the source's API requests.
         daemon = Daemon(DKIMWATCH, config, self.dir / "role-daemon.log", extra_env={
-k: environment[k] for k in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+            k: environment[k] for k in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
                                         "AWS_EC2_METADATA_DISABLED")})
         self.daemons.append(daemon)
         self.wait_for("AssumeRole counted", lambda: re.search(
@@ -464,7 +452,7 @@ k: environment[k] for k in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
                          r'"444455556666",code="200",operation="ListEmailIdentities"')
         self.assertNotIn(EXTERNAL_ID, daemon.log())
         daemon.stop()
-#The wrong external id : AssumeRole is refused, and the error names the action.
+        # The wrong external id: AssumeRole is refused, and the error names the action.
         external_id.write_text("not-the-right-one\n")
         refused = subprocess.run([DKIMWATCH, "discover", "--config", str(config), "--format",
                                   "json"], capture_output=True, text=True, timeout=60,

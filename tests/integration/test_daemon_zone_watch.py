@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """The zone serial watch end to end (issue 11, part 4): detection within seconds, not a TTL.
 
 dnsenv/scenarios/zonewatch: watch.test (Easy DKIM, TTL 3600) on two nsd instances, 127.0.0.2 and
@@ -9,7 +9,7 @@ both authoritative servers. Then:
   - the revocation_warning webhook for watch.test arrives within
     zone_poll_interval + (confirmations - 1) x recheck_interval + group_wait + 5 s (+ delivery
     slack), long before the 10m check or the 3600 s TTL;
-- the resolver still answers the old CNAME from its cache(the change is only at the servers);
+  - the resolver still answers the old CNAME from its cache (the change is only at the servers);
   - dkimwatch_zone_serial{zone="watch.test",...} shows the new serial for each server, and
     dkimwatch_authoritative_unreachable_total is present (0: both servers answer).
 
@@ -48,7 +48,7 @@ ZONE_POLL = 1.0
 RECHECK = 1.0
 CONFIRMATIONS = 2
 GROUP_WAIT = 0.0
-#The issue's target: zone_poll_interval + confirmations x recheck_interval + group_wait + 5 s.
+# The issue's target: zone_poll_interval + confirmations x recheck_interval + group_wait + 5 s.
 TARGET = ZONE_POLL + CONFIRMATIONS * RECHECK + GROUP_WAIT + 5.0
 DELIVERY_SLACK = 2.0
 SANITIZER_REPORT = re.compile(r"Sanitizer|runtime error:|Segmentation fault|terminate called|"
@@ -161,41 +161,39 @@ class ZoneWatchTests(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
         """dkimwatch_zone_serial of watch.test per server label set (as text)."""
         return {json.dumps(lab, sort_keys=True): value
                 for lab, value in samples(self.metrics(), "dkimwatch_zone_serial")
-                if lab.get("zone") == DOMAIN
-  }
+                if lab.get("zone") == DOMAIN}
 
-  def start_daemon(self)
-      ->Daemon
-      : daemon = Daemon(DKIMWATCH, self.config,
-                        self.tmp / f
-                            "daemon-{len(self.daemons) + 1}.log") self.daemons.append(daemon) self
-                     .wait_for("event=started", lambda
-                               : "event=started" in daemon.log(), daemon, 10) return daemon
+    def start_daemon(self) -> Daemon:
+        daemon = Daemon(DKIMWATCH, self.config, self.tmp / f"daemon-{len(self.daemons) + 1}.log")
+        self.daemons.append(daemon)
+        self.wait_for("event=started", lambda: "event=started" in daemon.log(), daemon, 10)
+        return daemon
 
-                 def test_removal_at_the_servers_alerts_before_the_ttl(self)
-                     ->None : env = self.env
-#First checks are spread over one check_interval : a first run with a short interval
-#verifies the identity; the second, with 10m, keeps the rhythm of that last check, so
-#its next scheduled check is about 10 minutes away.
-                                    self.write_config("1s") daemon =
-      self.start_daemon() self
-          .wait_for("watch.test verified", lambda
-                    : self.state() == "verified", daemon,
-                      20) self.assertEqual(daemon.stop(), 0) self.write_config("10m") daemon =
-          self.start_daemon() first = env.serial(DOMAIN, "127.0.0.2") self.assertEqual(
-              first, env.serial(DOMAIN, "127.0.0.3")) serials =
-              self.wait_for("dkimwatch_zone_serial for both servers", lambda
-                            : (s
-                               : = self.zone_serials()) and
-                                  len(s) >= 2 and set(s.values()) == {float(first)} and s,
-                              daemon, 10) self.assertEqual(len(serials), 2, serials)
+    def test_removal_at_the_servers_alerts_before_the_ttl(self) -> None:
+        env = self.env
+        # First checks are spread over one check_interval: a first run with a short interval
+        # verifies the identity; the second, with 10m, keeps the rhythm of that last check, so
+        # its next scheduled check is about 10 minutes away.
+        self.write_config("1s")
+        daemon = self.start_daemon()
+        self.wait_for("watch.test verified", lambda: self.state() == "verified", daemon, 20)
+        self.assertEqual(daemon.stop(), 0)
+        self.write_config("10m")
+        daemon = self.start_daemon()
+        first = env.serial(DOMAIN, "127.0.0.2")
+        self.assertEqual(first, env.serial(DOMAIN, "127.0.0.3"))
+        serials = self.wait_for(
+            "dkimwatch_zone_serial for both servers",
+            lambda: (s := self.zone_serials()) and len(s) >= 2 and
+            set(s.values()) == {float(first)} and s, daemon, 10)
+        self.assertEqual(len(serials), 2, serials)
 
-#The resolver caches the record for an hour.
-                  cached = env.query(WT2, "CNAME") self
-                               .assertEqual(cached.cname_targets(), ["wt2.dkim.amazonses.com"]) self
-                               .assertGreater(cached.of_type("CNAME")[0].ttl, 3000)
+        # The resolver caches the record for an hour.
+        cached = env.query(WT2, "CNAME")
+        self.assertEqual(cached.cname_targets(), ["wt2.dkim.amazonses.com"])
+        self.assertGreater(cached.of_type("CNAME")[0].ttl, 3000)
 
-                                   env.remove_lines(DOMAIN, WT2_LINE) #at both servers; returns once both serve it
+        env.remove_lines(DOMAIN, WT2_LINE)  # at both servers; returns once both serve it
         removed = time.time()
         new = env.serial(DOMAIN, "127.0.0.2")
         self.assertGreater(new, first)
@@ -215,7 +213,7 @@ class ZoneWatchTests(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
         names = {r.get("name"): r.get("verdict") for r in warnings[0].get("records", [])}
         self.assertEqual(names.get(WT2), "missing", warnings[0].get("records"))
 
-#Still in the resolver's cache: only the authoritative path could have seen it.
+        # Still in the resolver's cache: only the authoritative path could have seen it.
         still = env.query(WT2, "CNAME")
         self.assertEqual(still.cname_targets(), ["wt2.dkim.amazonses.com"])
         self.assertGreater(still.of_type("CNAME")[0].ttl, 3000)

@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """The files dkimwatch reads, through the real binary: every one must be a regular file of
 bounded size, and nothing may hang or eat memory (issue 12, items 4 and 7).
 
@@ -31,13 +31,13 @@ import harness  # noqa: E402
 DKIMWATCH = os.environ.get("DKIMWATCH", "")
 KEYS = HERE.parent / "data" / "keys"
 
-#A command that takes longer than this is hung(they all finish in well under a second).
+# A command that takes longer than this is hung (they all finish in well under a second).
 COMMAND_TIMEOUT = 15.0
-#Address space for the commands : far above what they need, far below what an endless read of
-#/ dev / zero reaches.Not for sanitizer builds, which reserve terabytes of address space.
+# Address space for the commands: far above what they need, far below what an endless read of
+# /dev/zero reaches. Not for sanitizer builds, which reserve terabytes of address space.
 ADDRESS_SPACE_LIMIT = 2 << 30
 
-#The YAML limit(daemon / config / file_limits.hpp).
+# The YAML limit (daemon/config/file_limits.hpp).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 
 IDENTITY = """identities:
@@ -105,15 +105,14 @@ class FileInputs(unittest.TestCase):
     region: eu-west-1
     byodkim:
       selector: sel1
-      {key_key}: {
-    key_path}
+      {key_key}: {key_path}
 """)
 
     def csv_config(self, line: str) -> Path:
         self.write("ids.csv", "# domain,account,region,method,...\n" + line + "\n")
         return self.write("csv.yaml", "identities_file: ids.csv\n")
 
-#-- the configuration file itself -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+    # -- the configuration file itself -----------------------------------------------------
 
     def test_config_that_is_a_fifo(self) -> None:
         for command in ("validate", "check"):
@@ -133,8 +132,8 @@ class FileInputs(unittest.TestCase):
         self.assertEqual(got.stderr, f"{self.dir}: is a directory, not a regular file\n", got)
 
     def test_oversized_yaml_fails_fast_and_points_to_identities_file(self) -> None:
-#Valid identities, so that only the size is wrong : the old limit(256 MiB) let
-#yaml - cpp load it, taking seconds and more memory than 60 times the file.
+        # Valid identities, so that only the size is wrong: the old limit (256 MiB) let
+        # yaml-cpp load it, taking seconds and more memory than 60 times the file.
         entry = ("  - domain: d{0}.example.com\n    account: \"111122223333\"\n"
                  "    region: us-east-1\n    easy_dkim:\n      tokens: [t{0}a, t{0}b, t{0}c]\n")
         parts, size, i = ["identities:\n"], 12, 0
@@ -150,7 +149,7 @@ class FileInputs(unittest.TestCase):
         self.assertIn("identities_file", got.stderr)
         self.assertLess(got.seconds, 5.0, got)
 
-#-- key files named in the YAML -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+    # -- key files named in the YAML ---------------------------------------------------------
 
     def test_yaml_key_file_that_is_a_fifo(self) -> None:
         config = self.byodkim_yaml("public_key_file", str(self.fifo))
@@ -166,8 +165,7 @@ class FileInputs(unittest.TestCase):
         self.assertEqual(got.stderr, f"{config}:7:25: byodkim.private_key_file \"/dev/zero\": "
                                      "is a character device, not a regular file\n", got)
 
-#-- identities_file and                                                                            \
-    the key files its lines name -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+    # -- identities_file and the key files its lines name -------------------------------------
 
     def test_identities_file_that_is_a_fifo(self) -> None:
         config = self.write("fifo-ids.yaml", "identities_file: fifo\n")
@@ -177,7 +175,7 @@ class FileInputs(unittest.TestCase):
                                      "is a FIFO (named pipe), not a regular file\n", got)
 
     def test_line_key_file_dev_zero(self) -> None:
-#Before : memory grew by ~100 MB / s without end.
+        # Before: memory grew by ~100 MB/s without end.
         config = self.csv_config("a.test,1,us-east-1,byodkim,s1,private_key_file:/dev/zero")
         got = self.run_dkimwatch("validate", "--config", str(config))
         self.assertEqual(got.code, 1, got)
@@ -186,7 +184,7 @@ class FileInputs(unittest.TestCase):
                                      "file\n", got)
 
     def test_line_key_file_fifo(self) -> None:
-#Before : blocked forever.
+        # Before: blocked forever.
         config = self.csv_config("a.test,1,us-east-1,byodkim,s1,public_key_file:fifo")
         for command in ("validate", "check"):
             got = self.run_dkimwatch(command, "--config", str(config))
@@ -196,7 +194,7 @@ class FileInputs(unittest.TestCase):
                                          "not a regular file\n", got)
 
     def test_line_key_file_directory(self) -> None:
-#Before : "key: empty: no key found".
+        # Before: "key: empty: no key found".
         (self.dir / "keys.d").mkdir()
         config = self.csv_config("a.test,1,us-east-1,byodkim,s1,public_key_file:keys.d")
         got = self.run_dkimwatch("validate", "--config", str(config))
@@ -220,7 +218,7 @@ class FileInputs(unittest.TestCase):
         got = self.run_dkimwatch("validate", "--config", str(config))
         self.assertEqual((got.code, got.stdout, got.stderr), (0, "ok\n", ""), got)
 
-#-- keycheck -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
+    # -- keycheck ------------------------------------------------------------------------------
 
     def keycheck(self, option: str, path: str) -> Result:
         return self.run_dkimwatch("keycheck", "--domain", "example.org", "--selector", "sel1",
@@ -247,7 +245,7 @@ class FileInputs(unittest.TestCase):
         got = self.keycheck("--private-key", str(KEYS / "rsa2048_pkcs8.pem"))
         self.assertEqual(got.code, 0, got)
 
-#-- regions -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+    # -- regions -------------------------------------------------------------------------------
 
     def test_unknown_region_is_a_warning_on_validate(self) -> None:
         config = self.write("mars.yaml", IDENTITY.format(region="mars-north-9"))
@@ -273,7 +271,7 @@ class FileInputs(unittest.TestCase):
                                      "name such as us-east-1 or eu-west-1\n", got)
 
     def test_unknown_region_is_logged_at_daemon_start(self) -> None:
-#A resolver port where nothing listens(loopback) : the checks fail, which is fine here.
+        # A resolver port where nothing listens (loopback): the checks fail, which is fine here.
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
             dead_port = s.getsockname()[1]
@@ -302,7 +300,7 @@ metrics:
         self.assertIn(f"{config}:4:13: region \\\"mars-north-9\\\" is not in dkimwatch's table",
                       lines[0])
 
-#-- history -- limit -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+    # -- history --limit -----------------------------------------------------------------------
 
     def test_history_limit_out_of_range_is_a_usage_error(self) -> None:
         config = self.write("history.yaml", IDENTITY.format(region="us-east-1") +
@@ -313,7 +311,7 @@ metrics:
             self.assertEqual(got.stdout, "", (limit, got))
             self.assertIn(f"--limit: Value {limit} not in range 1 to 1000000", got.stderr,
                           (limit, got))
-#In range : past the option check(no database here, so the command itself fails).
+        # In range: past the option check (no database here, so the command itself fails).
         for limit in ("1", "1000000"):
             got = self.run_dkimwatch("history", "--config", str(config), f"--limit={limit}")
             self.assertNotIn("--limit", got.stderr, (limit, got))

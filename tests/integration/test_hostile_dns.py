@@ -1,28 +1,20 @@
-#!/ usr / bin / python3
-""
-    "`dkimwatch check` against a hostile DNS server (issue 12, items 1 and 2).
+#!/usr/bin/python3
+"""`dkimwatch check` against a hostile DNS server (issue 12, items 1 and 2).
 
-    A small DNS server in this process(UDP and TCP on one free port of 127.0.0.1,
-                                       stdlib only) plays the hostile resolver :
+A small DNS server in this process (UDP and TCP on one free port of 127.0.0.1, stdlib only)
+plays the hostile resolver:
 
-    -tc : every answer,
-          over UDP and over TCP,
-          has TC set and no records.Before the fix every record was `missing` and check exited 2; now every record is dns_error and check exits 3.
+- tc: every answer, over UDP and over TCP, has TC set and no records. Before the fix every
+  record was `missing` and check exited 2; now every record is dns_error and check exits 3.
 - forged_servfail: CNAMEs are answered correctly, but each TXT query gets only a SERVFAIL
   without a question section (the right id) and a SERVFAIL for another question, as an
   off-path forger who guessed the id would send. Before the fix that was txt_servfail (an error
-  verdict, exit 2);
-now those are not answers : the TXT lookups time out,
-                            dns_error,
-                            exit 3. - the server records the source port and id of every query
-    : queries leave from several
-      ports(one fixed port before the fix),
-                            and the ids do not repeat
-                                    .
+  verdict, exit 2); now those are not answers: the TXT lookups time out, dns_error, exit 3.
+- the server records the source port and id of every query: queries leave from several ports
+  (one fixed port before the fix), and the ids do not repeat.
 
-                                Usage
-    : test_hostile_dns.py-- dkimwatch PATH[unittest args](or DKIMWATCH = PATH)
-                                    .Python 3.11 standard library only; loopback only.
+Usage: test_hostile_dns.py --dkimwatch PATH [unittest args] (or DKIMWATCH=PATH). Python 3.11
+standard library only; loopback only.
 """
 
 from __future__ import annotations
@@ -130,7 +122,7 @@ class HostileDns:
         qtype = struct.unpack(">H", query[qname_end(query):qname_end(query) + 2])[0]
         if self.mode == "tc":
             return [response(query, 0, tc=True)]
-#forged_servfail, answering : CNAMEs to the SES targets
+        # forged_servfail, answering: CNAMEs to the SES targets
         if qtype == TYPE_CNAME:
             token = decode_name(query).split(".")[0]
             return [response(query, 0, answers=[cname_record(token + ".dkim.amazonses.com")])]
@@ -225,7 +217,7 @@ class HostileDnsCheck(unittest.TestCase):
         ports = {port for port, _ in udp}
         self.assertGreaterEqual(len(ports), 4, f"source ports seen: {sorted(ports)}")
         ids = [qid for _, qid in udp]
-#~100 draws of 16 bits : a repeat is rare(p ~7 %); more than two means no randomness.
+        # ~100 draws of 16 bits: a repeat is rare (p ~ 7%); more than two means no randomness.
         self.assertGreaterEqual(len(set(ids)), len(ids) - 2)
 
 

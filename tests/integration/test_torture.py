@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """kill -9 torture: the real daemon (`dkimwatch run`) against real DNS (dnsenv: nsd + unbound,
 scenario dnsenv/scenarios/alerts) and a webhook receiver (alert_delivery/receiver.py) that
 records every delivery, while the records of alpha.test and beta.test flap (a zone line removed
@@ -9,13 +9,10 @@ What must hold (issue 12, "Tests that stay"):
 - no lost transition: after every kill, each transition the daemon had logged is in the state
   database's history, no history row stored before an earlier kill has vanished, and each
   identity's history is an unbroken chain (every event starts in the state the previous one
-  ended in);
-at the end the state matches the DNS truth;
-- no moved
-    deadline:a revocation_warning's deadline is its first failing check plus the revocation window,
-             the same in every sample taken across restarts,
-             never earlier than the moment DNS broke,
-             and equal to the first failure seen stored before the warning;
+  ended in); at the end the state matches the DNS truth;
+- no moved deadline: a revocation_warning's deadline is its first failing check plus the
+  revocation window, the same in every sample taken across restarts, never earlier than the
+  moment DNS broke, and equal to the first failure seen stored before the warning;
 - no lost alert: every transition in the history reaches the receiver at least once.
 Duplicate deliveries (a kill between the delivery and its "sent" mark) are allowed and counted.
 
@@ -67,20 +64,20 @@ KILLS = 15
 SEED = int(time.time())
 SCENARIO = HERE / "dnsenv" / "scenarios" / "alerts"
 
-#The flapping records : one line of each zone, removed and restored.
+# The flapping records: one line of each zone, removed and restored.
 FLAPPING = {"alpha.test": r"^al2\._domainkey", "beta.test": r"^be2\._domainkey"}
 WINDOW_MS = 3600 * 1000  # revocation_window 1h
-#How long the daemon runs before each kill : uniform in this range(seconds from its start, so
-#some kills land during start - up, some during checks, saves and deliveries).
+# How long the daemon runs before each kill: uniform in this range (seconds from its start, so
+# some kills land during start-up, some during checks, saves and deliveries).
 RUN_TIME = (0.05, 4.0)
-#Chance that a flapping zone changes before each restart(and, once, while the daemon runs).
+# Chance that a flapping zone changes before each restart (and, once, while the daemon runs).
 FLIP_PROBABILITY = 0.5
-#Share of the kills aimed at the 0.3 s after the daemon logged a transition(its save, the
-#alert's delivery and its "sent" mark) rather than at a uniformly random moment.
+# Share of the kills aimed at the 0.3 s after the daemon logged a transition (its save, the
+# alert's delivery and its "sent" mark) rather than at a uniformly random moment.
 AFTER_TRANSITION = 0.5
-#Slack for "the first failing check was made while DNS was broken" : a check is timed when its
-#batch starts, its queries may go out later(more so on a loaded machine or under ASan), and
-#the interval ends are taken around nsd's reload.
+# Slack for "the first failing check was made while DNS was broken": a check is timed when its
+# batch starts, its queries may go out later (more so on a loaded machine or under ASan), and
+# the interval ends are taken around nsd's reload.
 SLACK_MS = 1000
 
 TRANSITION_LINE = re.compile(
@@ -107,7 +104,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         if self.receiver is not None:
             self.receiver.stop()
         self.env.stop()
-#Only the last daemon's log, and only when it failed: the others were killed.
+        # Only the last daemon's log, and only when it failed: the others were killed.
         self.saved_logs = [f"--- dkimwatch pid {d.pid}, exit {d.popen.returncode}:\n{d.log()}"
                            for d in self.daemons[-3:]]
         reports = [d.log() for d in self.daemons if SANITIZER_REPORT.search(d.log())]
@@ -115,7 +112,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         if reports:
             self.fail("a daemon reported a crash or sanitizer error:\n" + reports[0])
 
-#-- -- the daemon and its database
+    # ---- the daemon and its database
 
     def write_config(self, hook_url: str) -> Path:
         config = self.tmp / "dkimwatch.yaml"
@@ -159,8 +156,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
     def identities(self) -> dict[str, sqlite3.Row]:
         return {row["domain"]: row for row in self.query(
             "SELECT domain, state, since_ms, deadline_ms, first_failure_at_ms "
-            "FROM identities WHERE active = 1")
-    }
+            "FROM identities WHERE active = 1")}
 
     @staticmethod
     def logged(daemon: Daemon) -> list[tuple[str, str, str, str]]:
@@ -168,7 +164,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         return [(m.group(2), m.group(1), m.group(3), m.group(4))
                 for m in TRANSITION_LINE.finditer(daemon.log())]
 
-#-- -- the checks
+    # ---- the checks
 
     def assert_logged_in_history(self, daemon: Daemon) -> None:
         """Every transition `daemon` logged is in the stored history, in the same order."""
@@ -178,7 +174,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
             per_domain[domain].append((event, from_state, to_state))
         for domain, events in per_domain.items():
             stored = [(r["event"], r["from_state"], r["to_state"]) for r in history[domain]]
-#The logged events are the last ones of this run : a subsequence of the history.
+            # The logged events are the last ones of this run: a subsequence of the history.
             position = 0
             for event in events:
                 while position < len(stored) and stored[position] != event:
@@ -198,22 +194,22 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
                                  f"{domain}: history breaks at {dict(row)}: a lost transition")
                 state = row["to_state"]
 
-#-- -- the test
+    # ---- the test
 
     def test_kill_9_at_random_moments(self) -> None:
         rng = random.Random(SEED)
         sys.stderr.write(f"\ntorture: seed={SEED} (rerun with --seed {SEED}) kills={KILLS}\n")
         started = time.monotonic()
-#Each answer waits 0.2 s : some kills land between a delivery and its "sent" mark.
+        # Each answer waits 0.2 s: some kills land between a delivery and its "sent" mark.
         self.receiver = Receiver(self.tmp, "hook", "200@0.2")
         config = self.write_config(self.receiver.url(HOOK_PATH))
         broken = {domain: False for domain in FLAPPING}
-#The wall - time intervals(ms) during which each domain's DNS was broken (end None while
-#it is), and the first failing check seen stored while still verified(the start of
-#the current failure streak).
+        # The wall-time intervals (ms) during which each domain's DNS was broken (end None while
+        # it is), and the first failing check seen stored while still verified (the start of
+        # the current failure streak).
         broken_intervals: dict[str, list[list[int | None]]] = {d: [] for d in FLAPPING}
         first_failure_seen: dict[str, int | None] = {domain: None for domain in FLAPPING}
-#Deadline of each warning episode(domain, since_ms) in every sample.
+        # Deadline of each warning episode (domain, since_ms) in every sample.
         deadlines: dict[tuple[str, int], set[int]] = collections.defaultdict(set)
         kills = 0
         stored: dict[str, list[tuple]] = {}
@@ -226,16 +222,16 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
                 if row["state"] != "revocation_warning":
                     continue
                 self.assertIsNotNone(row["deadline_ms"], f"{domain}: a warning without deadline")
-#The deadline counts from the first failing check of the streak that raised
-#the warning, which was made while DNS was broken(not necessarily in the
-#latest break : a repair that no check saw does not end a streak)...
+                # The deadline counts from the first failing check of the streak that raised
+                # the warning, which was made while DNS was broken (not necessarily in the
+                # latest break: a repair that no check saw does not end a streak) ...
                 first = row["deadline_ms"] - WINDOW_MS
                 self.assertTrue(
                     any(start - SLACK_MS <= first and (end is None or first <= end + SLACK_MS)
                         for start, end in broken_intervals[domain]),
                     f"{domain}: deadline - window = {first} is not a time DNS was broken: "
                     f"{broken_intervals[domain]}")
-#... and is the first failure that was seen stored before the warning.
+                # ... and is the first failure that was seen stored before the warning.
                 seen = first_failure_seen.get(domain)
                 if seen is not None:
                     self.assertEqual(first, seen, f"{domain}: the stored first failure was lost "
@@ -253,9 +249,9 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
             broken[domain] = not broken[domain]
 
         while kills < KILLS:
-#Records change while the daemon is down and while it runs, once both identities
-#were verified(an identity still pending would never reach revocation_warning).
-#(stored : tuples of the history query, the event third)
+            # Records change while the daemon is down and while it runs, once both identities
+            # were verified (an identity still pending would never reach revocation_warning).
+            # (stored: tuples of the history query, the event third)
             flapping = all(any(row[2] == "verified" for row in stored.get(d, []))
                            for d in FLAPPING)
             for domain in FLAPPING:
@@ -267,7 +263,7 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
                 time.sleep(max(0.0, run_until - time.monotonic()) * rng.random())
                 flip(rng.choice(sorted(FLAPPING)))
             if rng.random() < AFTER_TRANSITION:
-#Aimed : just after a transition was saved, while its alert is being delivered.
+                # Aimed: just after a transition was saved, while its alert is being delivered.
                 while time.monotonic() < run_until + 3.0 and not self.logged(daemon):
                     time.sleep(0.01)
                 time.sleep(rng.uniform(0.0, 0.3))
@@ -279,16 +275,16 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
             self.assert_logged_in_history(daemon)
             history = self.history()
             self.assert_history_chain(history)
-#What was stored stays stored : the history read after the previous kill is a
-#prefix of this one.
+            # What was stored stays stored: the history read after the previous kill is a
+            # prefix of this one.
             for domain, rows in stored.items():
                 self.assertEqual([tuple(r) for r in history[domain][:len(rows)]], rows,
                                  f"{domain}: stored history rows vanished after a kill")
             stored = {d: [tuple(r) for r in rows] for d, rows in history.items()}
             sample()
 
-#The end : a final DNS truth, one daemon that runs until it has caught up with it and
-#delivered every alert, then stops cleanly.
+        # The end: a final DNS truth, one daemon that runs until it has caught up with it and
+        # delivered every alert, then stops cleanly.
         daemon = self.start(config)
         expected = {d: "revocation_warning" if broken[d] else "verified" for d in FLAPPING}
 
@@ -309,8 +305,8 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         for domain, state in expected.items():
             self.assertEqual(history[domain][-1]["to_state"], state, domain)
 
-#No moved deadline : one deadline per warning episode across all samples, and it is the
-#one the history recorded when the warning was raised.
+        # No moved deadline: one deadline per warning episode across all samples, and it is the
+        # one the history recorded when the warning was raised.
         for (domain, since_ms), values in deadlines.items():
             self.assertEqual(len(values), 1, f"{domain}: the deadline of the warning raised at "
                              f"{since_ms} moved across restarts: {sorted(values)}")
@@ -318,8 +314,8 @@ class TortureTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
                       if r["event"] == "revocation_warning" and r["at_ms"] == since_ms]
             self.assertEqual([r["deadline_ms"] for r in raised], list(values), domain)
 
-#No lost alert : every stored transition was delivered at least once(matched on
-#domain, event and time to the second, as the webhook document carries it).
+        # No lost alert: every stored transition was delivered at least once (matched on
+        # domain, event and time to the second, as the webhook document carries it).
         delivered = collections.Counter(
             (doc["identity"]["domain"], doc["event"], utc_to_epoch(doc["at"]))
             for doc in webhook_docs(self.receiver))
