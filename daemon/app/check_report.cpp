@@ -201,19 +201,13 @@ std::string pad(std::string text, std::size_t width) {
     return text;
 }
 
+// The servers are worth listing: one is lame, or they do not all give the same verdict and value.
 bool servers_disagree(const RecordVerdict& record) {
-    for (const auto& answer : record.authoritative) {
-        if (answer.lame) {
-            return true;
-        }
-    }
-    for (const auto& answer : record.authoritative) {
-        const auto& first = record.authoritative.front();
-        if (answer.verdict != first.verdict || answer.observed != first.observed) {
-            return true;
-        }
-    }
-    return false;
+    const auto& servers = record.authoritative;
+    return std::any_of(servers.begin(), servers.end(), [&](const AuthoritativeAnswer& answer) {
+        return answer.lame || answer.verdict != servers.front().verdict ||
+               answer.observed != servers.front().observed;
+    });
 }
 
 // The per-server lines under a record: name, address, serial, then the verdict and what it

@@ -577,6 +577,26 @@ TEST(LoadConfigText, AccountMayBeANumberOrAnyLabel) {
     EXPECT_EQ(with_account("prod"), "prod");
 }
 
+TEST(LoadConfigText, AuthoritativeAndDnssecKeysAtTheirBounds) {
+    const std::string yaml = "dns:\n  authoritative: on\n  authoritative_port: 65535\n"
+                             "  dnssec: off\n  trust_anchor_file: /etc/unbound/root.key\n"
+                             "  dnssec_expiry_warning: 1h\n  zone_poll_interval: 1s\n" +
+                             std::string(k_identity);
+    const Config config = loaded(load_config_text(yaml, "a.yaml", k_cases_dir));
+    EXPECT_TRUE(config.dns.authoritative);
+    EXPECT_EQ(config.dns.authoritative_port, 65535);
+    EXPECT_FALSE(config.dns.dnssec);
+    EXPECT_EQ(config.dns.trust_anchor_file, "/etc/unbound/root.key");
+    EXPECT_EQ(config.dns.dnssec_expiry_warning, 1h);
+    EXPECT_EQ(config.dns.zone_poll_interval, 1s);
+    EXPECT_THAT(
+        error_lines(load_config_text("dns:\n  authoritative_port: 65536\n  dnssec: ON\n" +
+                                         std::string(k_identity),
+                                     "a.yaml", k_cases_dir)),
+        ElementsAre("a.yaml:2:23: dns.authoritative_port must be a port from 1 to 65535, got 65536",
+                    "a.yaml:3:11: dns.dnssec must be on or off, got \"ON\""));
+}
+
 TEST(LoadConfigText, DnsLimitsAtTheirBounds) {
     const std::string yaml = "dns:\n  timeout: 60s\n  attempts: 10\n  max_inflight: 65535\n"
                              "  max_qps: 2147483647\n" +
