@@ -1,5 +1,6 @@
 #include "dns/ldns_answer.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <gtest/gtest.h>
 #include <ldns/ldns.h>
@@ -498,6 +499,27 @@ std::string parse_error(const Bytes& wire) {
     EXPECT_TRUE(answer.txt_records.empty());
     EXPECT_TRUE(answer.cname_chain.empty());
     return answer.error;
+}
+
+TEST(ParseAnswer, NameTextIsLdnsPresentationFormForEveryByte) {
+    for (int b = 0; b < 256; ++b) {
+        const Bytes target{2, static_cast<std::uint8_t>(b), 'X', 3, 'C', 'o', 'm', 0};
+        const ParsedAnswer answer = parse(raw_message(1, 0, 0, record(5, target)));
+        ASSERT_TRUE(answer.parsed) << b << ": " << answer.error;
+        ASSERT_EQ(answer.cname_chain.size(), 1u) << b;
+        ldns_rdf* rdf =
+            ldns_dname_new_frm_data(static_cast<std::uint16_t>(target.size()), target.data());
+        ASSERT_NE(rdf, nullptr);
+        char* text = ldns_rdf2str(rdf);
+        std::string expected(text);
+        std::free(text);
+        ldns_rdf_deep_free(rdf);
+        expected.pop_back(); // the trailing dot
+        for (char& c : expected) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        EXPECT_EQ(answer.cname_chain[0], expected) << b;
+    }
 }
 
 TEST(ParseResponseHostile, RawBuilderMakesAValidMessage) {
