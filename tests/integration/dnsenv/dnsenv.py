@@ -615,9 +615,12 @@ class DnsEnv:
                                          if name == "nsd" else ())
             taken.add(self.ports[name])
         self._write_nsd()
+        # All nsd processes start at once (each needs about 0.3 s), then each is waited for.
         for address in [LOOPBACK] + list(self.scenario.instances):
             name = _nsd_name(address)
             self._start(name, [binaries["nsd"], "-d", "-c", str(self.state_dir / f"{name}.conf")])
+        for address in [LOOPBACK] + list(self.scenario.instances):
+            name = _nsd_name(address)
             zone = self._probe_zone(address)
             self._wait_ready(name, lambda zone=zone, address=address: dns_query(
                 zone or ".", "SOA", self.ports["nsd"], address, timeout=0.2).rcode
