@@ -4,7 +4,8 @@ unbound, exactly as the verdict tests plan them, plus dnsenv.py's own mechanics 
 the CLI's up/down/run, stopping by PID on a signal). It protects the scenarios from drifting:
 when a verdict test fails, this tells whether DNS or dkimwatch changed.
 
-Needs nsd, unbound and ldnsutils (ldns-testns, ldns-keygen, ldns-signzone, ldns-verify-zone). Python 3.11 standard library only.
+Needs nsd, unbound and ldnsutils (ldns-testns, ldns-keygen, ldns-signzone, ldns-verify-zone).
+Python 3.11 standard library only.
 Run: /usr/bin/python3 tests/integration/dnsenv/selfcheck.py [-v]
 """
 
@@ -408,7 +409,8 @@ class DnssecScenario(unittest.TestCase):
         self.assertEqual(self.env.query(f"s1._domainkey.{zone}", "TXT").rcode, "NOERROR")
 
     def test_tamper_rrsigs(self) -> None:
-        line = "a.test.\t60\tIN\tRRSIG\tTXT 13 2 60 20270101000000 20261101000000 1 a.test. QUJDRA==\n"
+        line = ("a.test.\t60\tIN\tRRSIG\tTXT 13 2 60 20270101000000 20261101000000 1 a.test. "
+                "QUJDRA==\n")
         out = dnsenv.tamper_rrsigs(line + "a.test.\t60\tIN\tTXT\t\"x\"\n", "TXT")
         self.assertNotEqual(out.splitlines()[0].split()[-1], "QUJDRA==")
         self.assertEqual(len(out.splitlines()[0].split()[-1]), 8)
