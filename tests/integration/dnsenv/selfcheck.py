@@ -448,6 +448,9 @@ class Cli(unittest.TestCase):
             out = json.loads(self.run_cli("up", str(HERE / "scenarios" / "demo"), "--state-dir",
                                           str(state), "--format", "json").stdout)
             pids = out["pids"]
+            # A failing assertion must not leave detached servers behind (stopped by PID).
+            self.addCleanup(lambda: [dnsenv.stop_pid(p) for p in pids.values()
+                                     if str(state) in dnsenv._proc_cmdline(p)])
             self.assertEqual(sorted(pids), ["blackhole", "nsd", "nsd-127.0.0.2", "nsd-127.0.0.3",
                                             "nsd-127.0.0.4", "testns", "unbound"])
             self.assertTrue(all(dnsenv._alive(p) for p in pids.values()))
