@@ -3,8 +3,10 @@
 #
 # It installs what is missing, builds build/dkimwatch, and starts a self-contained scene on
 # 127.0.0.1: nsd with demo zones (healthy SES identities, one identity per failure mode of the
-# SES troubleshooting page, a BYODKIM identity) behind unbound, ldns-testns for a provider that
-# answers SERVFAIL for TXT, a webhook receiver that prints alerts, and the daemon with
+# SES troubleshooting page, a BYODKIM identity, a zone whose third name server on 127.0.0.4
+# lags behind, a signed zone whose parent has a stale DS) behind a validating unbound,
+# ldns-testns for a provider that answers SERVFAIL for TXT, a webhook receiver that prints
+# alerts, and the daemon with
 # config/demo.yaml. Then the scene plays itself: a CNAME of a healthy domain is removed (as a DNS
 # migration would), the revocation warning arrives, the record is restored, and the recovery
 # arrives. Ctrl-C stops every process it started.
@@ -60,6 +62,22 @@ config=$state/demo.yaml
 say "One check of every identity (dkimwatch check): one line per record, problems first"
 build/dkimwatch check --config "$DNSENV_CONFIG" | grep -E '^(dkimwatch check|ERROR|UNKNOWN|WARNING|OK) ' || true
 echo "(the full report, with each fault's explanation and fix: build/dkimwatch check --config $DNSENV_CONFIG)"
+
+say "Two faults a single resolver cannot see: name servers that disagree, and broken DNSSEC"
+echo "ns_split: travel.example.com moved to three new name servers, but ns3 still serves the old zone without one CNAME; the local resolver asks ns1 and ns2, SES's resolvers hit ns3 a third of the time."
+echo "dnssec_bogus: payroll.example changed DNS providers and the registrar still has the old provider's DS record; validating resolvers such as SES's answer SERVFAIL for the whole zone."
+build/dkimwatch check --config "$DNSENV_CONFIG" --format json | "$python" -c '
+import json, sys
+for ident in json.load(sys.stdin)["identities"]:
+    for rec in ident["records"]:
+        if rec["verdict"] in ("ns_split", "dnssec_bogus"):
+            print(rec["verdict"], rec["name"] + ":", rec["message"])
+            for ns in rec.get("authoritative") or []:
+                print("    %s (%s) serial %s: %s" % (ns["server"], ns["address"], ns["serial"],
+                                                     ns["verdict"]))
+            if rec["verdict"] == "dnssec_bogus":
+                print("    dnssec:", rec["dnssec"], "-", rec["dnssec_reason"])
+' || true
 
 say "SES as a source: a local SES API (tests/integration/aws/fake_aws.py) for account 111122223333, us-east-1"
 "$python" tests/integration/aws/fake_aws.py --scenario "$scenario/ses.json" --port 0 >"$state/ses.port" 2>"$state/ses.log" &

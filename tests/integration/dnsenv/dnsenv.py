@@ -447,8 +447,9 @@ class Scenario:
             return zone.lower().rstrip(".")
 
         unbound = raw.get("unbound", {})
-        if set(unbound) - {"validate", "cache"}:
-            raise DnsEnvError(f"{path}: unknown unbound keys {sorted(set(unbound) - {'validate', 'cache'})}")
+        unknown_unbound = set(unbound) - {"validate", "cache"}
+        if unknown_unbound:
+            raise DnsEnvError(f"{path}: unknown unbound keys {sorted(unknown_unbound)}")
         s = Scenario(d, raw.get("description", ""), (d / raw.get("keys_dir", "keys")).resolve(),
                      zones("nsd_zones"), zones("testns_zones"), zones("dead_zones"),
                      zones("blackhole_zones"), int(raw.get("initial_serial", 1)),
@@ -615,9 +616,12 @@ class DnsEnv:
                                          if name == "nsd" else ())
             taken.add(self.ports[name])
         self._write_nsd()
+        # All nsd processes start at once (each needs about 0.3 s), then each is waited for.
         for address in [LOOPBACK] + list(self.scenario.instances):
             name = _nsd_name(address)
             self._start(name, [binaries["nsd"], "-d", "-c", str(self.state_dir / f"{name}.conf")])
+        for address in [LOOPBACK] + list(self.scenario.instances):
+            name = _nsd_name(address)
             zone = self._probe_zone(address)
             self._wait_ready(name, lambda zone=zone, address=address: dns_query(
                 zone or ".", "SOA", self.ports["nsd"], address, timeout=0.2).rcode
@@ -637,9 +641,9 @@ class DnsEnv:
         self._write_unbound()
         self._start("unbound", [binaries["unbound"], "-d", "-c",
                                 str(self.state_dir / "unbound.conf")])
+        # The root (nsd's, never signed): a probe of a bogus zone would SERVFAIL when validating.
         self._wait_ready("unbound", lambda: dns_query(
-            self._probe_zone() or ".", "SOA", self.ports["unbound"], timeout=0.2).rcode
-            == "NOERROR")
+            ".", "SOA", self.ports["unbound"], timeout=0.2).rcode == "NOERROR")
 
     def _stop_servers(self) -> None:
         """Stops the servers, by PID, in reverse start order."""
@@ -777,8 +781,8 @@ class DnsEnv:
             raise DnsEnvError(f"{zone} is not an nsd zone of this scenario"
                               + (f" at {address}" if address else ""))
         # One more than any copy has (a lagging copy's {{serial:-N}} stays N behind).
-        serial = max(self._serials[_copy(zone, a)] + _serial_offset(self._zone_texts[_copy(zone, a)])
-                     for a in self.addresses(zone)) + 1
+        serial = max(self._serials[c] + _serial_offset(self._zone_texts[c])
+                     for c in (_copy(zone, a) for a in self.addresses(zone))) + 1
         texts = template_text if isinstance(template_text, dict) else \
             {a: template_text for a in addresses}
         expected: dict[str, int] = {}

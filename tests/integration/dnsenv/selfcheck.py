@@ -4,7 +4,8 @@ unbound, exactly as the verdict tests plan them, plus dnsenv.py's own mechanics 
 the CLI's up/down/run, stopping by PID on a signal). It protects the scenarios from drifting:
 when a verdict test fails, this tells whether DNS or dkimwatch changed.
 
-Needs nsd, unbound and ldnsutils (ldns-testns, ldns-keygen, ldns-signzone, ldns-verify-zone). Python 3.11 standard library only.
+Needs nsd, unbound and ldnsutils (ldns-testns, ldns-keygen, ldns-signzone, ldns-verify-zone).
+Python 3.11 standard library only.
 Run: /usr/bin/python3 tests/integration/dnsenv/selfcheck.py [-v]
 """
 
@@ -293,6 +294,16 @@ class DemoScenario(ScenarioDnsCase):
                                  "CNAME")
         r = self.q("crm._domainkey.crm.example.org", "TXT")
         self.assertEqual(len(r.txt_records()), 2)
+        # ns_split scene: ns3 (127.0.0.4) lags one serial behind without the third CNAME.
+        tok = "a2hipgad57lm4mi2yhz2nartbnlzgcjn._domainkey.travel.example.com"
+        self.assert_cname(tok, "a2hipgad57lm4mi2yhz2nartbnlzgcjn.dkim.amazonses.com")
+        at4 = self.env.query(tok, "CNAME", "nsd", address="127.0.0.4")
+        self.assertEqual((at4.rcode, at4.soa_serial()), ("NXDOMAIN", 2026120100))
+        self.assertEqual(self.env.query("travel.example.com", "SOA", "nsd",
+                                        address="127.0.0.2").soa_serial(), 2026120101)
+        # dnssec_bogus scene: the validating unbound answers SERVFAIL (the DS is another key's).
+        self.assert_servfail("ses2025._domainkey.payroll.example", "TXT")
+        self.assertIn("example.\tIN\tDS", self.env.trust_anchor_file.read_text())
 
 
 class AuthoritativeScenario(unittest.TestCase):
@@ -398,7 +409,8 @@ class DnssecScenario(unittest.TestCase):
         self.assertEqual(self.env.query(f"s1._domainkey.{zone}", "TXT").rcode, "NOERROR")
 
     def test_tamper_rrsigs(self) -> None:
-        line = "a.test.\t60\tIN\tRRSIG\tTXT 13 2 60 20270101000000 20261101000000 1 a.test. QUJDRA==\n"
+        line = ("a.test.\t60\tIN\tRRSIG\tTXT 13 2 60 20270101000000 20261101000000 1 a.test. "
+                "QUJDRA==\n")
         out = dnsenv.tamper_rrsigs(line + "a.test.\t60\tIN\tTXT\t\"x\"\n", "TXT")
         self.assertNotEqual(out.splitlines()[0].split()[-1], "QUJDRA==")
         self.assertEqual(len(out.splitlines()[0].split()[-1]), 8)
@@ -436,7 +448,11 @@ class Cli(unittest.TestCase):
             out = json.loads(self.run_cli("up", str(HERE / "scenarios" / "demo"), "--state-dir",
                                           str(state), "--format", "json").stdout)
             pids = out["pids"]
-            self.assertEqual(sorted(pids), ["blackhole", "nsd", "testns", "unbound"])
+            # A failing assertion must not leave detached servers behind (stopped by PID).
+            self.addCleanup(lambda: [dnsenv.stop_pid(p) for p in pids.values()
+                                     if str(state) in dnsenv._proc_cmdline(p)])
+            self.assertEqual(sorted(pids), ["blackhole", "nsd", "nsd-127.0.0.2", "nsd-127.0.0.3",
+                                            "nsd-127.0.0.4", "testns", "unbound"])
             self.assertTrue(all(dnsenv._alive(p) for p in pids.values()))
             self.assertEqual(out["env"]["DNSENV_CONFIG"], str(state / "dkimwatch.yaml"))
             # A second 'up' on a running state dir is refused.
@@ -500,7 +516,7 @@ class Cli(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             proc, pids = self.start_run_and_wait(Path(tmp) / "state")
             try:
-                self.assertEqual(len(pids), 5)
+                self.assertEqual(len(pids), 8)  # the command and 7 servers (3 nsd instances)
                 proc.send_signal(signal.SIGTERM)
                 self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM)
             finally:
@@ -514,7 +530,7 @@ class Cli(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             proc, pids = self.start_run_and_wait(Path(tmp) / "state")
             try:
-                self.assertEqual(len(pids), 5)
+                self.assertEqual(len(pids), 8)  # the command and 7 servers (3 nsd instances)
                 proc.kill()
                 proc.wait(timeout=10)
             finally:
