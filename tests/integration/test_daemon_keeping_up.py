@@ -54,6 +54,7 @@ class KeepingUp(harness.ShowsDaemonLogs, harness.Polling, unittest.TestCase):
         lines = ["check_interval: 2s", "recheck_interval: 2s", f"state_dir: {self.tmp / 'state'}",
                  "metrics:", f"  listen: 127.0.0.1:{self.port}", "dns:",
                  f'  resolvers: ["127.0.0.1:{self.server.port}"]', "  timeout: 500ms",
+                 "  authoritative: off", "  dnssec: off",
                  f"  max_qps: {max_qps}", "identities:"]
         for i in range(IDENTITIES):
             lines += [f"  - domain: d{i}.example.test", '    account: "111122223333"',

@@ -191,6 +191,8 @@ dns:
   resolvers: ["{self.env.resolver}"]
   timeout: 500ms
   attempts: 2
+  authoritative: off
+  dnssec: off
 alerts:
   - name: hook
     type: webhook

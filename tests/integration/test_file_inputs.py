@@ -280,6 +280,8 @@ dns:
   resolvers: ["127.0.0.1:{dead_port}"]
   timeout: 200ms
   attempts: 1
+  authoritative: off
+  dnssec: off
 state_dir: {self.dir / 'state'}
 metrics:
   listen: 127.0.0.1:0

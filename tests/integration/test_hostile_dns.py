@@ -174,7 +174,7 @@ class HostileDnsCheck(unittest.TestCase):
         with tempfile.TemporaryDirectory() as work:
             config = Path(work) / "dkimwatch.yaml"
             lines = ["dns:", f'  resolvers: ["127.0.0.1:{server.port}"]', "  timeout: 300ms",
-                     "  attempts: 2", "identities:"]
+                     "  attempts: 2", "  authoritative: off", "  dnssec: off", "identities:"]
             for i in range(IDENTITIES):
                 lines += [f"  - domain: d{i}.example.test", '    account: "111122223333"',
                           "    region: us-east-1", "    easy_dkim:",
