@@ -1,42 +1,21 @@
 #include "dns/dnssec_validator.hpp"
 
 #include "dns/dnssec_records.hpp"
+#include "dns/dnssec_signature_memo.hpp"
 
 #include <algorithm>
 #include <ctime>
 #include <ldns/ldns.h>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace dkimwatch {
 
-struct LdnsDnssecValidator::SignatureMemo {
-    static constexpr std::size_t k_capacity = 16384;
-    std::mutex mutex;
-    std::unordered_map<std::string, ldns_status> results;
-
-    std::optional<ldns_status> find(const std::string& key) {
-        std::lock_guard lock(mutex);
-        auto found = results.find(key);
-        return found == results.end() ? std::nullopt : std::optional(found->second);
-    }
-    void store(std::string key, ldns_status status) {
-        std::lock_guard lock(mutex);
-        if (results.size() >= k_capacity) {
-            results.clear();
-        }
-        results.emplace(std::move(key), status);
-    }
-};
-
 namespace {
 
-using SignatureMemo = LdnsDnssecValidator::SignatureMemo;
 using namespace dnssec_records;
 
 constexpr int k_max_zone_cuts = 16;
@@ -51,38 +30,6 @@ constexpr std::uint16_t k_max_nsec3_iterations = 150;
 // Nested zone_keys/ds_at calls: each is at most one zone cut further up, so 16 cuts and the walk
 // stay well inside it.
 constexpr int k_max_depth = 64;
-
-void append_wire(std::string& out, const ldns_rr* rr) {
-    std::uint8_t* wire = nullptr;
-    std::size_t size = 0;
-    if (ldns_rr2wire(&wire, rr, LDNS_SECTION_ANSWER, &size) == LDNS_STATUS_OK) {
-        out.append(std::to_string(size)).append(":");
-        out.append(reinterpret_cast<const char*>(wire), size);
-    }
-    std::free(wire);
-}
-
-// ldns_verify_rrsig_keylist_notime through the memo: the bytes of the RRSIG, the RRset and the
-// keys decide the outcome.
-ldns_status verify_without_time(SignatureMemo& memo, const ldns_rr_list* rrset,
-                                const ldns_rr* rrsig, const ldns_rr_list* keys) {
-    std::string key;
-    append_wire(key, rrsig);
-    key.append("|");
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrset); ++i) {
-        append_wire(key, ldns_rr_list_rr(rrset, i));
-    }
-    key.append("|");
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(keys); ++i) {
-        append_wire(key, ldns_rr_list_rr(keys, i));
-    }
-    if (auto known = memo.find(key)) {
-        return *known;
-    }
-    const ldns_status status = ldns_verify_rrsig_keylist_notime(rrset, rrsig, keys, nullptr);
-    memo.store(std::move(key), status);
-    return status;
-}
 
 bool lookup_failed(LookupOutcome outcome) {
     return outcome == LookupOutcome::timeout || outcome == LookupOutcome::servfail ||
@@ -148,7 +95,7 @@ struct Denial {
 // lookups still missing. All ldns records referenced stay owned by m_packets or the anchors.
 class Validation {
 public:
-    Validation(const ldns_rr_list* anchors, SignatureMemo& memo,
+    Validation(const ldns_rr_list* anchors, DnssecSignatureMemo& memo,
                std::span<const LookupResult> chain, std::chrono::system_clock::time_point now)
         : m_anchors(anchors), m_memo(memo), m_chain(chain), m_now(now) {}
 
@@ -187,7 +134,7 @@ private:
     void note_expiry(std::chrono::system_clock::time_point expiry, const ldns_rdf* zone);
 
     const ldns_rr_list* m_anchors;
-    SignatureMemo& m_memo;
+    DnssecSignatureMemo& m_memo;
     std::span<const LookupResult> m_chain;
     std::chrono::system_clock::time_point m_now;
     int m_depth = 0;
@@ -313,7 +260,7 @@ Status Validation::verify_rrset(const ldns_rr_list* rrset, const ldns_rr_list* r
         const ldns_rr* rrsig = ldns_rr_list_rr(rrsigs, i);
         // The signature first, then its validity period (RFC 4034 section 3.1.5), as
         // ldns_verify_rrsig_keylist_time does.
-        ldns_status status = verify_without_time(m_memo, rrset, rrsig, keys);
+        ldns_status status = m_memo.verify(rrset, rrsig, keys);
         if (status == LDNS_STATUS_OK) {
             const auto inception = rrsig_time(ldns_rr_rrsig_inception(rrsig), m_now);
             const auto expiration = rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now);
@@ -896,7 +843,7 @@ Status Validation::check_answer(std::span<const LookupResult> answer) {
 } // namespace
 
 LdnsDnssecValidator::LdnsDnssecValidator(TrustAnchors anchors)
-    : m_anchors(std::move(anchors)), m_memo(std::make_unique<SignatureMemo>()) {}
+    : m_anchors(std::move(anchors)), m_memo(std::make_unique<DnssecSignatureMemo>()) {}
 
 LdnsDnssecValidator::~LdnsDnssecValidator() = default;
 

@@ -11,12 +11,9 @@
 //
 // Not checked: that a wildcard-expanded answer has the NSEC proof that no closer name exists.
 //
-// Cost: a signature check through ldns and OpenSSL 3 costs about 0.5 ms (most of it building
-// the key), and the same DNSKEY and DS RRsets (the root, the TLD, the provider's zone) come back
-// for every record and every step. The validator therefore memoizes the time-independent part
-// of each check (signature over RRset by key list, keyed by their wire bytes; at most 16384
-// entries, then it starts afresh). The result is the same with or without it; the time checks
-// are made on every call.
+// Cost: signature checks go through a DnssecSignatureMemo (dns/dnssec_signature_memo.hpp)
+// shared by every call; the result is the same with or without it, and validity periods are
+// checked on every call.
 
 #include "core/dnssec_validation.hpp"
 #include "dns/trust_anchors.hpp"
@@ -24,6 +21,8 @@
 #include <memory>
 
 namespace dkimwatch {
+
+class DnssecSignatureMemo;
 
 class LdnsDnssecValidator final : public DnssecValidator {
 public:
@@ -34,12 +33,9 @@ public:
     DnssecStep validate(std::span<const LookupResult> answer, std::span<const LookupResult> chain,
                         std::chrono::system_clock::time_point now) const override;
 
-    // The memo of signature checks, shared by every call (guarded by its own mutex).
-    struct SignatureMemo;
-
 private:
     TrustAnchors m_anchors;
-    std::unique_ptr<SignatureMemo> m_memo;
+    std::unique_ptr<DnssecSignatureMemo> m_memo;
 };
 
 } // namespace dkimwatch
