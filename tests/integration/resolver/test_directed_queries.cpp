@@ -179,5 +179,16 @@ TEST(DirectedQuerySigned, DnssecAnswersKeepTheWiresWithTheirSignatures) {
     EXPECT_TRUE(r.wires.empty());
 }
 
+TEST(DirectedQueryIpv6, ServerOfTheOtherFamilyThanTheResolversIsReached) {
+    // The resolvers are IPv4 only, so the resolver opens its IPv6 sockets for this query.
+    resolver_test::NameServer server(resolver_test::read_data_file("zone.data"), true);
+    ASSERT_TRUE(server.ready()) << server.error();
+    const LookupResult r = directed(server.address(), "multi.test", RecordType::txt);
+    EXPECT_EQ(r.outcome, LookupOutcome::answer) << r.detail;
+    EXPECT_EQ(r.server, server.address().to_string());
+    EXPECT_TRUE(r.authoritative_answer);
+    EXPECT_EQ(r.txt_records.size(), 2u);
+}
+
 } // namespace
 } // namespace dkimwatch
