@@ -117,17 +117,19 @@ TEST(AuthoritativeCheck, AgreementKeepsTheResolversVerdictWithEveryServersAnswer
         EXPECT_EQ(answer.observed, std::optional<std::string>(k_target));
         EXPECT_TRUE(answer.aa);
         EXPECT_FALSE(answer.lame);
+        EXPECT_EQ(answer.serial, std::optional<std::uint32_t>(k_current));
         EXPECT_GT(answer.latency.count(), 0);
     }
-    // Cost: one TXT query per server address (it shows the CNAME too), no SOA (nothing to
-    // explain), and the TXT through the CNAME asked once through the resolvers for all servers.
+    // Cost: one TXT query per server address (it shows the CNAME too), one SOA per server for
+    // its serial (cacheable while the servers agree: once per zone and server per TTL), and the
+    // TXT through the CNAME asked once through the resolvers for all servers.
     EXPECT_EQ(count_directed(world, RecordType::cname), 0u);
     EXPECT_EQ(count_directed(world, RecordType::txt), 4u);
-    EXPECT_EQ(count_directed(world, RecordType::soa), 0u);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 4u);
     std::size_t follow = 0;
     for (const auto& request : world.asked) {
         if (request.server) {
-            EXPECT_FALSE(request.cacheable);
+            EXPECT_EQ(request.cacheable, request.type == RecordType::soa);
             EXPECT_EQ(request.server->port, 53);
         }
         follow += !request.server && request.name == k_target ? 1 : 0;
@@ -262,7 +264,7 @@ TEST(AuthoritativeCheck, SilentIPv6WhenNoIPv6AddressAnswersIsNotBlamedOnTheZone)
         << verdict.message;
     EXPECT_TRUE(verdict.authoritative[3].lame);
     EXPECT_FALSE(verdict.authoritative_indeterminate);
-    EXPECT_EQ(count_directed(world, RecordType::soa), 0u);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 3u); // the silent address is not asked
 }
 
 TEST(AuthoritativeCheck, SilentIPv6BesideAnAnsweringIPv6AddressIsLame) {
@@ -326,7 +328,7 @@ TEST(AuthoritativeCheck, AllServersWithoutTheRecordDecideWhileTheResolverStillSa
     for (const auto& answer : verdict.authoritative) {
         EXPECT_EQ(answer.verdict, VerdictCode::missing);
     }
-    EXPECT_EQ(count_directed(world, RecordType::soa), 0u);
+    EXPECT_EQ(count_directed(world, RecordType::soa), 4u);
 }
 
 TEST(AuthoritativeCheck, ServersAlreadyServingTheFixLeaveTheResolversVerdictWithANote) {
