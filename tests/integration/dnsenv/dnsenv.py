@@ -785,6 +785,11 @@ class DnsEnv:
                      for c in (_copy(zone, a) for a in self.addresses(zone))) + 1
         texts = template_text if isinstance(template_text, dict) else \
             {a: template_text for a in addresses}
+        # Each copy written must get a serial above the one it serves now, or waiting for the
+        # new serial could end before nsd has loaded the file (a lagging text written over a
+        # fixed copy would otherwise land on the fixed copy's serial).
+        for a, text in texts.items():
+            serial = max(serial, self._serials[_copy(zone, a)] + _serial_offset(text) + 1)
         expected: dict[str, int] = {}
         for a in texts:
             expected[a] = self._write_zone(zone, texts[a], serial, a)
