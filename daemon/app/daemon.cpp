@@ -41,6 +41,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <system_error>
+#include <tuple>
 #include <unistd.h>
 
 namespace dkimwatch {
@@ -341,10 +342,19 @@ private:
         if (m_dns->resolver().interrupted()) {
             return false;
         }
+        std::set<std::tuple<std::string, std::string, std::string>> published;
         for (const auto& reading : m_zone_watch.readings()) {
             m_metrics->set_zone_serial(reading.zone, reading.server, reading.address,
                                        reading.serial);
+            published.emplace(reading.zone, reading.server, reading.address);
         }
+        // A server that left its zone's NS set loses its series.
+        for (const auto& [zone, server, address] : m_serial_series) {
+            if (!published.contains({zone, server, address})) {
+                m_metrics->remove_zone_server(zone, server, address);
+            }
+        }
+        m_serial_series = std::move(published);
         if (!changed.empty()) {
             m_dns->clear_cache();
         }
@@ -1194,6 +1204,8 @@ private:
     std::unique_ptr<DnsChecking> m_dns; // resolver, lookup cache, DNSSEC validator
     ResolverStats m_last_stats;
     ZoneWatch m_zone_watch; // zones of the tracked identities' records, their servers' serials
+    // (zone, server, address) of the dkimwatch_zone_serial series exported.
+    std::set<std::tuple<std::string, std::string, std::string>> m_serial_series;
     TimePoint m_next_zone_poll{};
     CheckSchedule m_schedule;                                    // ScheduleId = index in m_tracked
     std::vector<TrackedIdentity> m_tracked;                      // in configuration order
