@@ -8,7 +8,7 @@ target is zone_poll_interval + confirmations x recheck_interval + group_wait + 5
 
 Uses tests/integration/dnsenv (scenario zonewatch: watch.test on two nsd instances behind a
 caching unbound) and the webhook receiver of the integration tests; loopback only. Each run:
-fresh servers and state, a first daemon run (check_interval 1s) verifies the identity, the
+fresh servers and state, a first daemon run (check_interval = recheck_interval) verifies the identity, the
 daemon restarts with check_interval 10m (its next check ~10 minutes away), waits a random part
 of one poll interval, removes the CNAME at both servers, and times the revocation_warning at the
 receiver. Prints `name: value unit` lines.
@@ -91,9 +91,12 @@ def one_run(binary: str, args: argparse.Namespace, rng: random.Random) -> float:
                          "    min_severity: warning"]
                 config.write_text("\n".join(lines) + "\n" + template)
 
-            write("1s")
+            write(f"{args.recheck:g}s")  # recheck_interval may not exceed check_interval
             daemons.append(Daemon(binary, config, tmp / "daemon-1.log"))
-            wait(lambda: status(binary, config) == "verified", 30, "verified state")
+            try:
+                wait(lambda: status(binary, config) == "verified", 30, "verified state")
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}; daemon log:\n{daemons[-1].log()}") from None
             daemons[-1].terminate()
             write("10m")
             daemons.append(Daemon(binary, config, tmp / "daemon-2.log"))

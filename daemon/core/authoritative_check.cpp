@@ -26,16 +26,6 @@ bool in_zone(std::string_view name, std::string_view apex) {
            name[name.size() - apex.size() - 1] == '.';
 }
 
-const LookupResult* find_result(std::span<const LookupResult> lookups,
-                                const LookupRequest& request) {
-    for (const auto& lookup : lookups) {
-        if (lookup.request == request) {
-            return &lookup;
-        }
-    }
-    return nullptr;
-}
-
 LookupRequest directed(LookupRequest request, const ServerAddress& server) {
     request.server = server;
     request.cacheable = false;

@@ -44,4 +44,14 @@ const char* lookup_outcome_name(LookupOutcome outcome) {
     return "?";
 }
 
+const LookupResult* find_result(std::span<const LookupResult> lookups,
+                                const LookupRequest& request) {
+    for (const auto& lookup : lookups) {
+        if (lookup.request == request) {
+            return &lookup;
+        }
+    }
+    return nullptr;
+}
+
 } // namespace dkimwatch

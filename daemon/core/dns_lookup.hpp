@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,6 +104,10 @@ struct LookupResult {
     // that contributed (the first answer, then each CNAME hop followed), in order.
     std::vector<std::vector<std::uint8_t>> wires;
 };
+
+// The result among `lookups` whose request equals `request` (every field), or null.
+const LookupResult* find_result(std::span<const LookupResult> lookups,
+                                const LookupRequest& request);
 
 // The lookups a step function needs before it can decide (never empty).
 struct NeedLookups {

@@ -21,16 +21,6 @@ LookupRequest cacheable_request(std::string name, RecordType type) {
     return request;
 }
 
-const LookupResult* find_result(std::span<const LookupResult> lookups,
-                                const LookupRequest& request) {
-    for (const auto& lookup : lookups) {
-        if (lookup.request == request) {
-            return &lookup;
-        }
-    }
-    return nullptr;
-}
-
 // The name with its first label removed; nullopt for a single label (or the root).
 std::optional<std::string> parent_name(std::string_view name) {
     const auto dot = name.find('.');
