@@ -541,7 +541,9 @@ private:
     void warn_if_rate_cannot_keep_up(const Config& config) const {
         std::uint64_t queries = 0;
         for (const auto& tracked : m_tracked) {
-            queries += queries_per_check(tracked.identity);
+            const IdentityKey key = tracked.identity.key();
+            queries += queries_per_check(
+                tracked.identity, config.dns.authoritative ? m_zone_watch.server_count(key) : 0);
         }
         const CheckCapacity capacity = check_capacity(m_tracked.size(), queries, config.dns.max_qps,
                                                       config.daemon.check_interval);

@@ -4,11 +4,11 @@
 
 namespace dkimwatch {
 
-std::uint64_t queries_per_check(const Identity& identity) {
+std::uint64_t queries_per_check(const Identity& identity, std::size_t authoritative_servers) {
     if (const auto* easy = std::get_if<EasyDkim>(&identity.method)) {
-        return 2 * easy->tokens.size();
+        return (2 + authoritative_servers) * easy->tokens.size();
     }
-    return 1;
+    return 1 + authoritative_servers;
 }
 
 double CheckCapacity::queries_per_identity() const {

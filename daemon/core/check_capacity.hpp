@@ -12,8 +12,11 @@ namespace dkimwatch {
 
 // DNS queries one check of `identity` sends when its records are healthy and every query is
 // answered at the first attempt: a CNAME and a TXT query per Easy DKIM token, one TXT query for
-// BYODKIM. Problems (probe queries), CNAME hops and retries only add to it: a lower bound.
-std::uint64_t queries_per_check(const Identity& identity);
+// BYODKIM. With the authoritative check on, `authoritative_servers` (the server addresses of
+// the identity's zone) adds one directed query per record per address (the TXT answer carries
+// a CNAME too). Problems (probe queries, serials asked afresh), CNAME hops, retries and the
+// cached lookups (zone discovery, serials, DNSKEY, DS) only add to it: a lower bound.
+std::uint64_t queries_per_check(const Identity& identity, std::size_t authoritative_servers = 0);
 
 struct CheckCapacity {
     std::size_t identities = 0;

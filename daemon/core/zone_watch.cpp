@@ -74,6 +74,20 @@ bool ZoneWatch::knows(const IdentityKey& key) const {
     return m_zones_of.contains(key);
 }
 
+std::size_t ZoneWatch::server_count(const IdentityKey& key) const {
+    const auto zones = m_zones_of.find(key);
+    if (zones == m_zones_of.end()) {
+        return 0;
+    }
+    std::size_t count = 0;
+    for (const auto& apex : zones->second) {
+        if (const auto zone = m_zones.find(apex); zone != m_zones.end()) {
+            count += zone->second.servers.size();
+        }
+    }
+    return count;
+}
+
 std::vector<std::string> ZoneWatch::retain(const std::set<IdentityKey>& keys) {
     std::vector<std::string> dropped;
     for (auto it = m_zones_of.begin(); it != m_zones_of.end();) {

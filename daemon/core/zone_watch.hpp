@@ -42,6 +42,8 @@ public:
     void add(const IdentityKey& key, const ZoneServers& zone);
     // True when `key` is a member of some zone.
     bool knows(const IdentityKey& key) const;
+    // The server addresses of the zones `key`'s records live in (0 for an unknown identity).
+    std::size_t server_count(const IdentityKey& key) const;
     // Keeps only the identities in `keys` (after a reload or a new SES listing). Returns the
     // zones dropped because no identity is left in them.
     std::vector<std::string> retain(const std::set<IdentityKey>& keys);

@@ -24,6 +24,9 @@ Identity byodkim_identity() {
 TEST(QueriesPerCheck, CnameAndTxtPerEasyDkimTokenOneTxtForByodkim) {
     EXPECT_EQ(queries_per_check(easy_identity()), 6u);
     EXPECT_EQ(queries_per_check(byodkim_identity()), 1u);
+    // The authoritative check: one directed query per record per server address.
+    EXPECT_EQ(queries_per_check(easy_identity(), 4), 18u);
+    EXPECT_EQ(queries_per_check(byodkim_identity(), 4), 5u);
 }
 
 // The figure: 100,000 identities at the default 1000 q/s, 3 queries each, need 300 s.

@@ -48,6 +48,9 @@ TEST(ZoneWatch, PollsEveryServerOfEveryLearnedZoneOnceWithoutCache) {
     watch.learn(k_beta, {record("beta.example", {server("ns1.net", "::1")})});
     const auto requests = watch.poll_requests(5353);
     ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(watch.server_count(k_alpha), 2u);
+    EXPECT_EQ(watch.server_count(k_beta), 1u);
+    EXPECT_EQ(watch.server_count({"1", "r", "unknown.example"}), 0u);
     EXPECT_EQ(requests[0].name, "alpha.example");
     EXPECT_EQ(requests[0].type, RecordType::soa);
     ASSERT_TRUE(requests[0].server);
