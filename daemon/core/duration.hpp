@@ -19,4 +19,8 @@ Result<Milliseconds> parse_duration(std::string_view text);
 // The shortest form parse_duration() reads back: "1h30m", "250ms", "0s".
 std::string format_duration(Milliseconds duration);
 
+// A moment in messages meant to be read: "2026-11-30 12:00:00 UTC" (whole seconds, rounded
+// down).
+std::string format_readable_utc(std::chrono::system_clock::time_point time);
+
 } // namespace dkimwatch

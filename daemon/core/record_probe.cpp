@@ -4,7 +4,6 @@
 #include "core/duration.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <span>
 #include <type_traits>
 
@@ -29,22 +28,6 @@ void drop_repeats(NeedLookups& need, std::span<const LookupResult> done) {
         }
     }
     need.requests = std::move(fresh);
-}
-
-// "2026-11-30 12:00:00 UTC".
-std::string format_utc(std::chrono::system_clock::time_point when) {
-    using namespace std::chrono;
-    const auto seconds = floor<std::chrono::seconds>(when);
-    const auto day = floor<days>(seconds);
-    const year_month_day date{day};
-    const hh_mm_ss time{seconds - day};
-    char text[40];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d UTC",
-                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
-    return text;
 }
 
 constexpr std::string_view k_bogus_consequence =
@@ -242,8 +225,9 @@ void RecordProbe::fold_dnssec() {
         verdict.code = VerdictCode::dnssec_expiring;
         verdict.severity = severity_of(VerdictCode::dnssec_expiring);
         verdict.message = "The record is correct and DNSSEC validates, but a signature of " + zone +
-                          " on its chain expires on " + format_utc(*m_dnssec.earliest_expiry) +
-                          " (in " + format_duration(left) +
+                          " on its chain expires on " +
+                          format_readable_utc(*m_dnssec.earliest_expiry) + " (in " +
+                          format_duration(left) +
                           "): the signer may have stopped re-signing. If the zone is not "
                           "re-signed in time, validating resolvers will answer SERVFAIL and SES "
                           "may find nothing. Check the signer of " +

@@ -3,7 +3,6 @@
 #include "core/dns_name.hpp"
 
 #include <cstdlib>
-#include <ctime>
 
 namespace dkimwatch::dnssec_records {
 
@@ -33,15 +32,6 @@ std::string type_text(ldns_rr_type type) {
 
 std::string rrset_text(const ldns_rdf* owner, ldns_rr_type type) {
     return name_text(owner) + "/" + type_text(type);
-}
-
-std::string utc_text(std::chrono::system_clock::time_point time) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm parts{};
-    gmtime_r(&seconds, &parts);
-    char buffer[64];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &parts);
-    return buffer;
 }
 
 bool same_dname(const ldns_rdf* a, const ldns_rdf* b) {

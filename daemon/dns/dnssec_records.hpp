@@ -45,9 +45,6 @@ std::string type_text(ldns_rr_type type);
 // "owner/TYPE", as reasons name an RRset.
 std::string rrset_text(const ldns_rdf* owner, ldns_rr_type type);
 
-// "2026-11-29 00:00:00 UTC".
-std::string utc_text(std::chrono::system_clock::time_point time);
-
 // Equal names (case-insensitive); false when either is null.
 bool same_dname(const ldns_rdf* a, const ldns_rdf* b);
 

@@ -1,5 +1,6 @@
 #include "dns/dnssec_validator.hpp"
 
+#include "core/duration.hpp"
 #include "dns/dnssec_records.hpp"
 #include "dns/dnssec_signature_memo.hpp"
 
@@ -284,11 +285,11 @@ Status Validation::verify_rrset(const ldns_rr_list* rrset, const ldns_rr_list* r
         if (status == LDNS_STATUS_CRYPTO_SIG_EXPIRED) {
             this_rank = 4;
             reason = "the RRSIG of " + what + " expired on " +
-                     utc_text(rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now));
+                     format_readable_utc(rrsig_time(ldns_rr_rrsig_expiration(rrsig), m_now));
         } else if (status == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED) {
             this_rank = 3;
             reason = "the RRSIG of " + what + " is not valid before " +
-                     utc_text(rrsig_time(ldns_rr_rrsig_inception(rrsig), m_now));
+                     format_readable_utc(rrsig_time(ldns_rr_rrsig_inception(rrsig), m_now));
         } else if (status == LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY ||
                    status == LDNS_STATUS_CRYPTO_NO_TRUSTED_DNSKEY ||
                    status == LDNS_STATUS_CRYPTO_NO_DNSKEY) {

@@ -110,3 +110,16 @@ TEST(FormatDuration, RoundTripsThroughParse) {
 
 } // namespace
 } // namespace dkimwatch
+
+namespace dkimwatch {
+namespace {
+
+TEST(FormatReadableUtc, WholeSecondsInUtc) {
+    using namespace std::chrono;
+    const sys_seconds moment = sys_days{year{2026} / 11 / 30} + hours{12} + minutes{5} + seconds{9};
+    EXPECT_EQ(format_readable_utc(moment + milliseconds{999}), "2026-11-30 12:05:09 UTC");
+    EXPECT_EQ(format_readable_utc(system_clock::time_point{}), "1970-01-01 00:00:00 UTC");
+}
+
+} // namespace
+} // namespace dkimwatch
