@@ -4,6 +4,7 @@
 
 #include "core/identity.hpp"
 #include "core/server_address.hpp"
+#include "core/shard.hpp"
 #include "core/state_machine.hpp"
 
 #include <chrono>
@@ -50,6 +51,13 @@ struct DaemonSettings {
     // Prometheus exposer address "IPv4:port" (config: metrics.listen, default 127.0.0.1:9797;
     // port 0 picks a free port).
     std::string metrics_listen = "127.0.0.1:9797";
+    // This process is one of several identical replicas behind an Alertmanager cluster (config:
+    // ha: true|false, default false): `validate` warns about sinks that would notify once per
+    // replica (slack, webhook).
+    bool ha = false;
+    // The part of the inventory this process watches (config: shard: "K/N", default "1/1":
+    // everything); core/shard.hpp defines which identities a shard owns.
+    Shard shard;
 };
 
 // One alert destination (config: alerts[]). Secrets (url, secret, routing_key) are loaded at

@@ -50,7 +50,7 @@ struct Section {
     SectionReader read;
 };
 
-constexpr std::array<Section, 18> k_sections{{
+constexpr std::array<Section, 20> k_sections{{
     {"dns", read_dns_section},
     {"identities", read_identities_section},
     {"identities_file", read_identities_file},
@@ -62,6 +62,8 @@ constexpr std::array<Section, 18> k_sections{{
     {"blind_after", read_blind_after},
     {"reminders", read_reminders},
     {"state_dir", read_state_dir},
+    {"ha", read_ha},
+    {"shard", read_shard},
     {"metrics", read_metrics_section},
     {"alerts", read_alerts_section},
     {"group_threshold", read_group_threshold},

@@ -1,6 +1,7 @@
 #include "config/daemon_section.hpp"
 
 #include "core/result.hpp"
+#include "core/shard.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -105,6 +106,33 @@ void read_state_dir(Reader& reader, const Field& field, Document& document) {
         resolved = resolved.parent_path(); // "/var/lib/dkimwatch/" -> "/var/lib/dkimwatch"
     }
     document.config.daemon.state_dir = resolved.string();
+}
+
+void read_ha(Reader& reader, const Field& field, Document& document) {
+    if (field.value.IsScalar() && field.value.Scalar() == "true") {
+        document.config.daemon.ha = true;
+        return;
+    }
+    if (field.value.IsScalar() && field.value.Scalar() == "false") {
+        document.config.daemon.ha = false;
+        return;
+    }
+    reader.error_at(field, "ha must be true or false, got " + (field.value.IsScalar()
+                                                                   ? shown(field.value.Scalar())
+                                                                   : describe(field.value)));
+}
+
+void read_shard(Reader& reader, const Field& field, Document& document) {
+    auto text = reader.read_string(field, "\"K/N\", e.g. \"2/4\"");
+    if (!text) {
+        return;
+    }
+    auto shard = parse_shard(*text);
+    if (!shard) {
+        reader.error_at(field, "shard " + shown(*text) + ": " + shard.error());
+        return;
+    }
+    document.config.daemon.shard = *shard;
 }
 
 void read_metrics_section(Reader& reader, const Field& section, Document& document) {

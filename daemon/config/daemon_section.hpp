@@ -14,6 +14,12 @@ void read_recheck_interval(Reader& reader, const Field& field, Document& documen
 // state_dir: stored absolute and normal, relative paths against the configuration's directory.
 void read_state_dir(Reader& reader, const Field& field, Document& document);
 
+// ha: true or false -> DaemonSettings::ha.
+void read_ha(Reader& reader, const Field& field, Document& document);
+
+// shard: "K/N" (core/shard.hpp) -> DaemonSettings::shard.
+void read_shard(Reader& reader, const Field& field, Document& document);
+
 // metrics: listen (IPv4:port).
 void read_metrics_section(Reader& reader, const Field& section, Document& document);
 

@@ -549,6 +549,30 @@ TEST(LoadConfigText, MetricsListenAddresses) {
                             "127.0.0.1:9797, got an empty string"));
 }
 
+TEST(LoadConfigText, HaAndShard) {
+    auto daemon = [](const std::string& written) {
+        return loaded(load_config_text(written + std::string(k_identity), "a.yaml", k_cases_dir))
+            .daemon;
+    };
+    EXPECT_FALSE(daemon("").ha);
+    EXPECT_EQ(daemon("").shard, (Shard{1, 1}));
+    EXPECT_TRUE(daemon("ha: true\n").ha);
+    EXPECT_FALSE(daemon("ha: false\n").ha);
+    EXPECT_EQ(daemon("shard: \"2/4\"\n").shard, (Shard{2, 4}));
+    EXPECT_EQ(daemon("shard: 3/3\n").shard, (Shard{3, 3}));
+
+    EXPECT_THAT(text_errors("ha: yes\n" + std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:5: ha must be true or false, got \"yes\""));
+    EXPECT_THAT(text_errors("ha: [true]\n" + std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:5: ha must be true or false, got a sequence"));
+    EXPECT_THAT(text_errors("shard: \"5/4\"\n" + std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:8: shard \"5/4\": the shard 5/4 does not exist: K "
+                            "must be between 1 and N"));
+    EXPECT_THAT(text_errors("shard: 2\n" + std::string(k_identity)),
+                ElementsAre("dkimwatch.yaml:1:8: shard \"2\": a shard is \"K/N\", e.g. \"2/4\" "
+                            "for the second of four"));
+}
+
 TEST(LoadConfigText, YamlSyntaxErrorHasAPosition) {
     EXPECT_THAT(
         text_errors("identities:\n  - domain: [example.com\n"),
