@@ -14,18 +14,12 @@
 namespace dkimwatch {
 namespace {
 
-bool same_sink(const AlertSinkConfig& a, const AlertSinkConfig& b) {
-    return a.name == b.name && a.type == b.type && a.url == b.url && a.display == b.display &&
-           a.secret == b.secret && a.routing_key == b.routing_key &&
-           a.min_severity == b.min_severity && a.resend_interval == b.resend_interval;
-}
-
-std::vector<std::string> sink_names(const AlertSettings& settings) {
-    std::vector<std::string> names;
-    for (const auto& sink : settings.sinks) {
-        names.push_back(sink.name);
+std::vector<AlertLaneLabels> lane_labels(const std::vector<DeliveryLane>& lanes) {
+    std::vector<AlertLaneLabels> labels;
+    for (const auto& lane : lanes) {
+        labels.push_back(AlertLaneLabels{lane.outbox_key, lane.sink.name, lane.sink.display});
     }
-    return names;
+    return labels;
 }
 
 } // namespace
@@ -36,7 +30,7 @@ struct AlertDispatcher::Impl {
     bool started = false;
     // Guards `workers` (notify() comes from any thread).
     std::mutex mutex;
-    std::map<std::string, std::unique_ptr<SinkWorker>> workers;
+    std::map<std::string, std::unique_ptr<SinkWorker>> workers; // by lane outbox key
 
     Impl(AlertSettings settings_, std::filesystem::path state_db, DaemonMetrics& metrics,
          FiringSnapshot firing_snapshot, AlertRendering rendering, Milliseconds storm_window)
@@ -91,10 +85,12 @@ void AlertDispatcher::start() {
         return;
     }
     m_impl->started = true;
-    m_impl->context.metrics.set_alert_sinks(sink_names(m_impl->settings));
+    const std::vector<DeliveryLane> lanes = delivery_lanes(m_impl->settings);
+    m_impl->context.metrics.set_alert_sinks(lane_labels(lanes));
     const std::lock_guard lock(m_impl->mutex);
-    for (const auto& sink : m_impl->settings.sinks) {
-        m_impl->workers.emplace(sink.name, std::make_unique<SinkWorker>(sink, m_impl->context));
+    for (const auto& lane : lanes) {
+        m_impl->workers.emplace(lane.outbox_key,
+                                std::make_unique<SinkWorker>(lane, m_impl->context));
     }
 }
 
@@ -111,14 +107,15 @@ void AlertDispatcher::reconfigure(AlertSettings settings, Milliseconds storm_win
     if (!m_impl->started) {
         return;
     }
+    const std::vector<DeliveryLane> lanes = delivery_lanes(m_impl->settings);
     std::vector<std::unique_ptr<SinkWorker>> stopping;
     {
         const std::lock_guard lock(m_impl->mutex);
         std::map<std::string, std::unique_ptr<SinkWorker>> kept;
-        for (const auto& sink : m_impl->settings.sinks) {
-            auto old = m_impl->workers.find(sink.name);
-            if (old != m_impl->workers.end() && same_sink(old->second->sink(), sink)) {
-                kept.emplace(sink.name, std::move(old->second));
+        for (const auto& lane : lanes) {
+            auto old = m_impl->workers.find(lane.outbox_key);
+            if (old != m_impl->workers.end() && old->second->lane() == lane) {
+                kept.emplace(lane.outbox_key, std::move(old->second));
                 m_impl->workers.erase(old);
             }
         }
@@ -127,14 +124,15 @@ void AlertDispatcher::reconfigure(AlertSettings settings, Milliseconds storm_win
         }
         m_impl->workers = std::move(kept);
     }
-    // The old workers of changed sinks finish before their replacements start, so that one
-    // sink never has two workers sending its rows.
+    // The old workers of changed lanes finish before their replacements start, so that one
+    // lane never has two workers sending its rows.
     Impl::stop_all(stopping);
-    m_impl->context.metrics.set_alert_sinks(sink_names(m_impl->settings));
+    m_impl->context.metrics.set_alert_sinks(lane_labels(lanes));
     const std::lock_guard lock(m_impl->mutex);
-    for (const auto& sink : m_impl->settings.sinks) {
-        if (!m_impl->workers.contains(sink.name)) {
-            m_impl->workers.emplace(sink.name, std::make_unique<SinkWorker>(sink, m_impl->context));
+    for (const auto& lane : lanes) {
+        if (!m_impl->workers.contains(lane.outbox_key)) {
+            m_impl->workers.emplace(lane.outbox_key,
+                                    std::make_unique<SinkWorker>(lane, m_impl->context));
         }
     }
 }

@@ -3,8 +3,11 @@
 // outbox in the same transaction as the transitions that caused them
 // (StateStore::save(batch, alerts)) and then calls notify(); the dispatcher delivers them.
 //
-// - One worker thread per sink (sink_worker.hpp), each with its own StateStore connection and
-//   HTTP client: a slow or dead sink never delays the checks or another sink.
+// - One worker thread per delivery lane (delivery_lanes.hpp: one per URL of a sink; an
+//   alertmanager sink with `urls: [...]` has several, each with its own outbox rows) and
+//   sink_worker.hpp, each with its own StateStore connection and HTTP client: a slow or dead
+//   sink or URL never delays the checks or another sink or URL. A message of a multi-URL sink
+//   is delivered once one lane delivered it; the other lanes keep their rows and retry.
 // - At least once, in order per identity and sink: a worker sends its sink's rows most severe
 //   first without reordering one identity's rows (delivery_order.hpp: a critical alert never
 //   waits behind less severe alerts of other identities), and marks one sent only after the
@@ -21,7 +24,7 @@
 //   resolves a still-firing alert by timeout; resolutions come through the outbox.
 // - Metrics (DaemonMetrics): dkimwatch_alerts_sent_total, dkimwatch_alert_failures_total,
 //   dkimwatch_alerts_dropped_total, dkimwatch_alert_queue_depth and
-//   dkimwatch_alert_oldest_queued_timestamp_seconds, per sink.
+//   dkimwatch_alert_oldest_queued_timestamp_seconds, per lane (labels sink and url).
 // - Secrets never appear in logs or metrics: sinks are named by name and display only, and
 //   response bodies, errors and reasons are redacted (alert_secret_redactor) before they are
 //   logged or stored.
@@ -68,15 +71,15 @@ public:
     AlertDispatcher(const AlertDispatcher&) = delete;
     AlertDispatcher& operator=(const AlertDispatcher&) = delete;
 
-    // Declares the sinks to the metrics and starts one worker per sink; each looks at its
+    // Declares the lanes to the metrics and starts one worker per lane; each looks at its
     // queue at once (rows left by an earlier run are delivered). Calling it again does nothing.
     void start();
     // Rows were committed to the outbox: wake the workers. Cheap; never blocks on I/O.
     void notify();
-    // The configuration was reloaded: workers of removed sinks stop, those of new sinks start,
-    // a sink whose settings changed gets a new worker (a request in flight is cut short and
-    // its row sent again); max_retry_age, the grouping settings and `storm_window` (as in the
-    // constructor) apply to every worker from now on.
+    // The configuration was reloaded: workers of removed lanes (sinks or URLs) stop, those of
+    // new lanes start, a lane whose settings changed gets a new worker (a request in flight is cut
+    // short and its row sent again); max_retry_age, the grouping settings and `storm_window` (as in
+    // the constructor) apply to every worker from now on.
     void reconfigure(AlertSettings settings, Milliseconds storm_window = Milliseconds{0});
 
     // For `dkimwatch test-alert`: renders `message` for `sink` at `now` and sends it once (no

@@ -1,6 +1,7 @@
 #include "alert/outbox_plan.hpp"
 
 #include "alert/alert_severity.hpp"
+#include "alert/delivery_lanes.hpp"
 
 #include <algorithm>
 #include <set>
@@ -58,12 +59,15 @@ std::vector<OutboxInsert> plan_outbox(const AlertSettings& settings,
         if (passing.empty()) {
             continue;
         }
-        if (groupable(sink.type) && identities.size() > settings.group_threshold) {
-            out.push_back(OutboxInsert{sink.name, IdentityKey{}, make_group(passing, now), now});
-            continue;
-        }
-        for (const AlertEvent* event : passing) {
-            out.push_back(OutboxInsert{sink.name, event->key, *event, now});
+        for (const DeliveryLane& lane : delivery_lanes(sink)) {
+            if (groupable(sink.type) && identities.size() > settings.group_threshold) {
+                out.push_back(
+                    OutboxInsert{lane.outbox_key, IdentityKey{}, make_group(passing, now), now});
+                continue;
+            }
+            for (const AlertEvent* event : passing) {
+                out.push_back(OutboxInsert{lane.outbox_key, event->key, *event, now});
+            }
         }
     }
     return out;

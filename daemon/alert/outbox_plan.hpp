@@ -10,8 +10,9 @@
 namespace dkimwatch {
 
 struct OutboxInsert {
-    std::string sink; // AlertSinkConfig::name
-    IdentityKey key;  // the identity, or empty for a grouped message
+    std::string
+        sink; // the lane's outbox key (delivery_lanes.hpp): the sink's name if it has one URL
+    IdentityKey key; // the identity, or empty for a grouped message
     AlertMessage message;
     TimePoint created_at{};
 };
@@ -21,7 +22,8 @@ struct OutboxInsert {
 // filter, slack, webhook and pagerduty sinks get one AlertGroup (capped at k_alert_group_cap
 // events, most severe first, total = all of them) instead of one message each; alertmanager
 // sinks always get individual events. Output order: sinks in configuration order, events in
-// input order.
+// input order. Each message is inserted once per lane of its sink (one row per URL), lanes in
+// endpoint order.
 std::vector<OutboxInsert> plan_outbox(const AlertSettings& settings,
                                       const std::vector<AlertEvent>& events, TimePoint now);
 

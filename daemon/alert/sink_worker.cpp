@@ -54,11 +54,11 @@ std::string identity_label(const IdentityKey& key) {
 // One worker thread's state: its own store connection and HTTP client.
 class Delivery {
 public:
-    Delivery(const AlertSinkConfig& sink, const DeliveryContext& context, std::stop_token stop)
-        : m_sink(sink), m_context(context), m_stop(std::move(stop)),
-          m_random(std::random_device{}()), m_send_interval(min_send_interval(sink.type)) {
+    Delivery(const DeliveryLane& lane, const DeliveryContext& context, std::stop_token stop)
+        : m_sink(lane.sink), m_key(lane.outbox_key), m_context(context), m_stop(std::move(stop)),
+          m_random(std::random_device{}()), m_send_interval(min_send_interval(lane.sink.type)) {
         if (resends()) {
-            m_next_resend = SteadyClock::now() + sink.resend_interval;
+            m_next_resend = SteadyClock::now() + lane.sink.resend_interval;
         }
     }
 
@@ -81,8 +81,8 @@ public:
         const bool grouping_on =
             groups_at_delivery(m_sink.type) && grouping.storm_window > Milliseconds{0};
         auto queued = m_store->outbox_queued(
-            m_sink.name, std::max(k_delivery_order_window,
-                                  grouping_on ? grouping.max_group_rows : std::size_t{1}));
+            m_key, std::max(k_delivery_order_window,
+                            grouping_on ? grouping.max_group_rows : std::size_t{1}));
         if (!queued) {
             return store_failed(queued.error());
         }
@@ -110,7 +110,7 @@ public:
         StormActivity activity;
         if (grouping_on && !is_grouped(head) && now >= head.created_at + grouping.group_wait) {
             const StormWindow window = storm_window_around(head.created_at, grouping.storm_window);
-            auto found = m_store->outbox_activity(m_sink.name, window.from, window.to);
+            auto found = m_store->outbox_activity(m_key, window.from, window.to);
             if (!found) {
                 return store_failed(found.error());
             }
@@ -242,7 +242,7 @@ private:
             return;
         }
         if (!(response.status == 0 && m_stop.stop_requested())) {
-            m_context.metrics.count_alert_failure(m_sink.name);
+            m_context.metrics.count_alert_failure(m_key);
             spdlog::warn("event=alert_storm_resolve_failed sink={} to={} error={} note={}",
                          m_sink.name, resolve.display,
                          quote_log_value(describe_failure(resolve, response)),
@@ -306,9 +306,9 @@ private:
     }
 
     void publish_depth() {
-        auto depth = m_store->outbox_depth(m_sink.name);
+        auto depth = m_store->outbox_depth(m_key);
         if (depth) {
-            m_context.metrics.set_alert_queue(m_sink.name, depth->count, depth->oldest);
+            m_context.metrics.set_alert_queue(m_key, depth->count, depth->oldest);
         }
     }
 
@@ -385,7 +385,7 @@ private:
                 store_failed(marked.error()); // delivered but not marked: sent again later
                 return;
             }
-            m_context.metrics.count_alert_sent(m_sink.name);
+            m_context.metrics.count_alert_sent(m_key);
             if (grouped) {
                 m_last_group_sent = rendered_at;
             }
@@ -404,7 +404,7 @@ private:
             return;
         }
         case DeliveryOutcome::retry: {
-            m_context.metrics.count_alert_failure(m_sink.name);
+            m_context.metrics.count_alert_failure(m_key);
             const std::string failure = describe_failure(request, response);
             std::uniform_real_distribution<double> jitter(0.0, 1.0);
             const Milliseconds delay =
@@ -429,7 +429,7 @@ private:
             return;
         }
         case DeliveryOutcome::rejected: {
-            m_context.metrics.count_alert_failure(m_sink.name);
+            m_context.metrics.count_alert_failure(m_key);
             const std::string excerpt = log_excerpt(response.body);
             spdlog::error("event=alert_rejected sink={} to={} id={}{} status={} body={}",
                           m_sink.name, request.display, head.id, rows_field, response.status,
@@ -456,7 +456,7 @@ private:
             return;
         }
         for (const OutboxRow* row : rows) {
-            m_context.metrics.count_alert_dropped(m_sink.name);
+            m_context.metrics.count_alert_dropped(m_key);
             spdlog::error("event=alert_dropped sink={} to={} id={} identity={} reason={}",
                           m_sink.name, m_sink.display, row->id, identity_label(row->key),
                           quote_log_value(reason));
@@ -483,13 +483,14 @@ private:
                           request.display, firing.size());
             return;
         }
-        m_context.metrics.count_alert_failure(m_sink.name);
+        m_context.metrics.count_alert_failure(m_key);
         spdlog::warn("event=alert_resend_failed sink={} to={} alerts={} error={}", m_sink.name,
                      request.display, firing.size(),
                      quote_log_value(describe_failure(request, response)));
     }
 
-    const AlertSinkConfig& m_sink;
+    const AlertSinkConfig& m_sink; // as this lane sends: its URL and display
+    const std::string& m_key;      // the lane's outbox key, also its metrics key
     const DeliveryContext& m_context;
     std::stop_token m_stop;
     HttpClient m_client;
@@ -530,8 +531,8 @@ AlertRendering default_alert_rendering() {
     return rendering;
 }
 
-SinkWorker::SinkWorker(AlertSinkConfig sink, const DeliveryContext& context)
-    : m_sink(std::move(sink)), m_context(context),
+SinkWorker::SinkWorker(DeliveryLane lane, const DeliveryContext& context)
+    : m_lane(std::move(lane)), m_context(context),
       m_thread([this](std::stop_token stop) { run(std::move(stop)); }) {}
 
 SinkWorker::~SinkWorker() {
@@ -554,9 +555,9 @@ void SinkWorker::request_stop() {
 }
 
 void SinkWorker::run(std::stop_token stop) {
-    spdlog::info("event=alert_sink_started sink={} type={} to={}", m_sink.name,
-                 alert_sink_type_name(m_sink.type), m_sink.display);
-    Delivery delivery(m_sink, m_context, stop);
+    spdlog::info("event=alert_sink_started sink={} type={} to={}", m_lane.sink.name,
+                 alert_sink_type_name(m_lane.sink.type), m_lane.sink.display);
+    Delivery delivery(m_lane, m_context, stop);
     while (!stop.stop_requested()) {
         std::uint64_t seen = 0;
         {

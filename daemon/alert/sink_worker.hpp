@@ -1,6 +1,7 @@
 #pragma once
-// One alert sink's delivery thread: it delivers the sink's outbox rows in delivery order
-// (delivery_order.hpp: the most severe first, each identity's rows in id order; at least
+// One delivery lane's thread (alert/delivery_lanes.hpp: one URL of an alert sink; a sink with
+// one URL has one lane, keyed by the sink's name): it delivers the lane's outbox rows in delivery
+// order (delivery_order.hpp: the most severe first, each identity's rows in id order; at least
 // once: a row is marked sent only after the sink accepted it), retries failures with backoff
 // (retry_policy.hpp), waits at the head of the queue while its row fails, gives up after
 // max_retry_age, keeps the sink's rate limit, and for alertmanager re-sends the firing alerts
@@ -32,6 +33,7 @@
 // (rows=R: a group of R rows, named by its head's id.)
 
 #include "alert/alert_event.hpp"
+#include "alert/delivery_lanes.hpp"
 #include "alert/http_exchange.hpp"
 #include "config/config.hpp"
 #include "core/duration.hpp"
@@ -101,7 +103,7 @@ struct DeliveryContext {
 class SinkWorker {
 public:
     // Starts the thread. `context` must outlive the worker.
-    SinkWorker(AlertSinkConfig sink, const DeliveryContext& context);
+    SinkWorker(DeliveryLane lane, const DeliveryContext& context);
     // Stops and joins: within about a second (an HTTP request in flight is aborted and its row
     // stays queued, to be sent again).
     ~SinkWorker();
@@ -113,12 +115,12 @@ public:
     // Asks the thread to stop without waiting for it (the destructor waits). Thread-safe.
     void request_stop();
 
-    const AlertSinkConfig& sink() const { return m_sink; }
+    const DeliveryLane& lane() const { return m_lane; }
 
 private:
     void run(std::stop_token stop);
 
-    const AlertSinkConfig m_sink;
+    const DeliveryLane m_lane;
     const DeliveryContext& m_context;
     std::mutex m_mutex;
     std::condition_variable_any m_wakeup;

@@ -1,6 +1,7 @@
 #include "app/test_alert_command.hpp"
 
 #include "alert/alert_message.hpp"
+#include "alert/delivery_lanes.hpp"
 #include "alert/http_client.hpp"
 #include "alert/sink_secrets.hpp"
 #include "config/config_loader.hpp"
@@ -62,7 +63,14 @@ int run_test_alert_command(const TestAlertOptions& options) {
     // What a receiver sends back may echo the request (its path, its body with a routing key).
     const SecretRedactor redactor = alert_secret_redactor(config.alerts);
     int failures = 0;
-    for (const auto* sink : sinks) {
+    std::vector<DeliveryLane> lanes; // every URL of every chosen sink
+    for (const auto* chosen : sinks) {
+        for (DeliveryLane& lane : delivery_lanes(*chosen)) {
+            lanes.push_back(std::move(lane));
+        }
+    }
+    for (const DeliveryLane& lane : lanes) {
+        const AlertSinkConfig* sink = &lane.sink;
         const HttpRequest request = render_alert_request(*sink, message, now);
         const HttpResponse response = client.send(request, std::chrono::seconds{10});
         const bool delivered =

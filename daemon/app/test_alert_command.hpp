@@ -12,10 +12,12 @@ struct TestAlertOptions {
     std::optional<std::string> sink; // only this sink (by name)
 };
 
-// Prints one line per sink with its HTTP status and, when it failed, the transport error or the
-// first 200 bytes of the response body (log_excerpt), without the secrets of any configured sink
-// (alert_secret_redactor): a receiver may echo the request path or body. Returns 0 when every sink
-// accepted the message, 1 when one failed, 3 on configuration or usage errors.
+// Prints one line per URL of each sink (an alertmanager sink with `urls: [...]` gets one line per
+// Alertmanager: "NAME (TYPE, DISPLAY): ...") with its HTTP status and, when it failed, the
+// transport error or the first 200 bytes of the response body (log_excerpt), without the secrets of
+// any configured sink (alert_secret_redactor): a receiver may echo the request path or body.
+// Returns 0 when every URL of every sink accepted the message, 1 when one failed, 3 on
+// configuration or usage errors.
 int run_test_alert_command(const TestAlertOptions& options);
 
 } // namespace dkimwatch

@@ -24,9 +24,10 @@ constexpr std::array<SinkType, 4> k_sink_types{SinkType::slack, SinkType::webhoo
                                                SinkType::alertmanager, SinkType::pagerduty};
 
 // Every key of a sink, in the order messages list them.
-constexpr std::array<std::string_view, 11> k_sink_keys{"name",
+constexpr std::array<std::string_view, 12> k_sink_keys{"name",
                                                        "type",
                                                        "url",
+                                                       "urls",
                                                        "url_file",
                                                        "url_env",
                                                        "secret_file",
@@ -42,8 +43,8 @@ Keys sink_keys(SinkType type) {
                                                              "url_file", "url_env", "min_severity"};
     static constexpr std::array<std::string_view, 8> k_webhook{
         "name", "type", "url", "url_file", "url_env", "secret_file", "secret_env", "min_severity"};
-    static constexpr std::array<std::string_view, 7> k_alertmanager{
-        "name", "type", "url", "url_file", "url_env", "min_severity", "resend_interval"};
+    static constexpr std::array<std::string_view, 8> k_alertmanager{
+        "name", "type", "url", "urls", "url_file", "url_env", "min_severity", "resend_interval"};
     static constexpr std::array<std::string_view, 6> k_pagerduty{
         "name", "type", "url", "routing_key_file", "routing_key_env", "min_severity"};
     switch (type) {
@@ -109,7 +110,7 @@ std::optional<EventSeverity> parse_min_severity(std::string_view text) {
 // What a sink mapping held. The lists of alternative keys keep file order.
 struct SinkFields {
     std::optional<Field> name, type, min_severity, resend_interval;
-    std::vector<std::pair<std::string, Field>> urls;         // url, url_file, url_env
+    std::vector<std::pair<std::string, Field>> urls;         // url, url_file, url_env, urls
     std::vector<std::pair<std::string, Field>> secrets;      // secret_file, secret_env
     std::vector<std::pair<std::string, Field>> routing_keys; // routing_key_file, routing_key_env
 };
@@ -150,10 +151,58 @@ one_of(Reader& reader, const Field& item, const std::string& sink_label,
     return &written.front();
 }
 
+// alertmanager `urls: [...]`: a non-empty sequence of inline URLs, each checked like `url`, no
+// two with the same display form (scheme://host:port, the metrics' url label and the outbox
+// key's suffix). Fills sink.endpoints (and url/display from the first).
+void read_url_list(Reader& reader, const Field& field, AlertSinkConfig& sink) {
+    if (!field.value.IsSequence() || field.value.size() == 0) {
+        reader.error_at(field, field.path +
+                                   " must be a non-empty sequence of http:// or https:// URLs, "
+                                   "got " +
+                                   (field.value.IsSequence() ? std::string("an empty sequence")
+                                                             : describe(field.value)));
+        return;
+    }
+    std::vector<SinkEndpoint> endpoints;
+    std::vector<std::string> paths; // of endpoints[i]
+    bool ok = true;
+    std::size_t index = 0;
+    for (auto it = field.value.begin(); it != field.value.end(); ++it, ++index) {
+        const Field entry{field.path + "[" + std::to_string(index) + "]", YAML::Node(), *it};
+        auto url = read_url(reader, entry, "url");
+        if (!url) {
+            ok = false;
+            continue;
+        }
+        SinkEndpoint endpoint{*url, url_display(*url)};
+        const auto same =
+            std::find_if(endpoints.begin(), endpoints.end(), [&endpoint](const SinkEndpoint& seen) {
+                return seen.display == endpoint.display;
+            });
+        if (same != endpoints.end()) {
+            const std::string& first = paths[static_cast<std::size_t>(same - endpoints.begin())];
+            reader.error_at(entry, entry.path + " names the same Alertmanager (" +
+                                       endpoint.display + ") as " + first +
+                                       ": each URL must have its own scheme://host:port");
+            ok = false;
+            continue;
+        }
+        endpoints.push_back(std::move(endpoint));
+        paths.push_back(entry.path);
+    }
+    if (!ok) {
+        return;
+    }
+    sink.url = endpoints.front().url;
+    sink.endpoints = std::move(endpoints);
+}
+
 // Reads the url, secret or routing key sources of a sink whose type is known.
 void read_sink_sources(Reader& reader, const Field& item, const std::string& sink_label,
                        const SinkFields& fields, AlertSinkConfig& sink) {
     static constexpr std::array<std::string_view, 3> k_url_keys{"url", "url_file", "url_env"};
+    static constexpr std::array<std::string_view, 4> k_alertmanager_url_keys{"url", "url_file",
+                                                                             "url_env", "urls"};
     static constexpr std::array<std::string_view, 2> k_secret_keys{"secret_file", "secret_env"};
     static constexpr std::array<std::string_view, 2> k_routing_key_keys{"routing_key_file",
                                                                         "routing_key_env"};
@@ -179,8 +228,12 @@ void read_sink_sources(Reader& reader, const Field& item, const std::string& sin
         }
         return;
     }
-    if (const auto* source = one_of(reader, item, sink_label, fields.urls, k_url_keys, true)) {
-        if (auto url = read_url(reader, source->second, source->first)) {
+    const Keys url_keys =
+        sink.type == SinkType::alertmanager ? Keys(k_alertmanager_url_keys) : Keys(k_url_keys);
+    if (const auto* source = one_of(reader, item, sink_label, fields.urls, url_keys, true)) {
+        if (source->first == "urls") {
+            read_url_list(reader, source->second, sink);
+        } else if (auto url = read_url(reader, source->second, source->first)) {
             sink.url = std::move(*url);
         }
     }
@@ -302,6 +355,9 @@ std::optional<AlertSinkConfig> read_sink(Reader& reader, const Field& item,
         sink.type = *type;
         read_sink_sources(reader, item, sink_label, fields, sink);
         sink.display = url_display(sink.url);
+        if (sink.endpoints.empty()) {
+            sink.endpoints.push_back(SinkEndpoint{sink.url, sink.display});
+        }
     }
     if (reader.error_count() != errors_before) {
         return std::nullopt;

@@ -63,13 +63,24 @@ struct DaemonSettings {
 // One alert destination (config: alerts[]). Secrets (url, secret, routing_key) are loaded at
 // configuration time from url_file / url_env / url, secret_file, routing_key_file and never
 // appear in logs, metrics, status output or error messages: use `display` instead.
+// One URL of a sink: the full URL (a secret for slack and pagerduty) and its safe display form.
+struct SinkEndpoint {
+    std::string url;
+    std::string display; // url_display(url): "scheme://host[:port]"
+    bool operator==(const SinkEndpoint&) const = default;
+};
+
 struct AlertSinkConfig {
     enum class Type { slack, webhook, alertmanager, pagerduty };
     std::string name; // unique among sinks: [A-Za-z0-9_-]{1,64}
     Type type = Type::webhook;
-    std::string url;         // full URL (a secret for slack and pagerduty); pagerduty default:
-                             // https://events.pagerduty.com/v2/enqueue
-    std::string display;     // "scheme://host[:port]", safe to print
+    std::string url;     // full URL (a secret for slack and pagerduty); pagerduty default:
+                         // https://events.pagerduty.com/v2/enqueue
+    std::string display; // "scheme://host[:port]", safe to print
+    // Every URL the sink sends to, in configuration order; the first is `url`/`display`. One
+    // entry, except for an alertmanager sink configured with `urls: [...]` (each alert goes to
+    // every URL, alert/delivery_lanes.hpp). The display forms are distinct.
+    std::vector<SinkEndpoint> endpoints;
     std::string secret;      // webhook: HMAC-SHA256 key (from secret_file); empty = unsigned
     std::string routing_key; // pagerduty: Events API v2 routing key (from routing_key_file)
     // Events below this severity are not sent (info < warning < critical). A `resolved` event
@@ -77,6 +88,7 @@ struct AlertSinkConfig {
     EventSeverity min_severity = EventSeverity::info;
     // alertmanager: firing alerts are re-sent this often (config: resend_interval, default 1m).
     std::chrono::milliseconds resend_interval{std::chrono::minutes{1}};
+    bool operator==(const AlertSinkConfig&) const = default;
 };
 
 // "slack", "webhook", "alertmanager", "pagerduty".

@@ -104,33 +104,36 @@ struct DaemonMetrics::Impl {
     prometheus::Family<prometheus::Counter>& alerts_sent_family =
         prometheus::BuildCounter()
             .Name("dkimwatch_alerts_sent_total")
-            .Help("Alert messages delivered, by sink.")
+            .Help("Alert messages delivered, by sink and URL.")
             .Register(registry);
     prometheus::Family<prometheus::Counter>& alert_failures_family =
         prometheus::BuildCounter()
             .Name("dkimwatch_alert_failures_total")
-            .Help("Failed alert delivery attempts (each attempt counts), by sink.")
+            .Help("Failed alert delivery attempts (each attempt counts), by sink and URL.")
             .Register(registry);
     prometheus::Family<prometheus::Counter>& alerts_dropped_family =
         prometheus::BuildCounter()
             .Name("dkimwatch_alerts_dropped_total")
             .Help("Alert messages given up on (rejected by the sink, or older than "
-                  "max_retry_age), by sink.")
+                  "max_retry_age), by sink and URL.")
             .Register(registry);
     prometheus::Family<prometheus::Gauge>& alert_queue_family =
         prometheus::BuildGauge()
             .Name("dkimwatch_alert_queue_depth")
-            .Help("Alert messages waiting in the outbox, by sink.")
+            .Help("Alert messages waiting in the outbox, by sink and URL.")
             .Register(registry);
     prometheus::Family<prometheus::Gauge>& alert_oldest_family =
         prometheus::BuildGauge()
             .Name("dkimwatch_alert_oldest_queued_timestamp_seconds")
-            .Help("Unix time the oldest alert message waiting in the outbox was queued, by sink; "
-                  "absent when none waits.")
+            .Help(
+                "Unix time the oldest alert message waiting in the outbox was queued, by sink and "
+                "URL; "
+                "absent when none waits.")
             .Register(registry);
 
     // The series of one configured sink; `oldest` is null while its queue is empty.
     struct SinkSeries {
+        AlertLaneLabels labels;
         prometheus::Counter* sent = nullptr;
         prometheus::Counter* failures = nullptr;
         prometheus::Counter* dropped = nullptr;
@@ -283,56 +286,61 @@ void DaemonMetrics::set_unsaved_identities(std::size_t count) {
     m_impl->state_unsaved.Set(static_cast<double>(count));
 }
 
-void DaemonMetrics::set_alert_sinks(const std::vector<std::string>& sinks) {
-    const std::set<std::string, std::less<>> wanted(sinks.begin(), sinks.end());
+void DaemonMetrics::set_alert_sinks(const std::vector<AlertLaneLabels>& lanes) {
+    std::map<std::string, const AlertLaneLabels*, std::less<>> wanted;
+    for (const AlertLaneLabels& lane : lanes) {
+        wanted.emplace(lane.key, &lane);
+    }
     const std::lock_guard lock{m_impl->sinks_mutex};
     for (auto it = m_impl->sinks.begin(); it != m_impl->sinks.end();) {
-        if (wanted.contains(it->first)) {
+        const auto found = wanted.find(it->first);
+        if (found != wanted.end() && *found->second == it->second.labels) {
             ++it;
         } else {
             m_impl->remove_sink(it->second);
             it = m_impl->sinks.erase(it);
         }
     }
-    for (const std::string& sink : wanted) {
-        if (m_impl->sinks.contains(sink)) {
+    for (const auto& [key, lane] : wanted) {
+        if (m_impl->sinks.contains(key)) {
             continue;
         }
-        const prometheus::Labels labels{{"sink", sink}};
+        const prometheus::Labels labels{{"sink", lane->sink}, {"url", lane->url}};
         Impl::SinkSeries series;
+        series.labels = *lane;
         series.sent = &m_impl->alerts_sent_family.Add(labels);
         series.failures = &m_impl->alert_failures_family.Add(labels);
         series.dropped = &m_impl->alerts_dropped_family.Add(labels);
         series.queue = &m_impl->alert_queue_family.Add(labels);
-        m_impl->sinks.emplace(sink, series);
+        m_impl->sinks.emplace(key, series);
     }
 }
 
-void DaemonMetrics::count_alert_sent(const std::string& sink) {
+void DaemonMetrics::count_alert_sent(const std::string& lane) {
     const std::lock_guard lock{m_impl->sinks_mutex};
-    if (const auto it = m_impl->sinks.find(sink); it != m_impl->sinks.end()) {
+    if (const auto it = m_impl->sinks.find(lane); it != m_impl->sinks.end()) {
         it->second.sent->Increment();
     }
 }
 
-void DaemonMetrics::count_alert_failure(const std::string& sink) {
+void DaemonMetrics::count_alert_failure(const std::string& lane) {
     const std::lock_guard lock{m_impl->sinks_mutex};
-    if (const auto it = m_impl->sinks.find(sink); it != m_impl->sinks.end()) {
+    if (const auto it = m_impl->sinks.find(lane); it != m_impl->sinks.end()) {
         it->second.failures->Increment();
     }
 }
 
-void DaemonMetrics::count_alert_dropped(const std::string& sink) {
+void DaemonMetrics::count_alert_dropped(const std::string& lane) {
     const std::lock_guard lock{m_impl->sinks_mutex};
-    if (const auto it = m_impl->sinks.find(sink); it != m_impl->sinks.end()) {
+    if (const auto it = m_impl->sinks.find(lane); it != m_impl->sinks.end()) {
         it->second.dropped->Increment();
     }
 }
 
-void DaemonMetrics::set_alert_queue(const std::string& sink, std::size_t depth,
+void DaemonMetrics::set_alert_queue(const std::string& lane, std::size_t depth,
                                     std::optional<TimePoint> oldest) {
     const std::lock_guard lock{m_impl->sinks_mutex};
-    const auto it = m_impl->sinks.find(sink);
+    const auto it = m_impl->sinks.find(lane);
     if (it == m_impl->sinks.end()) {
         return;
     }
@@ -340,7 +348,8 @@ void DaemonMetrics::set_alert_queue(const std::string& sink, std::size_t depth,
     series.queue->Set(static_cast<double>(depth));
     if (oldest) {
         if (series.oldest == nullptr) {
-            series.oldest = &m_impl->alert_oldest_family.Add({{"sink", sink}});
+            series.oldest = &m_impl->alert_oldest_family.Add(
+                {{"sink", series.labels.sink}, {"url", series.labels.url}});
         }
         series.oldest->Set(std::chrono::duration<double>(oldest->time_since_epoch()).count());
     } else if (series.oldest != nullptr) {

@@ -24,16 +24,20 @@
 //   dkimwatch_state_save_failures_total     counter: writes of the state database that failed
 //   dkimwatch_state_unsaved_identities      gauge: identities whose newest state is applied in
 //                                           memory but not saved yet (0 when all is saved)
-//   dkimwatch_alerts_sent_total{sink}       counter: alert messages delivered
-//   dkimwatch_alert_failures_total{sink}    counter: failed delivery attempts (each attempt,
+//   dkimwatch_alerts_sent_total{sink,url}   counter: alert messages delivered
+//   dkimwatch_alert_failures_total{sink,url}
+//                                           counter: failed delivery attempts (each attempt,
 //                                           outbox messages and alertmanager re-sends)
-//   dkimwatch_alerts_dropped_total{sink}    counter: messages given up on (rejected by the
+//   dkimwatch_alerts_dropped_total{sink,url}
+//                                           counter: messages given up on (rejected by the
 //                                           sink, or older than max_retry_age)
-//   dkimwatch_alert_queue_depth{sink}       gauge: messages waiting in the outbox
-//   dkimwatch_alert_oldest_queued_timestamp_seconds{sink}
+//   dkimwatch_alert_queue_depth{sink,url}   gauge: messages waiting in the outbox
+//   dkimwatch_alert_oldest_queued_timestamp_seconds{sink,url}
 //                                           gauge: when the oldest waiting message was queued;
-//                                           absent while the sink's queue is empty
-//   The alert families have one series per configured sink (set_alert_sinks), 0 from the start.
+//                                           absent while the lane's queue is empty
+//   The alert families have one series per delivery lane (alert/delivery_lanes.hpp: one per URL
+//   of each configured sink; set_alert_sinks), 0 from the start. `sink` is the sink's name,
+//   `url` the lane's display form (scheme://host[:port], never a secret).
 //   dkimwatch_check_lag_seconds             gauge: how far behind schedule the most overdue
 //                                           identity is, 0 when none is (set_check_lag)
 //   dkimwatch_ses_*                         the SES source's families: see
@@ -69,6 +73,15 @@
 namespace dkimwatch {
 
 struct ResolverStats;
+
+// One delivery lane's series: `key` names it in the updates (the lane's outbox key), `sink`
+// and `url` are its labels.
+struct AlertLaneLabels {
+    std::string key;
+    std::string sink;
+    std::string url;
+    bool operator==(const AlertLaneLabels&) const = default;
+};
 
 class DaemonMetrics {
 public:
@@ -118,19 +131,20 @@ public:
     // How many identities have a state that is not saved yet (dkimwatch_state_unsaved_identities).
     void set_unsaved_identities(std::size_t count);
 
-    // Alert delivery. `sinks` are the configured sink names (AlertSinkConfig::name): each gets
-    // its counters and queue depth at 0 unless it already had them; every series of a sink not
-    // in `sinks` is removed (its counters restart from 0 if it comes back). Called at start and
-    // on each reload.
-    void set_alert_sinks(const std::vector<std::string>& sinks);
-    // The updates below ignore a sink not declared by set_alert_sinks (a worker of a sink that
-    // was just removed), so the label set stays the configured one.
-    void count_alert_sent(const std::string& sink);
-    void count_alert_failure(const std::string& sink);
-    void count_alert_dropped(const std::string& sink);
-    // The sink's queue: `depth` waiting messages, the oldest queued at `oldest` (nullopt when
+    // Alert delivery, per lane (one URL of a sink). `lanes` are the configured lanes: each
+    // gets its counters and queue depth at 0 unless a lane with the same key and labels already
+    // had them; every series of a lane not in `lanes` (or whose labels changed) is removed (its
+    // counters restart from 0 if it comes back). Called at start and on each reload.
+    void set_alert_sinks(const std::vector<AlertLaneLabels>& lanes);
+    // The updates below name a lane by its key and ignore a key not declared by
+    // set_alert_sinks (a worker of a lane that was just removed), so the label set stays the
+    // configured one.
+    void count_alert_sent(const std::string& lane);
+    void count_alert_failure(const std::string& lane);
+    void count_alert_dropped(const std::string& lane);
+    // The lane's queue: `depth` waiting messages, the oldest queued at `oldest` (nullopt when
     // the queue is empty, which removes the oldest-queued series).
-    void set_alert_queue(const std::string& sink, std::size_t depth,
+    void set_alert_queue(const std::string& lane, std::size_t depth,
                          std::optional<TimePoint> oldest);
 
     // How far behind schedule the most overdue identity is (CheckSchedule::lag); negative

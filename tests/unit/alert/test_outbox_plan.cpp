@@ -170,5 +170,40 @@ TEST(MakeAlertGroup, MostSevereFirstStableCappedWithTheTotal) {
     EXPECT_EQ(make_alert_group({}, at), (AlertGroup{{}, 0, at}));
 }
 
+TEST(PlanOutbox, OneRowPerUrlOfAnAlertmanagerSinkWithUrls) {
+    AlertSinkConfig am = test::sink(Type::alertmanager, "am");
+    am.endpoints = {{"http://127.0.0.1:9093/", "http://127.0.0.1:9093"},
+                    {"http://127.0.0.2:9093/", "http://127.0.0.2:9093"}};
+    const AlertSettings settings = settings_with({am, test::sink(Type::webhook, "hook")});
+    const std::vector<AlertEvent> events = {event_for("revocation_warning", 1),
+                                            event_for("verified", 2)};
+    const std::vector<OutboxInsert> plan = plan_outbox(settings, events, k_now);
+    ASSERT_EQ(plan.size(), 6u);
+    // Lanes in endpoint order, each with every message in input order.
+    EXPECT_EQ(plan[0].sink, "am@http://127.0.0.1:9093");
+    EXPECT_EQ(plan[0].key, events[0].key);
+    EXPECT_EQ(plan[1].sink, "am@http://127.0.0.1:9093");
+    EXPECT_EQ(plan[1].key, events[1].key);
+    EXPECT_EQ(plan[2].sink, "am@http://127.0.0.2:9093");
+    EXPECT_EQ(plan[2].message, AlertMessage{events[0]});
+    EXPECT_EQ(plan[3].sink, "am@http://127.0.0.2:9093");
+    EXPECT_EQ(plan[3].message, AlertMessage{events[1]});
+    // A one-URL sink keeps its name as the outbox key.
+    EXPECT_EQ(plan[4].sink, "hook");
+    EXPECT_EQ(plan[5].sink, "hook");
+}
+
+TEST(PlanOutbox, AGroupGoesToEveryLane) {
+    AlertSinkConfig hook = test::sink(Type::webhook, "hook");
+    hook.endpoints = {{"https://a.example/x", "https://a.example"},
+                      {"https://b.example/x", "https://b.example"}};
+    const std::vector<OutboxInsert> plan = plan_outbox(settings_with({hook}, 2), storm(3), k_now);
+    ASSERT_EQ(plan.size(), 2u);
+    EXPECT_EQ(plan[0].sink, "hook@https://a.example");
+    EXPECT_EQ(plan[1].sink, "hook@https://b.example");
+    EXPECT_TRUE(is_group_key(plan[0].key));
+    EXPECT_EQ(plan[0].message, plan[1].message);
+}
+
 } // namespace
 } // namespace dkimwatch

@@ -34,6 +34,15 @@ std::unique_ptr<DaemonMetrics> start_metrics() {
     return std::move(started).value();
 }
 
+// Sinks of one URL each: the lane key is the sink's name, the url "http://NAME.test".
+std::vector<AlertLaneLabels> single_url_lanes(const std::vector<std::string>& names) {
+    std::vector<AlertLaneLabels> lanes;
+    for (const std::string& name : names) {
+        lanes.push_back(AlertLaneLabels{name, name, "http://" + name + ".test"});
+    }
+    return lanes;
+}
+
 TimePoint at_ms(long long ms) {
     return TimePoint{Milliseconds{ms}};
 }
@@ -65,20 +74,28 @@ TEST(DaemonMetricsAlerts, ConfiguredSinksStartAtZeroWithoutAnOldestSample) {
     ASSERT_NE(metrics, nullptr);
     std::string text = metrics->render();
     EXPECT_THAT(samples(text, "dkimwatch_alerts_sent_total"), IsEmpty());
-    metrics->set_alert_sinks({"slack-ops", "am"});
+    metrics->set_alert_sinks(single_url_lanes({"slack-ops", "am"}));
     text = metrics->render();
-    EXPECT_THAT(samples(text, "dkimwatch_alerts_sent_total"),
-                UnorderedElementsAre(R"(dkimwatch_alerts_sent_total{sink="am"} 0)",
-                                     R"(dkimwatch_alerts_sent_total{sink="slack-ops"} 0)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alert_failures_total"),
-                UnorderedElementsAre(R"(dkimwatch_alert_failures_total{sink="am"} 0)",
-                                     R"(dkimwatch_alert_failures_total{sink="slack-ops"} 0)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alerts_dropped_total"),
-                UnorderedElementsAre(R"(dkimwatch_alerts_dropped_total{sink="am"} 0)",
-                                     R"(dkimwatch_alerts_dropped_total{sink="slack-ops"} 0)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alert_queue_depth"),
-                UnorderedElementsAre(R"(dkimwatch_alert_queue_depth{sink="am"} 0)",
-                                     R"(dkimwatch_alert_queue_depth{sink="slack-ops"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_sent_total"),
+        UnorderedElementsAre(
+            R"(dkimwatch_alerts_sent_total{sink="am",url="http://am.test"} 0)",
+            R"(dkimwatch_alerts_sent_total{sink="slack-ops",url="http://slack-ops.test"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_failures_total"),
+        UnorderedElementsAre(
+            R"(dkimwatch_alert_failures_total{sink="am",url="http://am.test"} 0)",
+            R"(dkimwatch_alert_failures_total{sink="slack-ops",url="http://slack-ops.test"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_dropped_total"),
+        UnorderedElementsAre(
+            R"(dkimwatch_alerts_dropped_total{sink="am",url="http://am.test"} 0)",
+            R"(dkimwatch_alerts_dropped_total{sink="slack-ops",url="http://slack-ops.test"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_queue_depth"),
+        UnorderedElementsAre(
+            R"(dkimwatch_alert_queue_depth{sink="am",url="http://am.test"} 0)",
+            R"(dkimwatch_alert_queue_depth{sink="slack-ops",url="http://slack-ops.test"} 0)"));
     EXPECT_THAT(samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"), IsEmpty());
     // Served over HTTP as rendered.
     EXPECT_EQ(test::http_get(metrics->port()).body, text);
@@ -87,7 +104,7 @@ TEST(DaemonMetricsAlerts, ConfiguredSinksStartAtZeroWithoutAnOldestSample) {
 TEST(DaemonMetricsAlerts, CountsAndQueue) {
     auto metrics = start_metrics();
     ASSERT_NE(metrics, nullptr);
-    metrics->set_alert_sinks({"hook"});
+    metrics->set_alert_sinks(single_url_lanes({"hook"}));
     metrics->count_alert_sent("hook");
     metrics->count_alert_sent("hook");
     metrics->count_alert_failure("hook");
@@ -96,34 +113,43 @@ TEST(DaemonMetricsAlerts, CountsAndQueue) {
     metrics->count_alert_dropped("hook");
     metrics->set_alert_queue("hook", 7, at_ms(1'700'000'000'123));
     std::string text = metrics->render();
-    EXPECT_THAT(samples(text, "dkimwatch_alerts_sent_total"),
-                ElementsAre(R"(dkimwatch_alerts_sent_total{sink="hook"} 2)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alert_failures_total"),
-                ElementsAre(R"(dkimwatch_alert_failures_total{sink="hook"} 3)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alerts_dropped_total"),
-                ElementsAre(R"(dkimwatch_alerts_dropped_total{sink="hook"} 1)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alert_queue_depth"),
-                ElementsAre(R"(dkimwatch_alert_queue_depth{sink="hook"} 7)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"),
-                ElementsAre(R"(dkimwatch_alert_oldest_queued_timestamp_seconds{sink="hook"} )"
-                            "1700000000.123"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_sent_total"),
+        ElementsAre(R"(dkimwatch_alerts_sent_total{sink="hook",url="http://hook.test"} 2)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_failures_total"),
+        ElementsAre(R"(dkimwatch_alert_failures_total{sink="hook",url="http://hook.test"} 3)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_dropped_total"),
+        ElementsAre(R"(dkimwatch_alerts_dropped_total{sink="hook",url="http://hook.test"} 1)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_queue_depth"),
+        ElementsAre(R"(dkimwatch_alert_queue_depth{sink="hook",url="http://hook.test"} 7)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"),
+        ElementsAre(
+            R"(dkimwatch_alert_oldest_queued_timestamp_seconds{sink="hook",url="http://hook.test"} )"
+            "1700000000.123"));
 
     // The queue empties: the oldest-queued series goes away, the depth says 0.
     metrics->set_alert_queue("hook", 0, std::nullopt);
     text = metrics->render();
-    EXPECT_THAT(samples(text, "dkimwatch_alert_queue_depth"),
-                ElementsAre(R"(dkimwatch_alert_queue_depth{sink="hook"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_queue_depth"),
+        ElementsAre(R"(dkimwatch_alert_queue_depth{sink="hook",url="http://hook.test"} 0)"));
     EXPECT_THAT(samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"), IsEmpty());
     metrics->set_alert_queue("hook", 1, at_ms(1'700'000'001'000));
-    EXPECT_THAT(samples(metrics->render(), "dkimwatch_alert_oldest_queued_timestamp_seconds"),
-                ElementsAre(R"(dkimwatch_alert_oldest_queued_timestamp_seconds{sink="hook"} )"
-                            "1700000001"));
+    EXPECT_THAT(
+        samples(metrics->render(), "dkimwatch_alert_oldest_queued_timestamp_seconds"),
+        ElementsAre(
+            R"(dkimwatch_alert_oldest_queued_timestamp_seconds{sink="hook",url="http://hook.test"} )"
+            "1700000001"));
 }
 
 TEST(DaemonMetricsAlerts, UnknownSinksAreIgnoredAndRemovedSinksVanish) {
     auto metrics = start_metrics();
     ASSERT_NE(metrics, nullptr);
-    metrics->set_alert_sinks({"a", "b"});
+    metrics->set_alert_sinks(single_url_lanes({"a", "b"}));
     metrics->count_alert_sent("a");
     metrics->count_alert_sent("b");
     metrics->set_alert_queue("b", 2, at_ms(1'000));
@@ -135,17 +161,19 @@ TEST(DaemonMetricsAlerts, UnknownSinksAreIgnoredAndRemovedSinksVanish) {
     EXPECT_THAT(text, testing::Not(HasSubstr("nope")));
 
     // A reload keeps "a" (and its count), drops "b", adds "c".
-    metrics->set_alert_sinks({"c", "a"});
+    metrics->set_alert_sinks(single_url_lanes({"c", "a"}));
     text = metrics->render();
-    EXPECT_THAT(samples(text, "dkimwatch_alerts_sent_total"),
-                UnorderedElementsAre(R"(dkimwatch_alerts_sent_total{sink="a"} 1)",
-                                     R"(dkimwatch_alerts_sent_total{sink="c"} 0)"));
-    EXPECT_THAT(samples(text, "dkimwatch_alert_queue_depth"),
-                UnorderedElementsAre(R"(dkimwatch_alert_queue_depth{sink="a"} 0)",
-                                     R"(dkimwatch_alert_queue_depth{sink="c"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_sent_total"),
+        UnorderedElementsAre(R"(dkimwatch_alerts_sent_total{sink="a",url="http://a.test"} 1)",
+                             R"(dkimwatch_alerts_sent_total{sink="c",url="http://c.test"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_queue_depth"),
+        UnorderedElementsAre(R"(dkimwatch_alert_queue_depth{sink="a",url="http://a.test"} 0)",
+                             R"(dkimwatch_alert_queue_depth{sink="c",url="http://c.test"} 0)"));
     EXPECT_THAT(samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"), IsEmpty());
     metrics->count_alert_sent("b");
-    EXPECT_THAT(metrics->render(), testing::Not(HasSubstr(R"(sink="b")")));
+    EXPECT_THAT(metrics->render(), testing::Not(HasSubstr(R"(sink="b",)")));
 
     // No sinks at all: no alert series, but the families stay declared.
     metrics->set_alert_sinks({});
@@ -157,7 +185,7 @@ TEST(DaemonMetricsAlerts, UnknownSinksAreIgnoredAndRemovedSinksVanish) {
 TEST(DaemonMetricsAlerts, ConcurrentUpdatesAreAllCounted) {
     auto metrics = start_metrics();
     ASSERT_NE(metrics, nullptr);
-    metrics->set_alert_sinks({"s0", "s1"});
+    metrics->set_alert_sinks(single_url_lanes({"s0", "s1"}));
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&metrics, t] {
@@ -167,7 +195,7 @@ TEST(DaemonMetricsAlerts, ConcurrentUpdatesAreAllCounted) {
                 metrics->set_alert_queue(sink, static_cast<std::size_t>(i),
                                          i % 2 == 0 ? std::optional(at_ms(i)) : std::nullopt);
                 if (i % 100 == 0) {
-                    metrics->set_alert_sinks({"s0", "s1"});
+                    metrics->set_alert_sinks(single_url_lanes({"s0", "s1"}));
                     (void)metrics->render();
                 }
             }
@@ -177,15 +205,16 @@ TEST(DaemonMetricsAlerts, ConcurrentUpdatesAreAllCounted) {
         thread.join();
     }
     EXPECT_THAT(samples(metrics->render(), "dkimwatch_alerts_sent_total"),
-                UnorderedElementsAre(R"(dkimwatch_alerts_sent_total{sink="s0"} 2000)",
-                                     R"(dkimwatch_alerts_sent_total{sink="s1"} 2000)"));
+                UnorderedElementsAre(
+                    R"(dkimwatch_alerts_sent_total{sink="s0",url="http://s0.test"} 2000)",
+                    R"(dkimwatch_alerts_sent_total{sink="s1",url="http://s1.test"} 2000)"));
 }
 
 TEST(DaemonMetricsAlerts, PassPromtool) {
     ASSERT_EQ(access("/usr/bin/promtool", X_OK), 0) << "promtool is missing";
     auto metrics = start_metrics();
     ASSERT_NE(metrics, nullptr);
-    metrics->set_alert_sinks({"slack", "pager-duty_1"});
+    metrics->set_alert_sinks(single_url_lanes({"slack", "pager-duty_1"}));
     metrics->count_alert_sent("slack");
     metrics->count_alert_failure("slack");
     metrics->count_alert_dropped("pager-duty_1");
@@ -199,4 +228,44 @@ TEST(DaemonMetricsAlerts, PassPromtool) {
     const auto [exit_code, output] = promtool(text);
     EXPECT_EQ(exit_code, 0) << output;
     EXPECT_EQ(output, "");
+}
+
+TEST(DaemonMetricsAlerts, LanesOfOneSinkHaveOneSeriesPerUrl) {
+    auto metrics = start_metrics();
+    ASSERT_NE(metrics, nullptr);
+    metrics->set_alert_sinks({AlertLaneLabels{"am@http://a:9093", "am", "http://a:9093"},
+                              AlertLaneLabels{"am@http://b:9093", "am", "http://b:9093"}});
+    metrics->count_alert_sent("am@http://a:9093");
+    metrics->count_alert_failure("am@http://b:9093");
+    metrics->count_alert_failure("am@http://b:9093");
+    metrics->set_alert_queue("am@http://b:9093", 1, at_ms(2'000));
+    std::string text = metrics->render();
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_sent_total"),
+        UnorderedElementsAre(R"(dkimwatch_alerts_sent_total{sink="am",url="http://a:9093"} 1)",
+                             R"(dkimwatch_alerts_sent_total{sink="am",url="http://b:9093"} 0)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_failures_total"),
+        UnorderedElementsAre(R"(dkimwatch_alert_failures_total{sink="am",url="http://a:9093"} 0)",
+                             R"(dkimwatch_alert_failures_total{sink="am",url="http://b:9093"} 2)"));
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alert_queue_depth"),
+        UnorderedElementsAre(R"(dkimwatch_alert_queue_depth{sink="am",url="http://a:9093"} 0)",
+                             R"(dkimwatch_alert_queue_depth{sink="am",url="http://b:9093"} 1)"));
+    EXPECT_THAT(samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"),
+                ElementsAre(R"(dkimwatch_alert_oldest_queued_timestamp_seconds{sink="am",)"
+                            R"(url="http://b:9093"} 2)"));
+
+    // A one-URL sink whose URL changed keeps its key but gets new series (counts from 0).
+    metrics->set_alert_sinks({AlertLaneLabels{"am@http://a:9093", "am", "http://a:9093"},
+                              AlertLaneLabels{"hook", "hook", "https://x.test"}});
+    metrics->count_alert_sent("hook");
+    metrics->set_alert_sinks({AlertLaneLabels{"am@http://a:9093", "am", "http://a:9093"},
+                              AlertLaneLabels{"hook", "hook", "https://y.test"}});
+    text = metrics->render();
+    EXPECT_THAT(
+        samples(text, "dkimwatch_alerts_sent_total"),
+        UnorderedElementsAre(R"(dkimwatch_alerts_sent_total{sink="am",url="http://a:9093"} 1)",
+                             R"(dkimwatch_alerts_sent_total{sink="hook",url="https://y.test"} 0)"));
+    EXPECT_THAT(samples(text, "dkimwatch_alert_oldest_queued_timestamp_seconds"), IsEmpty());
 }
