@@ -419,8 +419,11 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
         self.assertEqual(code, 200, text)
         return text
 
-    def metric(self, name: str, sink: str) -> float | None:
-        m = re.search(rf'^{name}\{{sink="{re.escape(sink)}"\}} (\S+)$', self.metrics(), re.M)
+    def metric(self, name: str, sink: str, url: str | None = None) -> float | None:
+        """The sample of `sink` (of its lane at `url`, or its first lane when None)."""
+        url_re = '[^"]*' if url is None else re.escape(url)
+        m = re.search(rf'^{name}\{{sink="{re.escape(sink)}",url="{url_re}"\}} (\S+)$',
+                      self.metrics(), re.M)
         return None if m is None else float(m.group(1))
 
     def outbox(self) -> list[dict]:

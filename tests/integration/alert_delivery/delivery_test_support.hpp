@@ -257,14 +257,16 @@ rows_for(const std::string& sink, const std::vector<std::string>& bodies, TimePo
     return rows;
 }
 
-// The value of the sample `name{sink="<sink>"}` in `text`, or nullopt when absent.
+// The value of the sample `name{sink="<sink>",url="..."}` in `text` (the first, whatever its
+// url: a one-URL sink has one), or nullopt when absent.
 inline std::optional<double> sample(const std::string& text, const std::string& name,
                                     const std::string& sink) {
-    const std::string prefix = name + "{sink=\"" + sink + "\"} ";
+    const std::string prefix = name + "{sink=\"" + sink + "\",url=\"";
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
-        if (line.rfind(prefix, 0) == 0) {
-            return std::stod(line.substr(prefix.size()));
+        const std::size_t end = line.find("\"} ", prefix.size());
+        if (line.rfind(prefix, 0) == 0 && end != std::string::npos) {
+            return std::stod(line.substr(end + 3));
         }
     }
     return std::nullopt;

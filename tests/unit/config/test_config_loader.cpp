@@ -793,6 +793,78 @@ TEST(LoadConfigText, AlertSettingsAtTheirBounds) {
     EXPECT_EQ(low.alerts.sinks[0].resend_interval, 1s);
 }
 
+TEST(LoadConfigText, AlertmanagerUrlsListEveryUrl) {
+    const Config config = loaded(load_config_text(
+        "alerts:\n"
+        "  - name: am\n"
+        "    type: alertmanager\n"
+        "    urls: [\"http://127.0.0.1:9093/\", \"https://u:p@am2.example:9443/am\"]\n"
+        "  - {name: one, type: alertmanager, url: \"http://127.0.0.1:9094\"}\n"
+        "  - {name: w, type: webhook, url: \"http://127.0.0.1:8080/x\"}\n" +
+            std::string(k_identity),
+        "a.yaml", k_cases_dir));
+    ASSERT_EQ(config.alerts.sinks.size(), 3U);
+    const AlertSinkConfig& am = config.alerts.sinks[0];
+    EXPECT_EQ(am.url, "http://127.0.0.1:9093/");
+    EXPECT_EQ(am.display, "http://127.0.0.1:9093");
+    ASSERT_EQ(am.endpoints.size(), 2U);
+    EXPECT_EQ(am.endpoints[0], (SinkEndpoint{"http://127.0.0.1:9093/", "http://127.0.0.1:9093"}));
+    EXPECT_EQ(am.endpoints[1],
+              (SinkEndpoint{"https://u:p@am2.example:9443/am", "https://am2.example:9443"}));
+    // One url: one endpoint, the url itself.
+    EXPECT_EQ(config.alerts.sinks[1].endpoints,
+              (std::vector<SinkEndpoint>{{"http://127.0.0.1:9094", "http://127.0.0.1:9094"}}));
+    EXPECT_EQ(config.alerts.sinks[2].endpoints,
+              (std::vector<SinkEndpoint>{{"http://127.0.0.1:8080/x", "http://127.0.0.1:8080"}}));
+}
+
+TEST(LoadConfigText, AlertmanagerUrlsErrors) {
+    EXPECT_EQ(text_errors("alerts:\n"
+                          "  - name: a\n"
+                          "    type: alertmanager\n"
+                          "    urls: []\n"
+                          "  - name: b\n"
+                          "    type: alertmanager\n"
+                          "    urls: \"http://127.0.0.1:9093\"\n"
+                          "  - name: c\n"
+                          "    type: alertmanager\n"
+                          "    urls: [\"http://127.0.0.1:9093\", \"ftp://x\", [1]]\n"
+                          "  - name: d\n"
+                          "    type: alertmanager\n"
+                          "    urls:\n"
+                          "      - http://10.0.0.1:9093\n"
+                          "      - http://10.0.0.2:9093\n"
+                          "      - http://10.0.0.1:9093/other\n"
+                          "  - name: e\n"
+                          "    type: alertmanager\n"
+                          "    url: http://10.0.0.1:9093\n"
+                          "    urls: [http://10.0.0.2:9093]\n"
+                          "  - name: f\n"
+                          "    type: webhook\n"
+                          "    urls: [http://10.0.0.2:9093]\n" +
+                          std::string(k_identity)),
+              (std::vector<std::string>{
+                  "dkimwatch.yaml:4:11: alerts[0].urls must be a non-empty sequence of http:// "
+                  "or https:// URLs, got an empty sequence",
+                  "dkimwatch.yaml:7:11: alerts[1].urls must be a non-empty sequence of http:// "
+                  "or https:// URLs, got a string",
+                  "dkimwatch.yaml:10:37: alerts[2].urls[1] must be an http:// or https:// URL "
+                  "with a host (the scheme must be http or https)",
+                  "dkimwatch.yaml:10:48: alerts[2].urls[2] must be an http:// or https:// URL "
+                  "with a host, got a sequence",
+                  "dkimwatch.yaml:16:9: alerts[3].urls[2] names the same Alertmanager "
+                  "(http://10.0.0.1:9093) as alerts[3].urls[0]: each URL must have its own "
+                  "scheme://host:port",
+                  "dkimwatch.yaml:20:5: alert sink e needs exactly one of url, url_file, url_env "
+                  "and urls, got url and urls",
+                  "dkimwatch.yaml:23:5: alerts[5].urls is not valid for type webhook: urls is for "
+                  "alertmanager only (allowed for webhook: name, type, url, url_file, url_env, "
+                  "secret_file, secret_env and min_severity)",
+                  "dkimwatch.yaml:21:5: alert sink f needs exactly one of url, url_file and "
+                  "url_env, got none",
+              }));
+}
+
 TEST(LoadConfigText, AlertUrlsInlineForEveryType) {
     // url: with slack (a secret in the configuration) is discouraged but accepted silently.
     const Config config = loaded(load_config_text(
