@@ -190,7 +190,7 @@ class Alertmanager:
     (send_resolved) with group_wait 0s and group_interval 1s."""
 
     def __init__(self, directory: Path, name: str, resolve_timeout: str = "5m",
-                 notify_url: str | None = None):
+                 notify_url: str | None = None, port: int = 0):
         config = directory / f"{name}.yml"
         receiver = "hook" if notify_url else "none"
         text = (f"global:\n  resolve_timeout: {resolve_timeout}\n"
@@ -204,7 +204,7 @@ class Alertmanager:
         storage = directory / f"{name}-data"
         storage.mkdir(exist_ok=True)
         for attempt in range(3):  # a port found free may be taken before Alertmanager binds it
-            self.port = free_tcp_port()
+            self.port = port or free_tcp_port()
             with open(directory / f"{name}.log", "ab") as log:
                 self.popen = subprocess.Popen(
                     [ALERTMANAGER, f"--config.file={config}", f"--storage.path={storage}",
@@ -332,8 +332,8 @@ class AlertTestCase(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase)
         return receiver
 
     def alertmanager(self, name: str, resolve_timeout: str = "5m",
-                     notify_url: str | None = None) -> Alertmanager:
-        am = Alertmanager(self.tmp, name, resolve_timeout, notify_url)
+                     notify_url: str | None = None, port: int = 0) -> Alertmanager:
+        am = Alertmanager(self.tmp, name, resolve_timeout, notify_url, port)
         self.processes.append(am)
         return am
 
@@ -1143,6 +1143,57 @@ class TestAlertCommandTests(AlertTestCase):
         leaks = [(secret, i) for i, text in enumerate(outputs) for secret in SECRETS
                  if secret in text]
         self.assertEqual(leaks, [], "secrets in dkimwatch's outputs (secret, output index)")
+
+
+class AlertmanagerUrlsTests(AlertTestCase):
+    """Issue 13: an alertmanager sink with `urls: [AM1, AM2]` sends every alert to each
+    Alertmanager (a cluster gossips silences, not alerts), with delivery, retries and metrics per
+    URL: AM2 down does not hold AM1 back, and gets the queued alert once it is up."""
+
+    def test_10_every_alert_reaches_every_url_and_a_dead_url_retries(self) -> None:
+        am1 = self.alertmanager("am1")
+        port2 = free_tcp_port()  # nothing listens here until the second Alertmanager starts
+        url1, url2 = am1.url("/"), f"http://127.0.0.1:{port2}/"
+        display1, display2 = f"http://127.0.0.1:{am1.port}", f"http://127.0.0.1:{port2}"
+        # resend_interval 1h: what reaches AM2 below is the queued outbox row, not a re-send.
+        self.write_config([{"name": "am", "type": "alertmanager", "urls": [url1, url2],
+                            "min_severity": "warning", "resend_interval": "1h"}])
+        p = self.cli("validate")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        daemon = self.start_daemon()
+        self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
+        for display in (display1, display2):
+            self.assertEqual(self.metric("dkimwatch_alerts_sent_total", "am", display), 0)
+        self.remove_lines(ALPHA, AL2_LINE)
+        self.wait_states(daemon, {ALPHA: "revocation_warning"})
+        self.wait_for("DKIMRevocationWarning in AM1",
+                      lambda: am1.alerts("DKIMRevocationWarning", ALPHA), daemon, 10)
+        self.wait_for("failed deliveries to AM2",
+                      lambda: (self.metric("dkimwatch_alert_failures_total", "am", display2)
+                               or 0) >= 2, daemon, 10)
+        self.assertEqual(self.metric("dkimwatch_alert_queue_depth", "am", display1), 0)
+        self.assertEqual(self.metric("dkimwatch_alert_queue_depth", "am", display2), 1)
+        self.assertEqual(self.metric("dkimwatch_alerts_sent_total", "am", display1), 1)
+        self.assertEqual(self.metric("dkimwatch_alerts_sent_total", "am", display2), 0)
+        self.assertEqual(self.metric("dkimwatch_alert_failures_total", "am", display1), 0)
+        rows = {r["sink"]: r["status"] for r in self.outbox()}
+        self.assertEqual(rows, {f"am@{display1}": "sent", f"am@{display2}": "queued"})
+        retries = [line for line in daemon.log().splitlines()
+                   if "event=alert_retry sink=am " in line]
+        self.assertTrue(retries)
+        self.assertTrue(all(f"to={display2} " in line for line in retries), retries)
+
+        am2 = self.alertmanager("am2", port=port2)
+        alerts = self.wait_for("the queued DKIMRevocationWarning in AM2",
+                               lambda: am2.alerts("DKIMRevocationWarning", ALPHA), daemon, 25)
+        self.assertEqual(len(alerts), 1)
+        self.wait_for("AM2's lane drained",
+                      lambda: self.metric("dkimwatch_alert_queue_depth", "am", display2) == 0,
+                      daemon, 5)
+        self.assertEqual(self.metric("dkimwatch_alerts_sent_total", "am", display2), 1)
+        self.assertEqual(self.metric("dkimwatch_alerts_sent_total", "am", display1), 1)
+        self.assertEqual({r["sink"]: r["status"] for r in self.outbox()},
+                         {f"am@{display1}": "sent", f"am@{display2}": "sent"})
 
 
 class EchoingReceiverTests(AlertTestCase):
