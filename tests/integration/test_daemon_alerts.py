@@ -1160,6 +1160,14 @@ class AlertmanagerUrlsTests(AlertTestCase):
                             "min_severity": "warning", "resend_interval": "1h"}])
         p = self.cli("validate")
         self.assertEqual(p.returncode, 0, p.stderr)
+        # test-alert: one line per URL, exit 1 as one of them failed.
+        p = self.cli("test-alert")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 2, p.stdout)
+        self.assertEqual(lines[0], f"am (alertmanager, {display1}): HTTP 200 delivered")
+        self.assertRegex(lines[1], rf"^am \(alertmanager, {re.escape(display2)}\): failed: .+$")
+        self.wait_for("DKIMTest in AM1", lambda: am1.alerts("DKIMTest"), None, 5)
         daemon = self.start_daemon()
         self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
         for display in (display1, display2):
