@@ -548,6 +548,50 @@ TEST_F(AlertDelivery, ReconfigureStartsAndStopsWorkersAndTheirSeries) {
     EXPECT_EQ(bodies_of(second.requests()), (std::vector<std::string>{"for-two", "for-one"}));
 }
 
+// Issue 13: one sink with two URLs is two lanes, each with its own rows, retries and series; a
+// failing URL holds nothing back at the other. A reload that drops a URL stops its lane.
+TEST_F(AlertDelivery, EachUrlOfASinkIsALaneWithItsOwnRetriesAndSeries) {
+    Receiver good(m_dir.path(), "200");
+    Receiver flaky(m_dir.path(), "500,500,200");
+    AlertSinkConfig two = sink_config("multi", Type::webhook, good);
+    two.endpoints = {{good.url(), good.display()}, {flaky.url(), flaky.display()}};
+    const std::string good_key = "multi@" + good.display();
+    const std::string flaky_key = "multi@" + flaky.display();
+    const auto series = [&](const std::string& name, const std::string& display) {
+        const std::string prefix = name + "{sink=\"multi\",url=\"" + display + "\"} ";
+        const std::string text = m_metrics->render();
+        const std::size_t at = text.find("\n" + prefix);
+        return at == std::string::npos
+                   ? std::optional<double>{}
+                   : std::optional<double>{std::stod(text.substr(at + 1 + prefix.size()))};
+    };
+    queue(good_key, {"m1"});
+    queue(flaky_key, {"m1"});
+    auto dispatcher = start(settings({two}));
+    ASSERT_TRUE(wait_until([&] { return all_done(good_key, 1); }, 5s));
+    EXPECT_EQ(bodies_of(good.requests()), (std::vector<std::string>{"m1"}));
+    EXPECT_EQ(series("dkimwatch_alerts_sent_total", good.display()), 1);
+    ASSERT_TRUE(wait_until([&] { return all_done(flaky_key, 1); }, 15s));
+    EXPECT_EQ(rows(flaky_key).at(0).status, OutboxStatus::sent);
+    EXPECT_EQ(bodies_of(flaky.requests()), (std::vector<std::string>{"m1", "m1", "m1"}));
+    EXPECT_EQ(series("dkimwatch_alert_failures_total", flaky.display()), 2);
+    EXPECT_EQ(series("dkimwatch_alert_failures_total", good.display()), 0);
+    EXPECT_EQ(series("dkimwatch_alerts_sent_total", flaky.display()), 1);
+    EXPECT_EQ(good.requests().size(), 1U); // nothing sent twice
+
+    // The flaky URL is removed: its lane and its series go; the other URL is the sink's only
+    // one now, under the sink's name.
+    AlertSinkConfig one = sink_config("multi", Type::webhook, good);
+    dispatcher->reconfigure(settings({one}));
+    EXPECT_EQ(series("dkimwatch_alerts_sent_total", flaky.display()), std::nullopt);
+    EXPECT_EQ(series("dkimwatch_alerts_sent_total", good.display()), 0);
+    queue("multi", {"m2"});
+    dispatcher->notify();
+    ASSERT_TRUE(wait_until([&] { return all_done("multi", 1); }, 5s));
+    EXPECT_EQ(bodies_of(good.requests()), (std::vector<std::string>{"m1", "m2"}));
+    EXPECT_EQ(flaky.requests().size(), 3U);
+}
+
 TEST_F(AlertDelivery, SendOnceUsesTheRealPathAndReportsTheResponse) {
     Receiver receiver(m_dir.path(), "200,404");
     const AlertSinkConfig sink = sink_config("slack", Type::slack, receiver);
