@@ -43,6 +43,16 @@ TEST(AlertSinkSecrets, AlertmanagerPathIsPublicButCredentialsAreNot) {
                                         "admin:hunter22"}));
 }
 
+TEST(AlertSinkSecrets, EveryUrlOfAnAlertmanagerSinkWithUrls) {
+    auto config =
+        sink(AlertSinkConfig::Type::alertmanager, "http://admin:hunter22@127.0.0.1:9093/");
+    config.endpoints = {{config.url, "http://127.0.0.1:9093"},
+                        {"https://ops:s3cret@am2.example/", "https://am2.example"}};
+    EXPECT_EQ(alert_sink_secrets(config),
+              (std::vector<std::string>{"http://admin:hunter22@127.0.0.1:9093/", "admin:hunter22",
+                                        "https://ops:s3cret@am2.example/", "ops:s3cret"}));
+}
+
 TEST(AlertSecretRedactor, RedactsTheSecretsOfEverySink) {
     AlertSettings settings;
     settings.sinks.push_back(
