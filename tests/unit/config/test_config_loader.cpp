@@ -847,21 +847,21 @@ TEST(LoadConfigText, AlertmanagerUrlsErrors) {
                   "dkimwatch.yaml:4:11: alerts[0].urls must be a non-empty sequence of http:// "
                   "or https:// URLs, got an empty sequence",
                   "dkimwatch.yaml:7:11: alerts[1].urls must be a non-empty sequence of http:// "
-                  "or https:// URLs, got a string",
+                  "or https:// URLs, got a URL (not shown)",
                   "dkimwatch.yaml:10:37: alerts[2].urls[1] must be an http:// or https:// URL "
-                  "with a host (the scheme must be http or https)",
+                  "with a host (it does not start with http:// or https://)",
                   "dkimwatch.yaml:10:48: alerts[2].urls[2] must be an http:// or https:// URL "
                   "with a host, got a sequence",
                   "dkimwatch.yaml:16:9: alerts[3].urls[2] names the same Alertmanager "
                   "(http://10.0.0.1:9093) as alerts[3].urls[0]: each URL must have its own "
                   "scheme://host:port",
-                  "dkimwatch.yaml:20:5: alert sink e needs exactly one of url, url_file, url_env "
-                  "and urls, got url and urls",
+                  "dkimwatch.yaml:20:5: alert sink e needs exactly one of url, url_file, url_env, "
+                  "urls, got url and urls",
+                  "dkimwatch.yaml:21:5: alert sink f needs exactly one of url, url_file, "
+                  "url_env, got none",
                   "dkimwatch.yaml:23:5: alerts[5].urls is not valid for type webhook: urls is for "
                   "alertmanager only (allowed for webhook: name, type, url, url_file, url_env, "
-                  "secret_file, secret_env and min_severity)",
-                  "dkimwatch.yaml:21:5: alert sink f needs exactly one of url, url_file and "
-                  "url_env, got none",
+                  "secret_file, secret_env, min_severity)",
               }));
 }
 
@@ -1109,12 +1109,12 @@ const std::vector<BadCase> k_bad_cases = {
       "alert_keys_for_type.yaml:16:5: duplicate key \"routing_key_file\" in pagerduty sink "
       "alerts[2]; first defined at line 15",
       "alert_keys_for_type.yaml:20:5: alerts[3].secret_env is not valid for type alertmanager: "
-      "secret_env is for webhook only (allowed for alertmanager: name, type, url, url_file, "
-      "url_env, min_severity, resend_interval)",
+      "secret_env is for webhook only (allowed for alertmanager: name, type, url, urls, "
+      "url_file, url_env, min_severity, resend_interval)",
       "alert_keys_for_type.yaml:22:11: alerts[4].type must be one of slack, webhook, alertmanager "
       "and pagerduty, got \"teams\"",
       "alert_keys_for_type.yaml:23:5: unknown key \"urll\" in alerts[4] (allowed: name, type, url, "
-      "url_file, url_env, secret_file, secret_env, routing_key_file, routing_key_env, "
+      "urls, url_file, url_env, secret_file, secret_env, routing_key_file, routing_key_env, "
       "min_severity, resend_interval)",
       "alert_keys_for_type.yaml:26:5: unknown key a URL (not shown) in slack sink alerts[5] "
       "(allowed: name, type, url, url_file, url_env, min_severity)"}},
@@ -1198,8 +1198,8 @@ const std::vector<BadCase> k_bad_cases = {
       "url_env, got none",
       "alert_url_sources.yaml:8:5: alert sink hooks needs exactly one of url, url_file, url_env, "
       "got url and url_file",
-      "alert_url_sources.yaml:12:5: alert sink am needs exactly one of url, url_file, url_env, got "
-      "url_env and url and url_file",
+      "alert_url_sources.yaml:12:5: alert sink am needs exactly one of url, url_file, url_env, "
+      "urls, got url_env and url and url_file",
       "alert_url_sources.yaml:18:5: alert sink signed takes at most one of secret_file, "
       "secret_env, got secret_file and secret_env"}},
     {"alerts_not_sequence.yaml",
