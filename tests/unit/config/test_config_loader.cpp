@@ -1617,7 +1617,7 @@ std::string expand(std::string text) {
         {"{units}", " (use ms, s, m, h or d, e.g. 30s, 10m, 1h30m)"},
         {"{top_keys}",
          "dns, identities, identities_file, check_interval, recheck_interval, confirmations, "
-         "pending_timeout, revocation_window, blind_after, reminders, state_dir, "
+         "pending_timeout, revocation_window, blind_after, reminders, state_dir, ha, shard, "
          "metrics, alerts, group_threshold, group_wait, group_interval, max_retry_age, ses"},
     };
     for (const auto& [from, to] : placeholders) {
