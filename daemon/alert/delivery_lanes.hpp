@@ -11,6 +11,8 @@
 // - a sink with several URLs: "NAME@DISPLAY", e.g. "am@http://10.0.0.1:9093" (config keeps the
 //   display forms of one sink distinct and sink names are [A-Za-z0-9_-], so keys are unique; they
 //   hold no secret and are stable across restarts while the URL stays).
+// Going from one URL to several (or back) changes the keys: rows still queued under the old key
+// are then those of an unconfigured sink (they stay queued, see alert_dispatcher.hpp).
 
 #include "config/config.hpp"
 
