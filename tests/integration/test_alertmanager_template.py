@@ -201,8 +201,10 @@ class RenderingTest(alerts.AlertTestCase):
 
         slack_resolved = self.wait_for("the resolved Slack message", lambda: resolved(slack),
                                        daemon, 20)
-        self.assertTrue(slack_resolved[0]["attachments"][0]["title"].startswith(
-            "[RESOLVED] DKIM revocation warning: alpha.test"))
+        # The resolve carries the recovery's annotations (Alertmanager keeps the last ones).
+        self.assertEqual(slack_resolved[0]["attachments"][0]["title"],
+                         "[RESOLVED] DKIM recovered: alpha.test (111122223333, us-east-1): all "
+                         "records correct again")
         self.assertEqual(slack_resolved[0]["attachments"][0]["color"], "good")
         self.wait_for("the resolved webhook", lambda: resolved(hook), daemon, 10)
         self.wait_for("the PagerDuty resolve", lambda: resolved(pd), daemon, 10)
