@@ -72,6 +72,38 @@ class ExampleConfigTest(unittest.TestCase):
             self.assertTrue(receiver[kind][0]["send_resolved"], kind)
 
 
+class ValidateHaTest(unittest.TestCase):
+    """`dkimwatch validate` with ha: true: a warning per slack and webhook sink and for the
+    missing alertmanager sink, exit 0; none for the example's recommended shape."""
+
+    def validate(self, sinks: str) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory(prefix="dkimwatch-ha-") as tmp:
+            path = Path(tmp) / "dkimwatch.yaml"
+            path.write_text(
+                "ha: true\nstate_dir: state\nalerts:\n" + sinks +
+                "identities:\n  - domain: example.com\n    account: \"111122223333\"\n"
+                "    region: us-east-1\n    easy_dkim:\n      tokens: [" +
+                ", ".join(c * 32 for c in "abc") + "]\n")
+            return subprocess.run([alerts.DKIMWATCH, "validate", "--config", str(path)],
+                                  capture_output=True, text=True, timeout=60)
+
+    def test_per_replica_sinks_warn(self) -> None:
+        result = self.validate(
+            '  - {name: team, type: slack, url: "https://hooks.slack.com/services/T/B/x"}\n'
+            '  - {name: hook, type: webhook, url: "http://127.0.0.1:1/h"}\n')
+        self.assertEqual((result.returncode, result.stdout), (0, "ok\n"), result.stderr)
+        warnings = result.stderr.splitlines()
+        self.assertEqual(len(warnings), 3, result.stderr)
+        self.assertRegex(warnings[0], r"dkimwatch\.yaml: warning: alerts\[0\] \(team, slack\): "
+                                      r"with ha: true .* once per replica")
+        self.assertRegex(warnings[1], r"warning: alerts\[1\] \(hook, webhook\)")
+        self.assertRegex(warnings[2], r"warning: ha: true but no alertmanager sink")
+
+    def test_alertmanager_cluster_is_quiet(self) -> None:
+        result = self.validate('  - {name: am, type: alertmanager, url: "http://127.0.0.1:9093"}\n')
+        self.assertEqual((result.returncode, result.stdout, result.stderr), (0, "ok\n", ""))
+
+
 class TemplatedAlertmanager:
     """A real Alertmanager on 127.0.0.1 (no cluster) with the given configuration."""
 
