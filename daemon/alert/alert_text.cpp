@@ -5,6 +5,7 @@
 #include "alert/text_truncation.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 
 namespace dkimwatch {
@@ -106,8 +107,13 @@ std::string join_nonempty(const std::vector<std::string>& parts, std::string_vie
     return out;
 }
 
-std::string summary_detail(const AlertEvent& event, TimePoint now) {
+// The summary's detail. Without `now` (the time-free variant) nothing relative to the delivery
+// time is said, and an SES event says nothing beyond its title (its reason is not stable).
+std::string summary_detail(const AlertEvent& event, std::optional<TimePoint> now) {
     const std::string& kind = event.kind;
+    if (!now && !ses_title(event).empty()) {
+        return "";
+    }
     if (kind == "ses_status_changed") {
         return join_nonempty(
             {event.ses_from.empty() ? std::string() : "was " + event.ses_from, event.reason}, "; ");
@@ -116,8 +122,9 @@ std::string summary_detail(const AlertEvent& event, TimePoint now) {
         return event.reason;
     }
     if (kind == "revocation_warning" || kind == "reminder") {
-        return join_nonempty(
-            {failing_records_phrase(event.records), revocation_countdown(event, now)}, "; ");
+        return join_nonempty({failing_records_phrase(event.records),
+                              now ? revocation_countdown(event, *now) : std::string()},
+                             "; ");
     }
     if (kind == "revoked") {
         std::string sentence = k_revoked_sentence;
@@ -131,7 +138,8 @@ std::string summary_detail(const AlertEvent& event, TimePoint now) {
         return "all records in place";
     }
     if (kind == "pending_overdue") {
-        return join_nonempty({"pending for " + format_span(now - event.state_since),
+        return join_nonempty({now ? "pending for " + format_span(*now - event.state_since)
+                                  : std::string("pending too long"),
                               failing_records_phrase(event.records)},
                              "; ");
     }
@@ -288,6 +296,12 @@ std::string alert_event_summary(const AlertEvent& event, TimePoint now) {
         {alert_title(event), identity_phrase(event.key), summary_detail(event, now)}, ": ");
 }
 
+std::string alert_event_summary_time_free(const AlertEvent& event) {
+    return join_nonempty(
+        {alert_title(event), identity_phrase(event.key), summary_detail(event, std::nullopt)},
+        ": ");
+}
+
 std::string alert_group_summary(const AlertGroup& group) {
     std::string out = alert_group_title(group);
     if (group.events.empty()) {
@@ -311,17 +325,24 @@ std::string alert_group_summary(const AlertGroup& group) {
     return out;
 }
 
-std::string alert_explanation(const AlertEvent& event, TimePoint now) {
+namespace {
+
+// alert_explanation(); without `now` the deadline is not named (the time-free variant), and the
+// SES sync failure points at the log instead of the reason.
+std::string explanation(const AlertEvent& event, std::optional<TimePoint> now) {
     const std::string& kind = event.kind;
     const std::string& domain = event.key.domain;
     std::string text;
     if (kind == "revocation_warning" || kind == "reminder") {
         const std::string stopped =
             "SES may already have stopped DKIM-signing mail for " + domain + ".";
-        const std::string expected = event.deadline ? "Revocation is expected at " +
-                                                          deadline_phrase(event, now) +
-                                                          " unless the records are restored."
-                                                    : "Restore the records to avoid revocation.";
+        std::string expected = "Restore the records to avoid revocation.";
+        if (event.deadline && now) {
+            expected = "Revocation is expected at " + deadline_phrase(event, *now) +
+                       " unless the records are restored.";
+        } else if (event.deadline) {
+            expected = "Revocation is expected at the deadline unless the records are restored.";
+        }
         text = kind == "revocation_warning" ? stopped + " " + expected : expected + " " + stopped;
     } else if (kind == "revoked") {
         text = k_revoked_sentence;
@@ -347,11 +368,28 @@ std::string alert_explanation(const AlertEvent& event, TimePoint now) {
         text = "This is a TEST alert sent by dkimwatch to check the delivery; no action is needed.";
     } else {
         text = ses_explanation(event);
+        if (!now && kind == "ses_sync_failing") {
+            text = "dkimwatch could not list the SES identities of " + event.key.account + " in " +
+                   event.key.region +
+                   " several times in a row; it keeps watching the identities of the last good "
+                   "listing. dkimwatch's log names the error (often a missing IAM permission or "
+                   "expired credentials).";
+        }
     }
     if (event.test && kind != "test") {
         text = "TEST sample, no action is needed. " + text;
     }
     return text;
+}
+
+} // namespace
+
+std::string alert_explanation(const AlertEvent& event, TimePoint now) {
+    return explanation(event, now);
+}
+
+std::string alert_explanation_time_free(const AlertEvent& event) {
+    return explanation(event, std::nullopt);
 }
 
 std::string alert_description(const AlertEvent& event, TimePoint now) {

@@ -44,6 +44,12 @@ std::string deadline_phrase(const AlertEvent& event, TimePoint now);
 // example.com (111122223333, us-east-1): 1 record missing; SES revokes DKIM in 4d21h".
 std::string alert_event_summary(const AlertEvent& event, TimePoint now);
 
+// alert_event_summary() without anything that depends on when or by which replica it is
+// rendered: no countdown, no "pending for", and for the SES source's events only "<title>:
+// <identity>" (their reason varies). E.g. "DKIM revocation warning: example.com (111122223333,
+// us-east-1): 1 record missing". For Alertmanager, whose replicas must send identical alerts.
+std::string alert_event_summary_time_free(const AlertEvent& event);
+
 // "<title>, most severe <severity>: <domain>, <domain>, <domain> and <N> more", listing the
 // first three events' domains.
 std::string alert_group_summary(const AlertGroup& group);
@@ -51,6 +57,12 @@ std::string alert_group_summary(const AlertGroup& group);
 // What the event means for the user, one to three sentences. A revocation warning says that SES
 // may already have stopped signing and when revocation is expected.
 std::string alert_explanation(const AlertEvent& event, TimePoint now);
+
+// alert_explanation() without times: a revocation warning says "Revocation is expected at the
+// deadline unless the records are restored." (the deadline is given apart), and an SES sync
+// failure refers to the log for the error. Depends only on the event's kind, key, deadline
+// presence and test flag.
+std::string alert_explanation_time_free(const AlertEvent& event);
 
 // Plain multi-line text: the explanation, identity, state, deadline (for an SES sync event the
 // source instead of these three), the SES status change, the reason and the failing

@@ -5,7 +5,9 @@
 #include "alert/alert_time.hpp"
 #include "alert/json_request.hpp"
 #include "alert/ses_event_builder.hpp"
+#include "alert/text_truncation.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace dkimwatch {
@@ -28,6 +30,9 @@ constexpr const char* k_ses_sync_failing = "DKIMSesSyncFailing";
 // How long a test alert (or one of an unknown kind) fires before Alertmanager resolves it by
 // itself: nothing would ever resolve it otherwise.
 constexpr std::chrono::minutes k_self_expiring_lifetime{5};
+
+// Each record field (expected, observed, fix) is shortened to this many bytes.
+constexpr std::size_t k_annotation_field_limit = 500;
 
 // Notices without a condition that ends them (SES's email_identity_unsigned and
 // identity_removed) expire by themselves too; the Prometheus rules keep the lasting conditions.
@@ -57,7 +62,45 @@ std::string severity_label(const std::string& alertname, const AlertEvent& event
     return event_severity_name(event.severity);
 }
 
-Json alert_json(const std::string& alertname, const AlertEvent& event, TimePoint now,
+// One line per failing record (at most k_description_record_cap, then "and N more"), each
+// made by `line`; "" when none.
+template <typename Line>
+std::string record_lines(const std::vector<AlertRecord>& records, Line line) {
+    std::string out;
+    const std::size_t shown = std::min(k_description_record_cap, records.size());
+    for (std::size_t i = 0; i < shown; ++i) {
+        out += (i == 0 ? "" : "\n") + line(records[i]);
+    }
+    if (records.size() > shown) {
+        out += "\nand " + std::to_string(records.size() - shown) + " more";
+    }
+    return out;
+}
+
+std::string field(const std::string& text) {
+    return truncate_utf8(text, k_annotation_field_limit);
+}
+
+Json annotations(const AlertEvent& event) {
+    const std::string records = record_lines(event.records, [](const AlertRecord& record) {
+        return record.verdict + " " + record.type + " " + record.name + ": expected " +
+               field(record.expected) + "; observed " +
+               (record.observed ? field(*record.observed) : std::string("nothing"));
+    });
+    const std::string fix = record_lines(event.records, [](const AlertRecord& record) {
+        return record.name + ": " + field(record.message);
+    });
+    return {{"title", alert_title(event)},
+            {"summary", alert_event_summary_time_free(event)},
+            {"description", alert_explanation_time_free(event)},
+            {"identity", identity_phrase(event.key)},
+            {"state", event.key.domain.empty() ? "" : identity_state_name(event.state)},
+            {"deadline", event.deadline ? format_utc(*event.deadline) : std::string()},
+            {"records", records},
+            {"fix", fix}};
+}
+
+Json alert_json(const std::string& alertname, const AlertEvent& event,
                 std::optional<TimePoint> ends_at) {
     Json alert;
     alert["labels"] = {{"alertname", alertname},
@@ -65,10 +108,7 @@ Json alert_json(const std::string& alertname, const AlertEvent& event, TimePoint
                        {"region", event.key.region},
                        {"domain", event.key.domain},
                        {"severity", severity_label(alertname, event)}};
-    alert["annotations"] = {
-        {"summary", alert_event_summary(event, now)},
-        {"description", alert_description(event, now)},
-        {"deadline", event.deadline ? format_utc(*event.deadline) : std::string()}};
+    alert["annotations"] = annotations(event);
     alert["startsAt"] = format_utc(event.at);
     if (ends_at) {
         alert["endsAt"] = format_utc(*ends_at);
@@ -79,12 +119,12 @@ Json alert_json(const std::string& alertname, const AlertEvent& event, TimePoint
 void append_alerts(Json& alerts, const AlertEvent& event, TimePoint now) {
     if (self_expiring(event)) {
         alerts.push_back(
-            alert_json(alertmanager_alertname(event), event, now, now + k_self_expiring_lifetime));
+            alert_json(alertmanager_alertname(event), event, now + k_self_expiring_lifetime));
     } else if (alertmanager_fires(event)) {
-        alerts.push_back(alert_json(alertmanager_alertname(event), event, now, std::nullopt));
+        alerts.push_back(alert_json(alertmanager_alertname(event), event, std::nullopt));
     }
     for (const std::string& name : alertmanager_resolved_alertnames(event)) {
-        alerts.push_back(alert_json(name, event, now, now));
+        alerts.push_back(alert_json(name, event, now));
     }
 }
 
@@ -210,11 +250,11 @@ HttpRequest render_alertmanager_request(const AlertSinkConfig& sink, const Alert
 }
 
 HttpRequest render_alertmanager_firing(const AlertSinkConfig& sink,
-                                       const std::vector<AlertEvent>& firing, TimePoint now) {
+                                       const std::vector<AlertEvent>& firing, TimePoint /*now*/) {
     Json alerts = Json::array();
     for (const AlertEvent& event : firing) {
         if (alertmanager_fires(event)) {
-            alerts.push_back(alert_json(alertmanager_alertname(event), event, now, std::nullopt));
+            alerts.push_back(alert_json(alertmanager_alertname(event), event, std::nullopt));
         }
     }
     return alerts_request(sink, alerts);

@@ -1,29 +1,51 @@
 #pragma once
 // Alertmanager API v2: POST <url>/api/v2/alerts with a JSON array of alerts. Pure.
 //
-// Each alert has labels {alertname, account, region, domain, severity}, annotations {summary,
-// description, deadline (UTC, "" when none)} and startsAt (the event time). Alertmanager
-// identifies an alert by its label set, so the severity label is fixed per alertname (a resolve
-// must carry the same labels as the alert it ends):
+// Each alert has labels {alertname, account, region, domain, severity} (no replica label) and
+// startsAt (the event time). Alertmanager identifies an alert by its label set, so the severity
+// label is fixed per alertname (a resolve must carry the same labels as the alert it ends).
 //
+// Replicas (ha: true) send the same condition at slightly different times, and Alertmanager
+// shows the annotations of the alert it received last: so the annotations depend only on the
+// condition (kind, identity, state, failing records), never on the time of rendering, the event
+// time, state_since or the state machine's reason (which carry timestamps); the one exception is
+// `deadline`, which each replica computes from its own first failing check. They are what
+// packaging/alertmanager/dkimwatch.tmpl renders (Slack, webhook and PagerDuty direct sinks keep
+// their own texts, alert/alert_text.hpp):
+//   title        alert_title(), e.g. "DKIM revocation warning"
+//   summary      alert_event_summary_time_free(): "<title>: <identity>[: <records phrase>]"
+//   description  alert_explanation_time_free(): what it means and what to do
+//   identity     identity_phrase(): "example.com (111122223333, us-east-1)"
+//   state        the identity's state name after the event ("" for SES sync events)
+//   deadline     expected revocation, RFC 3339 UTC ("2024-01-06T00:00:00Z"), "" when none
+//   records      one line per failing record: "<verdict> <TYPE> <name>: expected <e>; observed
+//                <o or nothing>" (at most k_description_record_cap, then "and N more"); ""
+//   fix          one line per failing record: "<name>: <what is wrong and how to fix it>"
+//
+// What each event kind sends:
+//
+// clang-format off
 //   event kind                  alertname              severity  what the request does
 //   revocation_warning          DKIMRevocationWarning  critical  fires it; resolves
-//   DKIMMonitoringBlind reminder                    DKIMRevocationWarning  critical  fires it (same
-//   alert, fresh annotations) revoked                     DKIMRevoked            critical  fires
-//   it; resolves DKIMRevocationWarning
-//                                                                and DKIMMonitoringBlind
-//   still_revoked_records_back  DKIMRevoked            critical  fires it (still revoked: SES needs
-//   the
-//                                                                setup redone; the annotations say
-//                                                                the records are back); resolves
+//                                                                DKIMMonitoringBlind
+//   reminder                    DKIMRevocationWarning  critical  fires it (same alert)
+//   revoked                     DKIMRevoked            critical  fires it; resolves
+//                                                                DKIMRevocationWarning and
+//                                                                DKIMMonitoringBlind
+//   still_revoked_records_back  DKIMRevoked            critical  fires it (still revoked: SES
+//                                                                needs the setup redone; the
+//                                                                title says the records are
+//                                                                back); resolves
 //                                                                DKIMMonitoringBlind
 //   recovered                   DKIMRevocationWarning  critical  resolves it and
-//   DKIMMonitoringBlind pending_overdue             DKIMPendingOverdue     warning   fires it
+//                                                                DKIMMonitoringBlind
+//   pending_overdue             DKIMPendingOverdue     warning   fires it
 //   verified                    DKIMPendingOverdue     warning   resolves it and
-//   DKIMMonitoringBlind monitoring_blind            DKIMMonitoringBlind    warning   fires it
-//   config_changed              DKIMRevocationWarning  critical  resolves every DKIM* alert of the
-//                                                                identity (its old configuration is
-//                                                                gone)
+//                                                                DKIMMonitoringBlind
+//   monitoring_blind            DKIMMonitoringBlind    warning   fires it
+//   config_changed              DKIMRevocationWarning  critical  resolves every DKIM* alert of
+//                                                                the identity (its old
+//                                                                configuration is gone)
 //   test (or any event.test)    DKIMTest               event's   fires it with endsAt = now + 5m
 //   (an unknown kind)           DKIMEvent              event's   fires it with endsAt = now + 5m
 //
@@ -50,6 +72,7 @@
 //   ses_sync_recovered                       DKIMSesSyncFailing      warning   resolves it
 // So one condition keeps one label set: a status change never moves an alert to another
 // severity label; it fires the other alertname and resolves the first.
+// clang-format on
 //
 // A firing alert is sent without endsAt: Alertmanager resolves it resolve_timeout after the last
 // time it was received, so the dispatcher re-sends the firing ones every resend_interval with
@@ -85,8 +108,9 @@ HttpRequest render_alertmanager_request(const AlertSinkConfig& sink, const Alert
                                         TimePoint now);
 
 // The re-send: the firing alert of each event in `firing` for which alertmanager_fires(), with
-// annotations rendered at `now` and startsAt the event's time (unchanged, so Alertmanager keeps
-// one alert). Other events are skipped; an empty list gives the body "[]".
+// the same annotations as when it was first sent (they do not depend on `now`) and startsAt the
+// event's time (unchanged, so Alertmanager keeps one alert). Other events are skipped; an empty
+// list gives the body "[]".
 HttpRequest render_alertmanager_firing(const AlertSinkConfig& sink,
                                        const std::vector<AlertEvent>& firing, TimePoint now);
 

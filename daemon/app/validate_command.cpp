@@ -4,15 +4,51 @@
 #include "dns/trust_anchors.hpp"
 
 #include <iostream>
+#include <utility>
 
 namespace dkimwatch {
+
+std::vector<ConfigError> ha_warnings(const Config& config) {
+    std::vector<ConfigError> out;
+    if (!config.daemon.ha) {
+        return out;
+    }
+    bool alertmanager = false;
+    for (std::size_t i = 0; i < config.alerts.sinks.size(); ++i) {
+        const AlertSinkConfig& sink = config.alerts.sinks[i];
+        if (sink.type == AlertSinkConfig::Type::alertmanager) {
+            alertmanager = true;
+        }
+        if (sink.type == AlertSinkConfig::Type::slack ||
+            sink.type == AlertSinkConfig::Type::webhook) {
+            out.push_back(ConfigError{
+                config.source_path, 0, 0,
+                "alerts[" + std::to_string(i) + "] (" + sink.name + ", " +
+                    alert_sink_type_name(sink.type) +
+                    "): with ha: true every replica sends this sink its own notification, so "
+                    "each arrives once per replica; route identity alerts through an "
+                    "alertmanager sink (Alertmanager's cluster deduplicates them)"});
+        }
+    }
+    if (!alertmanager) {
+        out.push_back(ConfigError{
+            config.source_path, 0, 0,
+            "ha: true but no alertmanager sink: nothing deduplicates the replicas' alerts; add "
+            "an alertmanager sink listing every Alertmanager of the cluster"});
+    }
+    return out;
+}
 
 int run_validate_command(const std::string& config_path) {
     const auto config = load_config_or_report(config_path, std::cerr);
     if (!config) {
         return 1;
     }
-    for (const auto& warning : config->warnings) {
+    std::vector<ConfigError> warnings = config->warnings;
+    for (ConfigError& warning : ha_warnings(*config)) {
+        warnings.push_back(std::move(warning));
+    }
+    for (const auto& warning : warnings) {
         ConfigError shown = warning;
         shown.message = "warning: " + shown.message;
         std::cerr << shown.to_string() << "\n";

@@ -69,6 +69,8 @@ FILES = {
     "/usr/share/doc/dkimwatch/changelog.Debian.gz": 0o644,
     "/usr/share/dkimwatch/dkimwatch-rules.yml": 0o644,
     "/usr/share/dkimwatch/dkimwatch-dashboard.json": 0o644,
+    "/usr/share/dkimwatch/alertmanager/dkimwatch.tmpl": 0o644,
+    "/usr/share/dkimwatch/alertmanager/alertmanager.yml": 0o644,
     "/usr/share/bash-completion/completions/dkimwatch": 0o644,
 }
 # Paths that must not exist before the test (it would delete or overwrite them) and after it.
@@ -231,6 +233,11 @@ class DebPackageTest(unittest.TestCase):
         rules = run(["promtool", "check", "rules", "/usr/share/dkimwatch/dkimwatch-rules.yml"])
         self.assertEqual(rules.returncode, 0, rules.stdout + rules.stderr)
         json.loads(Path("/usr/share/dkimwatch/dkimwatch-dashboard.json").read_text())
+        # The example names the installed template by its path: valid as installed.
+        amtool = run(["amtool", "check-config",
+                      "/usr/share/dkimwatch/alertmanager/alertmanager.yml"])
+        self.assertEqual(amtool.returncode, 0, amtool.stdout + amtool.stderr)
+        self.assertIn("1 templates", amtool.stdout)
 
     def install(self, deb: Path) -> None:
         MARKER_FILE.write_text(f"{deb}\n")

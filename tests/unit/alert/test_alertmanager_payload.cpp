@@ -2,6 +2,7 @@
 #include "alert/alertmanager_payload.hpp"
 #include "alert_test_support.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -74,9 +75,21 @@ TEST(AlertmanagerRequest, FiringAlertShape) {
                                      {"region", "us-east-1"},
                                      {"domain", "example.com"},
                                      {"severity", "critical"}}));
-    EXPECT_EQ(alert["annotations"], json({{"summary", alert_event_summary(event, k_now)},
-                                          {"description", alert_description(event, k_now)},
-                                          {"deadline", "2024-01-06T00:00:00Z"}}));
+    EXPECT_EQ(
+        alert["annotations"],
+        json({{"title", "DKIM revocation warning"},
+              {"summary",
+               "DKIM revocation warning: example.com (111122223333, us-east-1): 1 record missing"},
+              {"description", "SES may already have stopped DKIM-signing mail for example.com. "
+                              "Revocation is expected at the deadline unless the records are "
+                              "restored."},
+              {"identity", "example.com (111122223333, us-east-1)"},
+              {"state", "revocation_warning"},
+              {"deadline", "2024-01-06T00:00:00Z"},
+              {"records", "missing CNAME tok1._domainkey.example.com: expected "
+                          "tok1.dkim.amazonses.com; observed nothing"},
+              {"fix", "tok1._domainkey.example.com: no CNAME at tok1._domainkey.example.com: "
+                      "add it, pointing at tok1.dkim.amazonses.com"}}));
     EXPECT_EQ(alert["startsAt"], "2024-01-01T00:00:00Z");
     EXPECT_FALSE(alert.contains("endsAt"));
     // The warning means checks were conclusive again: blindness (if any) is over.
@@ -146,9 +159,103 @@ TEST(AlertmanagerFiring, ReSendsOnlyFiringAlertsWithFreshAnnotations) {
                   {"DKIMRevocationWarning", "critical", ""}, {"DKIMRevoked", "critical", ""}}));
     EXPECT_EQ(alerts[0]["startsAt"], "2024-01-01T00:00:00Z");
     EXPECT_EQ(alerts[0]["annotations"]["summary"],
-              "DKIM revocation warning: example.com (111122223333, us-east-1): 1 record missing; "
-              "SES revokes DKIM in 3d21h");
+              "DKIM revocation warning: example.com (111122223333, us-east-1): 1 record missing");
     EXPECT_EQ(render_alertmanager_firing(sink, {}, k_now).body, "[]");
+}
+
+// Two replicas with the same configuration observe one condition a few seconds apart: their
+// event times, state_since, first failures (in the reason), deadlines and delivery times differ.
+AlertEvent as_replica_b(AlertEvent event) {
+    event.at += 7s;
+    event.state_since += 7s;
+    if (event.deadline) {
+        *event.deadline += 4s;
+    }
+    event.reason = "DKIM records failing since 2023-12-31T23:59:04Z (2 checks) and SES will "
+                   "revoke DKIM at about 2024-01-06T00:00:04Z";
+    return event;
+}
+
+// Labels and annotations of each alert, with the deadline annotation taken out.
+std::vector<json> without_deadline(const json& alerts) {
+    std::vector<json> out;
+    for (json alert : alerts) {
+        alert["annotations"].erase("deadline");
+        out.push_back(json{{"labels", alert["labels"]}, {"annotations", alert["annotations"]}});
+    }
+    return out;
+}
+
+TEST(AlertmanagerReplicas, SameConditionGivesIdenticalLabelsAndAnnotationsButDeadline) {
+    const AlertSinkConfig sink = test::sink(AlertSinkConfig::Type::alertmanager);
+    for (const std::string kind :
+         {"revocation_warning", "reminder", "revoked", "still_revoked_records_back", "recovered",
+          "pending_overdue", "verified", "monitoring_blind", "config_changed"}) {
+        AlertEvent a = sample_event(kind);
+        a.records = {test::missing_cname(), test::wrong_target_cname()};
+        const AlertEvent b = as_replica_b(a);
+        const json from_a = alerts_of(a, k_now);
+        const json from_b = alerts_of(b, k_now + 3min + 11s);
+        ASSERT_FALSE(from_a.empty()) << kind;
+        EXPECT_EQ(without_deadline(from_a), without_deadline(from_b)) << kind;
+        EXPECT_NE(from_a.dump(), from_b.dump()) << kind; // the times do differ
+        if (a.deadline) {
+            EXPECT_EQ(from_a[0]["annotations"]["deadline"], "2024-01-06T00:00:00Z") << kind;
+            EXPECT_EQ(from_b[0]["annotations"]["deadline"], "2024-01-06T00:00:04Z") << kind;
+        }
+        // The re-sends, a day apart, and against the first send.
+        const json resend_a = json::parse(render_alertmanager_firing(sink, {a}, k_now + 24h).body);
+        const json resend_b =
+            json::parse(render_alertmanager_firing(sink, {b}, k_now + 24h + 9s).body);
+        EXPECT_EQ(without_deadline(resend_a), without_deadline(resend_b)) << kind;
+        if (alertmanager_fires(a)) {
+            ASSERT_EQ(resend_a.size(), 1u) << kind;
+            EXPECT_EQ(resend_a[0]["annotations"], from_a[0]["annotations"]) << kind;
+        }
+    }
+}
+
+TEST(AlertmanagerReplicas, AnnotationsCarryEveryFailingRecordAndItsFix) {
+    AlertEvent event = sample_event("revocation_warning");
+    event.records = {test::missing_cname(), test::wrong_target_cname()};
+    const json annotations = alerts_of(event)[0]["annotations"];
+    EXPECT_EQ(annotations["summary"], "DKIM revocation warning: example.com (111122223333, "
+                                      "us-east-1): 2 records failing (missing, wrong_target)");
+    EXPECT_EQ(annotations["records"],
+              "missing CNAME tok1._domainkey.example.com: expected tok1.dkim.amazonses.com; "
+              "observed nothing\n"
+              "wrong_target CNAME tok2._domainkey.example.com: expected tok2.dkim.amazonses.com; "
+              "observed tok2.dkim.example.net");
+    EXPECT_EQ(annotations["fix"],
+              "tok1._domainkey.example.com: no CNAME at tok1._domainkey.example.com: add it, "
+              "pointing at tok1.dkim.amazonses.com\n"
+              "tok2._domainkey.example.com: the CNAME points at tok2.dkim.example.net: change it "
+              "to tok2.dkim.amazonses.com");
+    event.records.clear();
+    for (std::size_t i = 0; i < k_description_record_cap + 2; ++i) {
+        event.records.push_back(test::missing_cname("t" + std::to_string(i)));
+    }
+    const json capped = alerts_of(event)[0]["annotations"];
+    const std::string records = capped["records"];
+    EXPECT_EQ(std::count(records.begin(), records.end(), '\n'),
+              static_cast<long>(k_description_record_cap));
+    EXPECT_TRUE(records.ends_with("\nand 2 more")) << records;
+    EXPECT_TRUE(capped["fix"].get<std::string>().ends_with("\nand 2 more"));
+}
+
+TEST(AlertmanagerReplicas, SesSyncFailureSaysNothingThatVaries) {
+    AlertEvent a = sample_event("ses_sync_failing");
+    a.key.domain = "";
+    a.reason = "AccessDenied after 3 attempts at 2024-01-01T00:00:00Z";
+    AlertEvent b = a;
+    b.reason = "timeout after 4 attempts at 2024-01-01T00:00:09Z";
+    b.at += 9s;
+    EXPECT_EQ(without_deadline(alerts_of(a)), without_deadline(alerts_of(b, k_now + 1h)));
+    const json annotations = alerts_of(a)[0]["annotations"];
+    EXPECT_EQ(annotations["summary"], "SES sync failing: SES sync of 111122223333/us-east-1");
+    EXPECT_EQ(annotations["state"], "");
+    EXPECT_NE(annotations["description"].get<std::string>().find("log names the error"),
+              std::string::npos);
 }
 
 TEST(AlertmanagerFires, AndResolvedNames) {

@@ -78,6 +78,45 @@ TEST(PagerdutyDedupKey, FamiliesAndActions) {
     EXPECT_EQ(std::string(pagerduty_event_action(sample)), "trigger");
 }
 
+// Two replicas (ha: true) send PagerDuty direct the same condition with their own times: event
+// time, state_since, deadline, reason and delivery time differ. PagerDuty deduplicates by
+// dedup_key, so the triggers must share one key, and either replica's resolve must end it.
+TEST(PagerdutyDedupKey, StableAcrossReplicas) {
+    const AlertSinkConfig sink = test::sink(AlertSinkConfig::Type::pagerduty);
+    const auto replica_b = [](AlertEvent event) {
+        event.at += 6s;
+        event.state_since += 6s;
+        if (event.deadline) {
+            *event.deadline += 5s;
+        }
+        event.reason += " (seen 6s later)";
+        return event;
+    };
+    for (const auto& [trigger_kind, resolve_kind] :
+         std::vector<std::pair<std::string, std::string>>{{"revocation_warning", "recovered"},
+                                                          {"reminder", "recovered"},
+                                                          {"revoked", "config_changed"},
+                                                          {"pending_overdue", "verified"}}) {
+        const AlertEvent a = sample_event(trigger_kind);
+        const AlertEvent b = replica_b(a);
+        const json trigger_a = json::parse(render_pagerduty_request(sink, a, k_now).body);
+        const json trigger_b = json::parse(render_pagerduty_request(sink, b, k_now + 41s).body);
+        EXPECT_EQ(trigger_a["event_action"], "trigger") << trigger_kind;
+        EXPECT_EQ(trigger_b["event_action"], "trigger") << trigger_kind;
+        EXPECT_EQ(trigger_a["dedup_key"], trigger_b["dedup_key"]) << trigger_kind;
+        EXPECT_NE(trigger_a["payload"]["timestamp"], trigger_b["payload"]["timestamp"]);
+        // The resolve of either replica, at its own time, ends the same incident.
+        AlertEvent resolve_a = sample_event(resolve_kind);
+        resolve_a.at = k_now + 1h;
+        const AlertEvent resolve_b = replica_b(resolve_a);
+        for (const AlertEvent& resolve : {resolve_a, resolve_b}) {
+            const json body = json::parse(render_pagerduty_request(sink, resolve, k_now + 2h).body);
+            EXPECT_EQ(body["event_action"], "resolve") << resolve_kind;
+            EXPECT_EQ(body["dedup_key"], trigger_a["dedup_key"]) << trigger_kind;
+        }
+    }
+}
+
 TEST(PagerdutyDedupKey, TooLongBecomesAHash) {
     AlertEvent event = sample_event("revoked");
     event.key.domain = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
