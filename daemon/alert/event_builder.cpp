@@ -48,6 +48,9 @@ std::vector<AlertEvent> firing_conditions(const IdentityKey& key, const Identity
     };
     switch (status.state) {
     case IdentityState::revocation_warning:
+        if (status.consecutive_successes > 0) {
+            break; // recovering: see the header (a replica must not re-fire a resolved alert)
+        }
         add(StateEventKind::revocation_warning, status.since,
             "a DKIM record has been failing since the warning began; SES may already have "
             "stopped signing");

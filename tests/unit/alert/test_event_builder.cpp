@@ -82,4 +82,72 @@ TEST(EventBuilder, FiringConditionsFollowTheState) {
     EXPECT_TRUE(firing_conditions(k_key, status, {}).empty());
 }
 
+// Replicas: a replica that has seen the record back (but not yet confirmed the recovery) must
+// not re-send the warning as firing, since another replica may already have resolved it.
+TEST(EventBuilder, RecoveringRevocationWarningIsLeftOutUntilConfirmedOrFailingAgain) {
+    StateMachinePolicy policy;
+    policy.confirmations = 3;
+    policy.reminders.clear();
+    IdentityStatus status = initial_status("fp", k_t0);
+    TimePoint at = k_t0;
+    const auto check = [&](Severity worst) {
+        at += 1s;
+        status = on_check(status, worst, at, policy).status;
+    };
+    for (int i = 0; i < 3; ++i) {
+        check(Severity::ok);
+    }
+    ASSERT_EQ(status.state, IdentityState::verified);
+    for (int i = 0; i < 3; ++i) {
+        check(Severity::error);
+    }
+    ASSERT_EQ(status.state, IdentityState::revocation_warning);
+    const std::vector<RecordVerdict> missing{verdict("x", VerdictCode::missing)};
+    ASSERT_EQ(firing_conditions(k_key, status, missing).size(), 1u);
+
+    // The record is back: one ok check, then a second; neither confirms (3 needed).
+    check(Severity::ok);
+    ASSERT_EQ(status.state, IdentityState::revocation_warning);
+    EXPECT_EQ(status.consecutive_successes, 1);
+    EXPECT_TRUE(firing_conditions(k_key, status, {}).empty());
+    check(Severity::ok);
+    EXPECT_TRUE(firing_conditions(k_key, status, {}).empty());
+
+    // An indeterminate check changes nothing: the latest determinate check is still ok.
+    check(Severity::indeterminate);
+    ASSERT_EQ(status.state, IdentityState::revocation_warning);
+    EXPECT_TRUE(firing_conditions(k_key, status, {}).empty());
+
+    // A failing check puts the warning back, with the deadline it always had.
+    const auto deadline = status.deadline;
+    check(Severity::error);
+    ASSERT_EQ(status.state, IdentityState::revocation_warning);
+    auto firing = firing_conditions(k_key, status, missing);
+    ASSERT_EQ(firing.size(), 1u);
+    EXPECT_EQ(firing[0].kind, "revocation_warning");
+    EXPECT_EQ(firing[0].deadline, deadline);
+
+    // A warning-severity check counts as a success: left out again.
+    check(Severity::warning);
+    EXPECT_TRUE(firing_conditions(k_key, status, {}).empty());
+
+    // Confirmed recovery: verified, nothing firing.
+    check(Severity::ok);
+    check(Severity::ok);
+    ASSERT_EQ(status.state, IdentityState::verified);
+    EXPECT_TRUE(firing_conditions(k_key, status, {}).empty());
+}
+
+TEST(EventBuilder, RecoveringWarningStillReportsABlindSpell) {
+    IdentityStatus status = initial_status("fp", k_t0);
+    status.state = IdentityState::revocation_warning;
+    status.deadline = k_t0 + 5h;
+    status.consecutive_successes = 1;
+    status.blind_raised = true;
+    status.indeterminate_since = k_t0 + 2h;
+    const auto firing = firing_conditions(k_key, status, {});
+    ASSERT_EQ(firing.size(), 1u);
+    EXPECT_EQ(firing[0].kind, "monitoring_blind");
+}
+
 } // namespace
