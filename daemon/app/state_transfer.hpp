@@ -41,8 +41,6 @@ struct StateExport {
     TimePoint exported_at{};
     Shard shard;                            // the shard of the process whose database it is
     std::vector<StoredIdentity> identities; // active ones; `active` is not part of the document
-
-    bool operator==(const StateExport&) const = default;
 };
 
 // The document above, pretty-printed, ending with a newline.
