@@ -7,6 +7,7 @@
 #include "app/keycheck_command.hpp"
 #include "app/logging.hpp"
 #include "app/state_commands.hpp"
+#include "app/state_transfer_command.hpp"
 #include "app/test_alert_command.hpp"
 #include "app/validate_command.hpp"
 #include "app/version_info.hpp"
@@ -33,6 +34,7 @@ Examples:
   dkimwatch discover --config dkimwatch.yaml --format identities > identities.txt
   dkimwatch validate --config dkimwatch.yaml
   dkimwatch keycheck --domain example.org --selector sel1 --private-key dkim.pem
+  dkimwatch state export --config dkimwatch.yaml --output shard-1.json
 
 Exit codes of check and keycheck (monitoring-plugins convention):
   0 all ok, 1 warnings only, 2 at least one error, 3 unknown (indeterminate DNS, config or
@@ -137,6 +139,43 @@ Examples:
 
 Exit codes: 0 fine, 1 warning (1024-bit key), 2 the selector or key is unacceptable to SES or the
 published record is wrong, 3 unreadable input, usage error or indeterminate lookup.)";
+
+constexpr const char* k_state_footer = R"(
+Moves identity state between shards when their number changes (shard: "K/N"): each shard's
+database knows only the identities it owned, so an identity that moves to another shard would
+start over at pending there (a revocation warning in progress would be lost). Stop the old shards,
+export each one's database, import all the files into each new shard, then start the new shards.
+
+Example (from 4 shards to 5):
+  dkimwatch state export --config shard-1-of-4.yaml --output s1.json   (and s2..s4)
+  dkimwatch state import --config shard-1-of-5.yaml s1.json s2.json s3.json s4.json
+  (and the same import for shards 2/5..5/5)
+
+Exit codes: 0 done, 1 error (configuration, database, or a bad file: named with the reason).)";
+
+constexpr const char* k_state_export_footer = R"(
+Writes every identity of the state database (state_dir/dkimwatch.db) as one JSON document: its
+complete status (state, since, deadline, runs, flags, counters, last check) and its last check's
+records. Opens the database read-only, so it also works while the daemon runs; for a handoff,
+stop the daemon first so that the export is its final state.
+
+Examples:
+  dkimwatch state export --config /etc/dkimwatch/dkimwatch.yaml --output /tmp/shard-2.json
+  dkimwatch state export --config /etc/dkimwatch/dkimwatch.yaml > shard-2.json)";
+
+constexpr const char* k_state_import_footer = R"(
+Reads export files (any number: the exports of all the old shards) and writes into this state
+database the identities that this process's configuration owns: its shard (shard: "K/N") owns the
+identity and the configuration lists it (config or identities_file) with the same DKIM material.
+Identities discovered through SES are not carried (they start at pending on the new shard).
+- An identity the database already has (active) is kept, unless --replace is given.
+- An identity several files carry: the copy with the newer last check wins.
+Prints one line per conflict and the counts of what was imported and skipped, and why. Every
+file is read before anything is written; one bad file stops the import. Refused while a daemon
+uses the state_dir (it holds state_dir/dkimwatch.lock): stop it first.
+
+Example:
+  dkimwatch state import --config /etc/dkimwatch/dkimwatch.yaml s1.json s2.json s3.json s4.json)";
 
 } // namespace
 
@@ -245,6 +284,34 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
 
+    auto* state = app.add_subcommand(
+        "state", "Export or import identity state (to change the number of shards)");
+    state->footer(k_state_footer);
+    state->require_subcommand(1);
+    dkimwatch::StateExportOptions state_export_options;
+    auto* state_export =
+        state->add_subcommand("export", "Write every identity's state from the database as JSON");
+    state_export->footer(k_state_export_footer);
+    state_export
+        ->add_option("--config,-c", state_export_options.config_path, "Configuration file (YAML)")
+        ->required();
+    state_export
+        ->add_option("--output,-o", state_export_options.output,
+                     "Write to this file (\"-\": standard output)")
+        ->capture_default_str();
+    dkimwatch::StateImportOptions state_import_options;
+    auto* state_import = state->add_subcommand(
+        "import", "Import the identities this shard owns from export files into its database");
+    state_import->footer(k_state_import_footer);
+    state_import
+        ->add_option("--config,-c", state_import_options.config_path, "Configuration file (YAML)")
+        ->required();
+    state_import->add_flag("--replace", state_import_options.replace,
+                           "Overwrite identities the database already has");
+    state_import
+        ->add_option("files", state_import_options.files, "Export files (from state export)")
+        ->required();
+
     try {
         app.parse(argc, argv);
         if (keycheck->parsed() && private_key->count() + public_key->count() != 1) {
@@ -289,6 +356,12 @@ int main(int argc, char** argv) {
     }
     if (validate->parsed()) {
         return dkimwatch::run_validate_command(validate_config);
+    }
+    if (state_export->parsed()) {
+        return dkimwatch::run_state_export_command(state_export_options);
+    }
+    if (state_import->parsed()) {
+        return dkimwatch::run_state_import_command(state_import_options);
     }
     if (keycheck->parsed()) {
         return dkimwatch::run_keycheck_command(keycheck_options);

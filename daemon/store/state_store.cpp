@@ -830,6 +830,20 @@ Result<std::vector<StoredIdentity>> StateStore::list_identities() {
     return identities;
 }
 
+Result<std::map<IdentityKey, bool>> StateStore::identity_activity() {
+    auto& statement = m_impl->select_activity;
+    auto use = statement.use();
+    std::map<IdentityKey, bool> activity;
+    auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
+        activity.emplace(read_key(statement, 1), statement.int64(4) != 0);
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
+    }
+    return activity;
+}
+
 Result<std::vector<StoredProblem>> StateStore::problem_records() {
     auto& statement = m_impl->select_problems;
     auto use = statement.use();

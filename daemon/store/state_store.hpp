@@ -264,6 +264,10 @@ public:
     // Every active identity with its records, ordered by key (account, region, domain).
     Result<std::vector<StoredIdentity>> list_identities();
 
+    // Every stored identity, active or not, with its active flag: what is in the database at
+    // all (`dkimwatch state import` decides with it which identities it would overwrite).
+    Result<std::map<IdentityKey, bool>> identity_activity();
+
     // The stored records of active identities whose severity is not ok, ordered by key and
     // then as saved. What a restarted daemon shows until the first check, without reading the
     // (many more) ok records into memory.

@@ -345,7 +345,12 @@ class CompletionTest(unittest.TestCase):
 
     def test_commands(self):
         self.assertEqual(sorted(self.complete("dkimwatch", "")), sorted(binary_commands()))
-        self.assertEqual(self.complete("dkimwatch", "st"), ["status"])
+        self.assertEqual(self.complete("dkimwatch", "sta"), ["status", "state"])
+        self.assertEqual(self.complete("dkimwatch", "state", ""), ["export", "import"])
+        self.assertEqual(self.complete("dkimwatch", "state", "import", "--"),
+                         ["--config", "--replace", "--help"])
+        self.assertEqual(self.complete("dkimwatch", "state", "export", "--"),
+                         ["--config", "--output", "--help"])
         self.assertEqual(self.complete("dkimwatch", "--log-level", "info", "te"), ["test-alert"])
         self.assertEqual(sorted(self.complete("dkimwatch", "--")),
                          sorted(binary_options() | {"--help"}))

@@ -643,5 +643,29 @@ TEST(StateStore, SavesAThousandIdentitiesInOneBatch) {
     EXPECT_EQ(history[k_count + 5].reason, "ok d5.example");
 }
 
+TEST(StateStore, IdentityActivityListsEveryStoredKeyWithItsFlag) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    auto activity = store->identity_activity();
+    ASSERT_TRUE(activity) << activity.error();
+    EXPECT_TRUE(activity->empty());
+    for (const auto& key : {k_alpha, k_beta, k_gamma}) {
+        expect_ok(store->save_status(key, full_status(), {}));
+    }
+    expect_ok(store->set_active_identities(std::vector<IdentityKey>{k_beta}));
+    activity = store->identity_activity();
+    ASSERT_TRUE(activity) << activity.error();
+    // Unlike load_statuses() and list_identities(), the inactive ones too.
+    EXPECT_EQ(*activity,
+              (std::map<IdentityKey, bool>{{k_alpha, false}, {k_beta, true}, {k_gamma, false}}));
+    // Read-only stores can ask too.
+    auto reader = open_store(dir.db(), StateStore::Mode::read_only);
+    ASSERT_NE(reader, nullptr);
+    auto read = reader->identity_activity();
+    ASSERT_TRUE(read) << read.error();
+    EXPECT_EQ(*read, *activity);
+}
+
 } // namespace
 } // namespace dkimwatch
