@@ -240,6 +240,10 @@ def main(argv: list[str]) -> int:
     procs = bl.Processes()
     commit = subprocess.run(["git", "-C", str(bl.REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
+    # The commit is the checkout's: it names the binary only when the binary was built here.
+    built_here = Path(args.bin).resolve().is_relative_to(bl.REPO)
+    binary_text = (f"{args.bin} (built in this checkout, commit {commit})" if built_here
+                   else f"{args.bin} (built elsewhere; scripts at commit {commit})")
     out = open(args.out, "a") if args.out else None
 
     for n in args.sizes:
@@ -253,7 +257,7 @@ def main(argv: list[str]) -> int:
             if out:
                 out.write(line + "\n")
                 out.flush()
-        emit("binary", f"{args.bin} (commit {commit}), {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+        emit("binary", f"{binary_text}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
         measure(args.bin, n, args, procs, emit)
     if out:
         out.close()
