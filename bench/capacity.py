@@ -210,7 +210,7 @@ def measure(bin_path: str, n: int, args: argparse.Namespace, procs: bl.Processes
         emit("log", line[:300])
     emit("daemon_exit", code, "")
     # Per-identity projections at check_interval 600 s and this max_qps.
-    if qpc > 0:
+    if qpc > 0 and max_qps > 0:
         emit("identities_at_max_qps", max_qps * DEFAULT_CHECK_INTERVAL_S / qpc if max_qps else 0,
              f"({max_qps:g} q/s x 600 s / {qpc:.2f} queries per check)")
     if cpu_per_check > 0:
