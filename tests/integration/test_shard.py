@@ -10,7 +10,8 @@ zones, three accounts and three regions; nsd and unbound on 127.0.0.1) and check
 - `validate` says how many of the configured identities the shard owns;
 - one `dkimwatch run` with shard 2/4: /metrics has exactly the owned identities' series and
   dkimwatch_shard_info{shard="2",of="4"} 1, `status` lists only them (JSON and text), the log
-  says event=shard_skipped; after SIGHUP with shard 3/4 the same holds for shard 3's identities.
+  says event=shard_skipped; after SIGHUP with shard 3/4 the same holds for shard 3's identities,
+  and after SIGHUP back to 2/4 shard 2's identities are watched (and shown) again.
 
 Usage: /usr/bin/python3 test_shard.py --dkimwatch PATH/TO/dkimwatch [unittest args]
 (or DKIMWATCH=PATH in the environment). Needs nsd, unbound and ldnsutils. Python 3.11 standard
@@ -223,6 +224,8 @@ class ShardTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         daemon = Daemon(DKIMWATCH, config, self.tmp / "daemon.log")
         self.daemons.append(daemon)
         self.assert_daemon_shows(daemon, port, config, 2)
+        since = {i["domain"]: i["since"] for i in self.status(config)["identities"]}
+        self.assertEqual(len(since), len(self.owned(2)))
         self.assertIn(f"event=shard_skipped shard=2/4 identities={40 - len(self.owned(2))} "
                       f"owned={len(self.owned(2))}", daemon.log())
 
@@ -235,6 +238,16 @@ class ShardTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         self.assertIn(f"event=shard_skipped shard=3/4 identities={40 - len(self.owned(3))}",
                       daemon.log())
 
+        # Back to 2/4: shard 2's identities are watched again. Like identities put back into
+        # the configuration, they start a new spell (pending, then verified): the database
+        # loads only active rows.
+        self.write_config("2/4", config, port)
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("the second reload", lambda: daemon.log().count("event=reloaded") == 2,
+                      daemon, 10)
+        self.assert_daemon_shows(daemon, port, config, 2)
+        again = {i["domain"]: i["since"] for i in self.status(config)["identities"]}
+        self.assertEqual(set(again), set(since))
 
 if __name__ == "__main__":
     DKIMWATCH = harness.take_binary_argument(DKIMWATCH)
