@@ -55,8 +55,12 @@ int run_check_command(const CheckOptions& options) {
     run.checked_at = std::chrono::system_clock::now();
     const TimePoint now = std::chrono::floor<Milliseconds>(run.checked_at);
     const bool with_ses = !config.ses.accounts.empty();
-    const WatchedSet watched = build_watched_set(std::move(config.identities),
-                                                 list_ses(config.ses, now, run.ses_failures));
+    // Only the identities this shard owns are checked (and listed).
+    const WatchedSet watched =
+        build_watched_set(std::move(config.identities), list_ses(config.ses, now, run.ses_failures),
+                          config.daemon.shard);
+    run.shard = config.daemon.shard;
+    run.shard_skipped = watched.shard_skipped;
     const auto& identities = watched.merged.identities;
 
     const auto started = std::chrono::steady_clock::now();

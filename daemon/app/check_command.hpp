@@ -1,5 +1,6 @@
 #pragma once
-// `dkimwatch check`: one sweep over every configured identity, printed for people or scripts.
+// `dkimwatch check`: one sweep over every configured identity the shard owns, printed for people or
+// scripts.
 
 #include <string>
 

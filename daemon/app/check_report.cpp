@@ -142,8 +142,12 @@ void write_check_json(const CheckRun& run, std::ostream& out) {
     // so that memory does not grow with the inventory (a whole document of 100,000 identities
     // took about 750 MB). An element sits two levels deep: its lines are indented by 4 more
     // (JSON strings never hold a raw newline, so every '\n' is a line break of the layout).
-    out << "{\n  \"checked_at\": " << dump(Json(format_utc_timestamp(run.checked_at)))
-        << ",\n  \"identities\": ";
+    out << "{\n  \"checked_at\": " << dump(Json(format_utc_timestamp(run.checked_at)));
+    if (!is_whole_inventory(run.shard)) {
+        out << ",\n  \"shard\": " << dump(Json(shard_text(run.shard)))
+            << ",\n  \"shard_skipped\": " << run.shard_skipped;
+    }
+    out << ",\n  \"identities\": ";
     const std::string failures = dump(Json(run.ses_failures));
     if (run.reports.empty()) {
         out << "[],\n  \"ses_failures\": " << failures << "\n}\n";
@@ -263,7 +267,12 @@ std::string render_check_text(const CheckRun& run) {
                       std::to_string(rows.size()) + " records: " + std::to_string(counts[3]) +
                       " error, " + std::to_string(counts[2]) + " unknown, " +
                       std::to_string(counts[1]) + " warning, " + std::to_string(counts[0]) +
-                      " ok\n\n";
+                      " ok\n";
+    if (!is_whole_inventory(run.shard)) {
+        out += "shard " + shard_text(run.shard) + ": " + std::to_string(run.shard_skipped) +
+               " identities of the inventory belong to other shards and were not checked\n";
+    }
+    out += "\n";
     for (const auto& failure : run.ses_failures) {
         out += "UNKNOWN  ses_sync_failed   " + failure + "\n";
     }

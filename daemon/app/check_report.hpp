@@ -3,6 +3,7 @@
 // document that scripts rely on (a contract, see README "check JSON").
 
 #include "core/ses_view.hpp"
+#include "core/shard.hpp"
 #include "core/sweep.hpp"
 
 #include <chrono>
@@ -31,6 +32,10 @@ struct CheckRun {
     // SES sources that could not be listed: "name region: reason". Make the result unknown
     // (exit 3) unless something is an error.
     std::vector<std::string> ses_failures;
+    // The shard checked (config shard:; 1/1 is the whole inventory) and how many identities of
+    // the inventory other shards own (not checked, not in `reports`).
+    Shard shard;
+    std::size_t shard_skipped = 0;
 };
 
 // The JSON contract: {"checked_at": "...Z", "identities": [{..., "records": [...], "ses": null |
@@ -45,14 +50,16 @@ struct CheckRun {
 // "aa", "serial" (null: none given), "latency_ms", "lame", "detail" ("" when none)}] (empty when
 // off), "authoritative_indeterminate" (no server could be reached)}. write_check_json() writes it
 // to `out` one identity at a time (memory independent of the number of identities);
-// render_check_json() returns the same text.
+// render_check_json() returns the same text. When the shard is not 1/1, "shard": "K/N" and
+// "shard_skipped": (identities other shards own) follow "checked_at".
 void write_check_json(const CheckRun& run, std::ostream& out);
 std::string render_check_json(const CheckRun& run);
 
-// One line per record, problems first (error, unknown, warning, ok), each problem followed by
-// its expected and observed values and its message. When the record's authoritative servers
-// disagree (different verdicts or values) or one is lame, one line per server follows:
-// name, address, serial, verdict (or "lame") and what it served (or why it is lame).
+// A summary line (and, when the shard is not 1/1, a line naming the shard and how many
+// identities other shards own), then one line per record, problems first (error, unknown, warning,
+// ok), each problem followed by its expected and observed values and its message. When the record's
+// authoritative servers disagree (different verdicts or values) or one is lame, one line per server
+// follows: name, address, serial, verdict (or "lame") and what it served (or why it is lame).
 std::string render_check_text(const CheckRun& run);
 
 // Monitoring-plugins convention: 2 if any error, else 3 if anything is indeterminate, else 1 if

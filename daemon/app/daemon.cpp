@@ -18,6 +18,7 @@
 #include "core/inventory_adoption.hpp"
 #include "core/log_value.hpp"
 #include "core/ses_findings.hpp"
+#include "core/shard_selection.hpp"
 #include "core/state_machine.hpp"
 #include "core/status_repair.hpp"
 #include "core/sweep.hpp"
@@ -491,6 +492,10 @@ private:
         }
         for (const auto& key : plan.removed) {
             m_metrics->remove_identity(key);
+            // Its SES series too: an identity SES still lists leaves the tracked set when
+            // another shard owns it now (a reload with a changed shard).
+            m_metrics->remove_ses_identity(key);
+            m_findings.erase(key);
             {
                 std::lock_guard lock(m_firing_mutex);
                 m_firing.erase(key);
@@ -531,6 +536,13 @@ private:
         }
         m_schedule = std::move(schedule);
         m_schedule.add(plan.to_spread, now, config.daemon.check_interval);
+        m_metrics->set_shard(config.daemon.shard);
+        if (!is_whole_inventory(config.daemon.shard)) {
+            // Identities other shards own are not watched, shown or exported; their rows in the
+            // state database are kept (inactive, like identities removed from the config).
+            spdlog::info("event=shard_skipped shard={} identities={} owned={}",
+                         shard_text(config.daemon.shard), m_shard_skipped, m_tracked.size());
+        }
         refresh_watched_zones(config.dns);
         warn_if_rate_cannot_keep_up(config);
         return true;
@@ -912,27 +924,37 @@ private:
         std::vector<Identity> configured;
         std::map<IdentityKey, SesDomainIdentity> views;
         std::set<std::pair<std::string, std::string>> covered;
+        // Identities of the inventory that other shards own (left out of the watched set).
+        std::size_t shard_skipped = 0;
     };
 
     // With an ses: section, replaces config.identities by the watched set: the configuration's
     // identities merged with the last good SES inventories (the configuration's key material
-    // wins). Without one, leaves config alone.
+    // wins). In every case only the identities config.daemon.shard owns are kept (in
+    // config.identities and in the views); out.shard_skipped counts the others.
     WatchedViews merge_with_ses(Config& config) const {
         WatchedViews out;
         if (config.ses.accounts.empty()) {
+            OwnedIdentities owned =
+                owned_identities(config.daemon.shard, std::move(config.identities));
+            config.identities = std::move(owned.owned);
+            out.shard_skipped = owned.skipped;
             return out;
         }
         out.configured = config.identities;
-        WatchedSet watched = build_watched_set(std::move(config.identities), m_ses.inventories());
+        WatchedSet watched = build_watched_set(std::move(config.identities), m_ses.inventories(),
+                                               config.daemon.shard);
         for (const auto& [key, view] : watched.merged.ses_view) {
             out.views.emplace(key, *view);
         }
         out.covered = watched.merged.covered;
+        out.shard_skipped = watched.shard_skipped;
         config.identities = std::move(watched.merged.identities);
         return out;
     }
 
     void commit_views(WatchedViews&& views, TimePoint now) {
+        m_shard_skipped = views.shard_skipped;
         m_configured = std::move(views.configured);
         m_ses_views = std::move(views.views);
         m_ses_covered = std::move(views.covered);
@@ -1083,6 +1105,12 @@ private:
                           std::make_move_iterator(applied.events.end()));
         }
 
+        // Events about identities other shards own are theirs to raise (each shard lists the
+        // same SES sources); events about a whole source (empty domain) are kept.
+        std::erase_if(events, [this](const KeyedSesEvent& keyed) {
+            return !keyed.key.domain.empty() && !shard_owns(m_config.daemon.shard, keyed.key);
+        });
+
         // The views always change (statuses, flags); the tracked set only when readopt.
         std::set<IdentityKey> discovered_before;
         std::map<IdentityKey, IdentityState> state_before;
@@ -1228,6 +1256,7 @@ private:
     // The SES source (empty while the configuration has no ses: section).
     SesTracker m_ses;                   // the last good inventories, the sync health
     std::vector<Identity> m_configured; // the configuration's own identities, for each merge
+    std::size_t m_shard_skipped = 0;    // of the last merge: identities other shards own
     std::map<IdentityKey, SesDomainIdentity> m_ses_views;        // SES's view of watched identities
     std::set<std::pair<std::string, std::string>> m_ses_covered; // (account, region) listed
     // When a firing SES condition (FAILED, TEMPORARY_FAILURE, signing off) was first seen.

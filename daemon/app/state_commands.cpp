@@ -3,6 +3,7 @@
 #include "app/check_report.hpp"
 #include "config/config_loader.hpp"
 #include "core/dns_name.hpp"
+#include "core/shard.hpp"
 #include "store/state_store.hpp"
 
 #include <iostream>
@@ -36,9 +37,10 @@ Json optional_time(const std::optional<TimePoint>& time) {
 }
 
 // Opens the database named by the configuration's state_dir, read-only. Sets `check_interval`
-// to the configuration's, when given.
+// and `shard` to the configuration's, when given.
 Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_path,
-                                                     Milliseconds* check_interval = nullptr) {
+                                                     Milliseconds* check_interval = nullptr,
+                                                     Shard* shard = nullptr) {
     auto loaded = load_config_file(config_path);
     if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
         std::string text;
@@ -50,6 +52,9 @@ Result<std::unique_ptr<StateStore>> open_for_reading(const std::string& config_p
     const Config& config = std::get<Config>(loaded);
     if (check_interval != nullptr) {
         *check_interval = config.daemon.check_interval;
+    }
+    if (shard != nullptr) {
+        *shard = config.daemon.shard;
     }
     return StateStore::open(std::filesystem::path(config.daemon.state_dir) /
                                 std::string(k_state_db_file_name),
@@ -180,7 +185,8 @@ std::string ses_text(const SesStatusView& ses, const IdentityKey& key, TimePoint
 
 int run_status_command(const StatusOptions& options) {
     Milliseconds check_interval{};
-    auto store = open_for_reading(options.config_path, &check_interval);
+    Shard shard;
+    auto store = open_for_reading(options.config_path, &check_interval, &shard);
     if (!store) {
         std::cerr << "dkimwatch status: " << store.error() << "\n";
         return 1;
@@ -191,15 +197,23 @@ int run_status_command(const StatusOptions& options) {
         std::cerr << "dkimwatch status: " << identities.error() << "\n";
         return 1;
     }
+    // Only the shard's identities: a database may still hold identities another shard owns
+    // (after the shard changed), which this process no longer watches.
+    std::vector<StoredIdentity> owned = std::move(identities).value();
+    std::erase_if(
+        owned, [&shard](const StoredIdentity& stored) { return !shard_owns(shard, stored.key); });
     const TimePoint now = std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
-    report_stale_state(*identities, check_interval, now);
+    report_stale_state(owned, check_interval, now);
     const SesStatusView ses = load_ses_view(**store);
 
     if (options.format == "json") {
         Json document;
         document["generated_at"] = utc(now);
+        if (!is_whole_inventory(shard)) {
+            document["shard"] = shard_text(shard);
+        }
         Json list = Json::array();
-        for (const auto& stored : *identities) {
+        for (const auto& stored : owned) {
             const IdentityStatus& status = stored.status;
             Json entry;
             entry["account"] = stored.key.account;
@@ -241,9 +255,10 @@ int run_status_command(const StatusOptions& options) {
         return 0;
     }
 
-    std::cout << "dkimwatch status at " << utc(now) << ": " << identities->size()
-              << " identities\n";
-    for (const auto& stored : *identities) {
+    std::cout << "dkimwatch status at " << utc(now) << ": " << owned.size() << " identities"
+              << (is_whole_inventory(shard) ? std::string() : " (shard " + shard_text(shard) + ")")
+              << "\n";
+    for (const auto& stored : owned) {
         const IdentityStatus& status = stored.status;
         std::cout << "\n"
                   << stored.key.account << " " << stored.key.region << " " << stored.key.domain

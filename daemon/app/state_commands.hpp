@@ -13,9 +13,10 @@ struct StatusOptions {
     std::string format = "text"; // "text" or "json"
 };
 
-// For each configured identity: state, since when, the deadline with the time left, and the
-// failing records with their verdicts. Exit 0, or 1 when the configuration or database cannot
-// be read.
+// For each identity the daemon watches (active in the database and owned by the configured
+// shard): state, since when, the deadline with the time left, and the failing records with
+// their verdicts. When the shard is not 1/1, the JSON has "shard": "K/N" and the text header
+// "(shard K/N)". Exit 0, or 1 when the configuration or database cannot be read.
 int run_status_command(const StatusOptions& options);
 
 // The largest --limit of `dkimwatch history`.

@@ -1,6 +1,7 @@
 #include "app/validate_command.hpp"
 
 #include "config/config_loader.hpp"
+#include "core/shard_selection.hpp"
 #include "dns/trust_anchors.hpp"
 
 #include <iostream>
@@ -60,6 +61,15 @@ int run_validate_command(const std::string& config_path) {
             std::cerr << config_path << ": dns.trust_anchor_file " << anchors.error() << "\n";
             return 1;
         }
+    }
+    // With shard: "K/N" (not 1/1), the share of the configured identities this process owns
+    // (those SES lists are divided the same way when listed, which validate does not do).
+    if (!is_whole_inventory(config->daemon.shard)) {
+        const std::size_t configured = config->identities.size();
+        const std::size_t owned =
+            owned_identities(config->daemon.shard, config->identities).owned.size();
+        std::cout << "shard " << shard_text(config->daemon.shard) << ": owns " << owned << " of "
+                  << configured << " configured identities\n";
     }
     std::cout << "ok\n";
     return 0;

@@ -2,6 +2,7 @@
 
 #include "config/ses_identity.hpp"
 #include "core/log_value.hpp"
+#include "core/shard_selection.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -17,7 +18,7 @@ bool WatchedSet::covered(const IdentityKey& key) const {
 }
 
 WatchedSet build_watched_set(std::vector<Identity> configured,
-                             std::vector<SesInventory> inventories) {
+                             std::vector<SesInventory> inventories, const Shard& shard) {
     std::vector<Identity> discovered;
     for (const auto& inventory : inventories) {
         for (const auto& domain : inventory.domains) {
@@ -34,6 +35,7 @@ WatchedSet build_watched_set(std::vector<Identity> configured,
     WatchedSet set;
     set.inventories = std::move(inventories);
     set.merged = merge_inventories(std::move(configured), std::move(discovered), set.inventories);
+    set.shard_skipped = restrict_to_shard(shard, set.merged);
     return set;
 }
 

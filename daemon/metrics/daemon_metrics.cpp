@@ -100,6 +100,12 @@ struct DaemonMetrics::Impl {
             .Name("dkimwatch_build_info")
             .Help("Always 1; the version label identifies the running build.")
             .Register(registry);
+    prometheus::Family<prometheus::Gauge>& shard_info_family =
+        prometheus::BuildGauge()
+            .Name("dkimwatch_shard_info")
+            .Help("Always 1; shard K of N (config shard: \"K/N\") watches the identities whose "
+                  "documented hash modulo N is K-1. 1 of 1 is the whole inventory.")
+            .Register(registry);
 
     prometheus::Family<prometheus::Counter>& alerts_sent_family =
         prometheus::BuildCounter()
@@ -159,6 +165,7 @@ struct DaemonMetrics::Impl {
     prometheus::Gauge* sweep = nullptr;
     prometheus::Gauge* reload_ok = nullptr;
     prometheus::Gauge* reload_time = nullptr;
+    prometheus::Gauge* shard_info = nullptr;
 
     prometheus::Gauge& check_lag = prometheus::BuildGauge()
                                        .Name("dkimwatch_check_lag_seconds")
@@ -276,6 +283,16 @@ void DaemonMetrics::set_config_reload(bool ok, TimePoint when) {
         }
         m_impl->reload_time->Set(std::chrono::duration<double>(when.time_since_epoch()).count());
     }
+}
+
+void DaemonMetrics::set_shard(const Shard& shard) {
+    const std::lock_guard lock{m_impl->lazy_mutex};
+    if (m_impl->shard_info != nullptr) {
+        m_impl->shard_info_family.Remove(m_impl->shard_info);
+    }
+    m_impl->shard_info = &m_impl->shard_info_family.Add(
+        {{"shard", std::to_string(shard.index)}, {"of", std::to_string(shard.count)}});
+    m_impl->shard_info->Set(1);
 }
 
 void DaemonMetrics::count_state_save_failure() {

@@ -21,6 +21,9 @@
 //   dkimwatch_config_last_reload_success_timestamp_seconds
 //                                           gauge; absent until the first successful load
 //   dkimwatch_build_info{version}           gauge, 1
+//   dkimwatch_shard_info{shard,of}          gauge, 1: the shard this process watches ("2","4"
+//                                           for shard: "2/4"; "1","1" for the whole
+//                                           inventory); absent until set_shard()
 //   dkimwatch_state_save_failures_total     counter: writes of the state database that failed
 //   dkimwatch_state_unsaved_identities      gauge: identities whose newest state is applied in
 //                                           memory but not saved yet (0 when all is saved)
@@ -59,6 +62,7 @@
 #include "core/identity.hpp"
 #include "core/result.hpp"
 #include "core/ses_view.hpp"
+#include "core/shard.hpp"
 #include "core/state_machine.hpp"
 #include "core/verdict.hpp"
 
@@ -126,6 +130,9 @@ public:
     // The outcome of a configuration (re)load at `when`; the success timestamp moves only when
     // `ok`.
     void set_config_reload(bool ok, TimePoint when);
+    // The shard the inventory is restricted to (dkimwatch_shard_info{shard,of} 1); a new shard
+    // replaces the previous series. Called at start and on each reload.
+    void set_shard(const Shard& shard);
     // One failed write of the state database (dkimwatch_state_save_failures_total).
     void count_state_save_failure();
     // How many identities have a state that is not saved yet (dkimwatch_state_unsaved_identities).

@@ -19,7 +19,9 @@ watching from the saved inventory across a restart, and after 3 failed syncs rai
 ses_sync_failing, resolved when SES answers again; and an account's credentials block end to
 end (a profile of a shared credentials file, STS AssumeRole with an external id file, the
 account id from GetCallerIdentity; a wrong external id is refused naming sts:AssumeRole); and
-the periodic listing every sync_interval without a reload (about a minute).
+the periodic listing every sync_interval without a reload (about a minute); with shard: "1/3",
+`check` and the daemon watch, show and export (SES series included) only the owned part of what
+is configured and listed, and a reload to "2/3" swaps it.
 
 Usage: /usr/bin/python3 test_daemon_ses.py --dkimwatch PATH [unittest args]. Needs nsd, unbound,
 ldnsutils and python3-botocore.
@@ -463,6 +465,44 @@ identities:
         error = json.loads(refused.stdout)["sources"][0]["error"]
         self.assertIn("sts:AssumeRole", error)
         self.assertNotIn("not-the-right-one", refused.stdout + refused.stderr)
+
+    def test_08_a_shard_watches_only_its_share_of_what_ses_lists(self) -> None:
+        # With N = 3 (the documented hash, README "Sharding"): shard 1/3 owns beta.test and
+        # gamma.test (both only in SES), shard 2/3 owns alpha.test (configured), in
+        # 111122223333/us-east-1.
+        self.aws.control("identities", [ALPHA, BETA, GAMMA])
+        text = self.config.read_text()
+        self.config.write_text('shard: "1/3"\n' + text)
+        doc = json.loads(self.cli("check", "--config", str(self.config), "--format",
+                                  "json").stdout)
+        self.assertEqual((doc["shard"], doc["shard_skipped"]), ("1/3", 1))
+        self.assertEqual(sorted(i["domain"] for i in doc["identities"]),
+                         ["beta.test", "gamma.test"])
+
+        def ses_domains() -> set[str]:
+            return {line.split('domain="', 1)[1].split('"', 1)[0]
+                    for line in self.metrics().splitlines()
+                    if line.startswith("dkimwatch_ses_dkim_status{")}
+
+        daemon = self.start()
+        self.wait_for("beta and gamma verified", self.verified("beta.test", "gamma.test"),
+                      daemon, timeout=20)
+        self.assertEqual(sorted(self.status()), ["beta.test", "gamma.test"])
+        self.wait_for("SES series of beta and gamma only",
+                      lambda: ses_domains() == {"beta.test", "gamma.test"}, daemon)
+        self.assertIn('dkimwatch_shard_info{of="3",shard="1"} 1', self.metrics())
+        self.assertIn("event=shard_skipped shard=1/3 identities=1 owned=2", daemon.log())
+
+        # SIGHUP with shard 2/3: alpha only; beta's and gamma's series go, SES's included.
+        self.config.write_text('shard: "2/3"\n' + text)
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("alpha verified", self.verified("alpha.test"), daemon, timeout=20)
+        self.wait_for("only alpha in status", lambda: sorted(self.status()) == ["alpha.test"],
+                      daemon)
+        self.wait_for("SES series of alpha only", lambda: ses_domains() == {"alpha.test"},
+                      daemon)
+        self.assertNotIn('domain="beta.test"', self.metrics())
+        self.assertIn('dkimwatch_shard_info{of="3",shard="2"} 1', self.metrics())
 
     def test_07_lists_again_every_sync_interval(self) -> None:
         """Without a reload, the next listing comes sync_interval (1m, the minimum) after the

@@ -321,3 +321,30 @@ TEST(CheckReport, TextOmitsServersThatAgree) {
     run.reports[0].records[0].authoritative[1].observed = "other.example";
     EXPECT_NE(render_check_text(run).find("other.example"), std::string::npos);
 }
+
+// A shard names itself in both formats (and how many identities other shards own); the whole
+// inventory (1/1) adds nothing, so the JSON of unsharded runs is unchanged.
+TEST(CheckReport, AShardNamesItselfInJsonAndText) {
+    const Identity id = identity();
+    CheckRun run = sample(id);
+    auto json = nlohmann::json::parse(render_check_json(run));
+    EXPECT_FALSE(json.contains("shard"));
+    EXPECT_FALSE(json.contains("shard_skipped"));
+    EXPECT_EQ(render_check_text(run).find("shard"), std::string::npos);
+
+    run.shard = {2, 4};
+    run.shard_skipped = 7;
+    const std::string text = render_check_json(run);
+    json = nlohmann::json::parse(text);
+    EXPECT_EQ(json["shard"], "2/4");
+    EXPECT_EQ(json["shard_skipped"], 7);
+    EXPECT_EQ(json["identities"].size(), 1u);
+    EXPECT_EQ(text.substr(0, text.find("\"identities\"")),
+              "{\n  \"checked_at\": \"2026-11-26T12:00:00Z\",\n  \"shard\": \"2/4\",\n"
+              "  \"shard_skipped\": 7,\n  ");
+    EXPECT_NE(render_check_text(run).find(
+                  "\nshard 2/4: 7 identities of the inventory belong to other shards and were "
+                  "not checked\n\n"),
+              std::string::npos)
+        << render_check_text(run);
+}
