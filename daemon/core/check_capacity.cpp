@@ -6,7 +6,10 @@ namespace dkimwatch {
 
 std::uint64_t queries_per_check(const Identity& identity, std::size_t authoritative_servers) {
     if (const auto* easy = std::get_if<EasyDkim>(&identity.method)) {
-        return (2 + authoritative_servers) * easy->tokens.size();
+        // With the authoritative check, the server's CNAME leaves the zone for SES's, and the
+        // rest of the chain is one more TXT query through the resolvers per record.
+        const std::uint64_t follow = authoritative_servers > 0 ? 1 : 0;
+        return (2 + follow + authoritative_servers) * easy->tokens.size();
     }
     return 1 + authoritative_servers;
 }
