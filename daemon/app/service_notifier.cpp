@@ -73,6 +73,10 @@ void ServiceNotifier::watchdog() {
     send("WATCHDOG=1");
 }
 
+void ServiceNotifier::extend_start_timeout(std::chrono::microseconds extension) {
+    send("EXTEND_TIMEOUT_USEC=" + std::to_string(extension.count()));
+}
+
 void ServiceNotifier::send(const std::string& message) {
     if (!m_enabled) {
         return;

@@ -7,6 +7,7 @@
 //   stopping()   "STOPPING=1"
 //   status(s)    "STATUS=<s>"
 //   watchdog()   "WATCHDOG=1"
+//   extend_start_timeout(t)  "EXTEND_TIMEOUT_USEC=<t in microseconds>"
 // A status is one line: any '\n' or '\r' in it is sent as a space, so that it cannot inject
 // another assignment.
 //
@@ -36,6 +37,10 @@ public:
     void stopping();
     void status(const std::string& status);
     void watchdog();
+    // Before READY=1: asks for at least `extension` more time to start (systemd >= 236), so that
+    // a start-up that is long but making progress (zone discovery of a large inventory at the
+    // query rate limit) is not killed by TimeoutStartSec=.
+    void extend_start_timeout(std::chrono::microseconds extension);
 
     // WATCHDOG_USEC, when the watchdog is enabled for this process (sd_watchdog_enabled: set,
     // valid, non-zero, and WATCHDOG_PID unset or equal to getpid()). nullopt otherwise.

@@ -145,6 +145,8 @@ TEST_F(ServiceNotifierTest, SendsEachMessageExactly) {
     EXPECT_EQ(manager.receive(), "STATUS=checking 4 identities");
     notifier.watchdog();
     EXPECT_EQ(manager.receive(), "WATCHDOG=1");
+    notifier.extend_start_timeout(std::chrono::seconds{60});
+    EXPECT_EQ(manager.receive(), "EXTEND_TIMEOUT_USEC=60000000");
     notifier.stopping();
     EXPECT_EQ(manager.receive(), "STOPPING=1");
     EXPECT_TRUE(manager.idle());
