@@ -257,8 +257,9 @@ public:
 
     // Marks exactly the stored identities among `active` active and every other one inactive.
     // Keys not stored yet are ignored (save() inserts them active). Inactive identities keep
-    // their status, records and history; a key that comes back is active again with its old
-    // status (the daemon then applies on_config with the current fingerprint).
+    // their status, records and history. load_statuses() reads only active rows, so a key that
+    // comes back (put back into the configuration, or owned again by this shard) starts a new
+    // spell at pending, and its first save() overwrites the old status; its history stays.
     Result<StoreOk> set_active_identities(std::span<const IdentityKey> active);
 
     // Every active identity with its records, ordered by key (account, region, domain).
