@@ -110,6 +110,11 @@ struct TrackedIdentity {
     // for saving (with_fingerprint()).
     IdentityStatus status;
     std::vector<RecordVerdict> problems; // of the latest check, in check order; usually empty
+    // Restored from the database at start in revocation_warning: its firing alert is not
+    // re-sent to Alertmanager until its first check in this process, which is due at once. The
+    // records may have come back while this process was down and another replica may have
+    // resolved the alert; re-sending the stored warning would fire it again.
+    bool firing_held = false;
 };
 
 constexpr std::size_t k_state_count = 4; // IdentityState's values
@@ -182,6 +187,7 @@ public:
                      format_duration(m_config.daemon.check_interval),
                      format_duration(m_config.daemon.recheck_interval));
         m_notifier.ready(summary());
+        m_started = true;
         m_announced_counts = m_state_counts;
 
         auto next_tick = now;
@@ -255,6 +261,11 @@ private:
             return;
         }
         m_notifier.watchdog();
+        if (!m_started) {
+            // Still starting (zone discovery of a large inventory runs at the query rate limit):
+            // each ping also keeps systemd's start timeout a watchdog interval ahead.
+            m_notifier.extend_start_timeout(*m_notifier.watchdog_interval());
+        }
         m_next_watchdog =
             std::chrono::steady_clock::now() +
             std::chrono::duration_cast<std::chrono::steady_clock::duration>(*interval);
@@ -527,7 +538,9 @@ private:
         config.identities.clear();
         config.identities.shrink_to_fit();
         m_state_counts = {};
-        for (const auto& tracked : m_tracked) {
+        for (auto& tracked : m_tracked) {
+            tracked.firing_held =
+                initial && tracked.status.state == IdentityState::revocation_warning;
             ++m_state_counts[state_index(tracked.status.state)];
             publish(tracked);
         }
@@ -536,6 +549,11 @@ private:
         }
         m_schedule = std::move(schedule);
         m_schedule.add(plan.to_spread, now, config.daemon.check_interval);
+        for (std::size_t index = 0; index < m_tracked.size(); ++index) {
+            if (m_tracked[index].firing_held) {
+                m_schedule.set_due(static_cast<ScheduleId>(index), now);
+            }
+        }
         m_metrics->set_shard(config.daemon.shard);
         if (!is_whole_inventory(config.daemon.shard)) {
             // Identities other shards own are not watched, shown or exported; their rows in the
@@ -678,6 +696,7 @@ private:
             m_schedule.reschedule(due[index], now,
                                   problem ? m_config.daemon.recheck_interval
                                           : m_config.daemon.check_interval);
+            tracked.firing_held = false;
             publish(tracked);
         }
         (void)save_with_unsaved(std::move(to_save), outbox_rows(m_config.alerts, alerts, now),
@@ -818,12 +837,15 @@ private:
         return std::clamp(m_config.daemon.recheck_interval, k_min_tick, k_max_tick);
     }
 
-    // Exports the identity's metrics and its firing alert conditions.
+    // Exports the identity's metrics and its firing alert conditions (none while firing_held).
     void publish(const TrackedIdentity& tracked) {
         const IdentityKey key = tracked.identity.key();
         m_metrics->update_identity(key, tracked.status.state, tracked.status.deadline,
                                    tracked.status.last_check_at, tracked.problems);
-        auto firing = firing_conditions(key, tracked.status, tracked.problems);
+        std::vector<AlertEvent> firing;
+        if (!tracked.firing_held) {
+            firing = firing_conditions(key, tracked.status, tracked.problems);
+        }
         if (const auto view = m_ses_views.find(key); view != m_ses_views.end()) {
             const auto since = m_ses_condition_since.find(key);
             auto ses = ses_firing_conditions(
@@ -1237,6 +1259,7 @@ private:
     // (zone, server, address) of the dkimwatch_zone_serial series exported.
     std::set<std::tuple<std::string, std::string, std::string>> m_serial_series;
     TimePoint m_next_zone_poll{};
+    bool m_started = false;                                      // READY=1 sent once
     CheckSchedule m_schedule;                                    // ScheduleId = index in m_tracked
     std::vector<TrackedIdentity> m_tracked;                      // in configuration order
     std::array<std::size_t, k_state_count> m_state_counts{};     // identities per IdentityState
