@@ -15,6 +15,8 @@ packages=(
   nsd unbound ldnsutils openssl python3 curl prometheus prometheus-alertmanager systemd
   # the loopback SES/STS server (tests/integration/aws/fake_aws.py) checks SigV4 with botocore
   python3-botocore
+  # the Alertmanager template test reads the shipped example alertmanager.yml
+  python3-yaml
   # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload
   lintian man-db groff-base procps
   # run time: the DNSSEC root trust anchor (/usr/share/dns/root.key, dns.trust_anchor_file)
