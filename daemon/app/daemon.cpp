@@ -24,15 +24,13 @@
 #include "core/sweep.hpp"
 #include "core/zone_watch.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
 #include "store/unsaved_changes.hpp"
 
 #include <array>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <filesystem>
 #include <iostream>
 #include <malloc.h>
@@ -40,10 +38,8 @@
 #include <optional>
 #include <set>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <system_error>
 #include <tuple>
-#include <unistd.h>
 
 namespace dkimwatch {
 namespace {
@@ -293,19 +289,12 @@ private:
             return false;
         }
         // Two daemons writing one database would record every transition and alert twice.
-        const std::filesystem::path lock_path = dir / "dkimwatch.lock";
-        m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (m_lock_fd < 0) {
-            std::cerr << "dkimwatch: " << lock_path.string()
-                      << ": cannot open: " << std::strerror(errno) << "\n";
+        auto lock = StateDirLock::take(dir, "give each daemon its own state_dir");
+        if (!lock) {
+            std::cerr << "dkimwatch: " << lock.error() << "\n";
             return false;
         }
-        if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
-            std::cerr << "dkimwatch: state_dir " << dir.string()
-                      << " is in use by another running dkimwatch (it holds " << lock_path.string()
-                      << "); give each daemon its own state_dir\n";
-            return false;
-        }
+        m_state_dir_lock = std::move(lock).value();
         auto store = StateStore::open(std::filesystem::path(m_config.daemon.state_dir) /
                                           std::string(k_state_db_file_name),
                                       StateStore::Mode::read_write);
@@ -1248,7 +1237,7 @@ private:
 
     DaemonOptions m_options;
     Config m_config;
-    int m_lock_fd = -1; // holds the flock on state_dir/dkimwatch.lock for the process's life
+    std::unique_ptr<StateDirLock> m_state_dir_lock; // held for the process's life
     std::chrono::steady_clock::time_point m_next_watchdog;
     ServiceNotifier m_notifier;
     std::unique_ptr<DaemonMetrics> m_metrics;

@@ -3,18 +3,16 @@
 #include "app/state_transfer.hpp"
 #include "config/config_loader.hpp"
 #include "core/state_machine.hpp"
+#include "store/state_dir_lock.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <sys/file.h>
-#include <unistd.h>
 
 namespace dkimwatch {
 namespace {
@@ -62,37 +60,6 @@ Result<StoreOk> write_file_atomically(const std::string& path, const std::string
     }
     return StoreOk{};
 }
-
-// The daemon's lock on state_dir (daemon.cpp, open_state): held with flock for the daemon's
-// life. Taking it here both detects a running daemon and keeps one from starting mid-import.
-class StateDirLock {
-public:
-    ~StateDirLock() {
-        if (m_fd >= 0) {
-            ::close(m_fd); // releases the flock
-        }
-    }
-    StateDirLock(const StateDirLock&) = delete;
-    StateDirLock& operator=(const StateDirLock&) = delete;
-
-    static Result<std::unique_ptr<StateDirLock>> take(const std::filesystem::path& dir) {
-        const std::filesystem::path path = dir / "dkimwatch.lock";
-        auto lock = std::unique_ptr<StateDirLock>(new StateDirLock());
-        lock->m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock->m_fd < 0) {
-            return Error{path.string() + ": cannot open: " + std::strerror(errno)};
-        }
-        if (::flock(lock->m_fd, LOCK_EX | LOCK_NB) != 0) {
-            return Error{"state_dir " + dir.string() + " is in use by a running dkimwatch (it " +
-                         "holds " + path.string() + "); stop it before importing"};
-        }
-        return lock;
-    }
-
-private:
-    StateDirLock() = default;
-    int m_fd = -1;
-};
 
 // The newest records' check time: save() stores one checked_at for all of an identity's
 // records (they come from one check).
@@ -170,7 +137,7 @@ int run_state_import_command(const StateImportOptions& options) {
                   << ": cannot create: " << error.message() << "\n";
         return 1;
     }
-    auto lock = StateDirLock::take(dir);
+    auto lock = StateDirLock::take(dir, "stop it before importing");
     if (!lock) {
         std::cerr << "dkimwatch state import: " << lock.error() << "\n";
         return 1;
