@@ -4,6 +4,7 @@
 #include "config/config_loader.hpp"
 #include "core/state_machine.hpp"
 #include "store/state_dir_lock.hpp"
+#include "util/bounded_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace dkimwatch {
 namespace {
@@ -22,18 +22,8 @@ std::filesystem::path database_path(const Config& config) {
 }
 
 // The contents of `path`, or an error naming it.
-Result<std::string> read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Error{std::string("cannot open: ") + std::strerror(errno)};
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-        return Error{"cannot read"};
-    }
-    return text.str();
-}
+// Export files hold about 2 KB per identity: 4 GiB is some two million identities.
+const FileLimit k_export_file_limit{std::size_t{4} << 30, "a state export file"};
 
 // Writes `text` to `path` through a temporary file renamed over it, so that a failure never
 // leaves a truncated export behind.
@@ -116,9 +106,9 @@ int run_state_import_command(const StateImportOptions& options) {
     // Every file first: a bad one stops the import before anything is written.
     std::vector<ExportFile> files;
     for (const auto& name : options.files) {
-        auto text = read_whole_file(name);
+        auto text = read_bounded_file(name, k_export_file_limit);
         if (!text) {
-            std::cerr << "dkimwatch state import: " << name << ": " << text.error() << "\n";
+            std::cerr << "dkimwatch state import: " << text.error().to_string() << "\n";
             return 1;
         }
         auto parsed = parse_state_export(*text);

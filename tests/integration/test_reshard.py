@@ -233,7 +233,7 @@ class ReshardTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         self.assertFalse((self.tmp / "bad" / "dkimwatch.db").exists(), "nothing is written")
         p = self.cli("state", "import", "--config", str(config), str(self.tmp / "missing.json"))
         self.assertEqual(p.returncode, 1)
-        self.assertIn("missing.json: cannot open", p.stderr)
+        self.assertIn("missing.json: cannot read: No such file or directory", p.stderr)
         # Export without a database says so.
         p = self.cli("state", "export", "--config", str(config))
         self.assertEqual(p.returncode, 1)
