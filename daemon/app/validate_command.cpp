@@ -1,9 +1,10 @@
 #include "app/validate_command.hpp"
 
 #include "config/config_loader.hpp"
-#include "core/shard_selection.hpp"
+#include "core/shard.hpp"
 #include "dns/trust_anchors.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <utility>
 
@@ -66,8 +67,10 @@ int run_validate_command(const std::string& config_path) {
     // (those SES lists are divided the same way when listed, which validate does not do).
     if (!is_whole_inventory(config->daemon.shard)) {
         const std::size_t configured = config->identities.size();
-        const std::size_t owned =
-            owned_identities(config->daemon.shard, config->identities).owned.size();
+        const auto owned = std::count_if(
+            config->identities.begin(), config->identities.end(), [&](const Identity& identity) {
+                return shard_owns(config->daemon.shard, identity.key());
+            });
         std::cout << "shard " << shard_text(config->daemon.shard) << ": owns " << owned << " of "
                   << configured << " configured identities\n";
     }
