@@ -131,10 +131,8 @@ struct DaemonMetrics::Impl {
     prometheus::Family<prometheus::Gauge>& alert_oldest_family =
         prometheus::BuildGauge()
             .Name("dkimwatch_alert_oldest_queued_timestamp_seconds")
-            .Help(
-                "Unix time the oldest alert message waiting in the outbox was queued, by sink and "
-                "URL; "
-                "absent when none waits.")
+            .Help("Unix time the oldest alert message waiting in the outbox was queued, by sink "
+                  "and URL; absent when none waits.")
             .Register(registry);
 
     // The series of one configured sink; `oldest` is null while its queue is empty.
