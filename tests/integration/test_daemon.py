@@ -649,7 +649,12 @@ class DaemonTests(DaemonTestCase):
         daemon = self.start_daemon(wait=False)
         first = first_scrape(daemon)
         with self.subTest("first start"):
-            self.assertEqual(identities(first), {**dict.fromkeys(STATES, 0), "pending": total})
+            # Every identity is counted from the first scrape. The three reachable ones may
+            # already have been checked (verified) on a slow machine; the bulk ones cannot be.
+            counts = identities(first)
+            self.assertEqual(sum(v or 0 for v in counts.values()), total, counts)
+            self.assertGreaterEqual(counts["pending"] or 0, bulk, counts)
+            self.assertEqual((counts["revocation_warning"], counts["revoked"]), (0, 0), counts)
             self.assertEqual(len(first.find("dkimwatch_identity_state")), total)
             self.assertEqual(first.value("dkimwatch_config_last_reload_successful"), 1)
         self.wait_for("the daemon logs event=started", lambda: "event=started" in daemon.log(),
