@@ -9,12 +9,16 @@ packages=(
   libldns-dev libcurl4-openssl-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev
   libsystemd-dev libcivetweb-dev zlib1g-dev libxml2-dev
+  # inspect: DKIM verification (libopendkim) and DMARC's organizational domain (libpsl)
+  libopendkim-dev libpsl-dev
   # fuzzing (scripts/fuzz.sh, preset fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests and demo: real DNS servers on loopback, canned answers, tooling
   nsd unbound ldnsutils openssl python3 curl prometheus prometheus-alertmanager systemd
   # the loopback SES/STS server (tests/integration/aws/fake_aws.py) checks SigV4 with botocore
   python3-botocore
+  # inspect's tests sign fixtures with dkimpy and OpenDKIM and cross-check with dkimverify
+  python3-dkim opendkim-tools
   # the Alertmanager template test reads the shipped example alertmanager.yml
   python3-yaml
   # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload
