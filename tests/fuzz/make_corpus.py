@@ -276,6 +276,51 @@ def shared_config_file():
           b"external_id = x\n; another comment\n")
 
 
+def mail_message():
+    # Received messages as `inspect` reads them: CRLF, LF, folded fields, an mbox envelope line,
+    # DKIM signatures (SES's and the domain's) and Authentication-Results as Gmail and Microsoft
+    # write them (the examples of tests/unit/core/test_authentication_results.cpp).
+    signature_ses = ("DKIM-Signature: v=1; a=rsa-sha256; q=dns/txt; c=relaxed/simple;\r\n"
+                     "\ts=224i4yxa5dv7c2xz3womw6peuasteono; d=amazonses.com; t=1764756000;\r\n"
+                     "\th=From:To:Subject:MIME-Version:Content-Type:Date:Message-ID:Feedback-ID;\r\n"
+                     "\tbh=frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY=;\r\n"
+                     "\tb=Zm9vYmFyZm9vYmFyZm9vYmFy\r\n")
+    signature_domain = ("DKIM-Signature: v=1; a=rsa-sha256; q=dns/txt; c=relaxed/relaxed;\r\n"
+                        "\ts=sel; d=example.com; i=@example.com; l=20; x=1764842400;\r\n"
+                        "\th=from:to:subject:date; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\r\n"
+                        "\tb=YmFyYmF6YmFyYmF6YmFyYmF6\r\n")
+    gmail_ar = ("Authentication-Results: mx.google.com;\r\n"
+                "       dkim=pass header.i=@example.com header.s=sel header.b=AbCdEf12;\r\n"
+                "       spf=pass (google.com: domain of x@example.com designates 54.240.0.1 as "
+                "permitted sender) smtp.mailfrom=x@example.com;\r\n"
+                "       dmarc=pass (p=NONE sp=NONE dis=NONE) header.from=example.com\r\n")
+    microsoft_ar = ("Authentication-Results: spf=pass (sender IP is 54.240.8.1)\r\n"
+                    " smtp.mailfrom=amazonses.com; dkim=pass (signature was verified)\r\n"
+                    " header.d=example.com;dmarc=pass action=none\r\n"
+                    " header.from=example.com;compauth=pass reason=100\r\n")
+    common = ("From: \"Smith, Mary\" <mary@Example.COM>\r\n"
+              "To: team: a@x.org, B <b@y.org>;, undisclosed:;\r\n"
+              "Subject: hello\r\n"
+              " folded subject\r\n"
+              "Date: Thu, 03 Dec 2026 10:00:00 +0000\r\n"
+              "Message-ID: <0100018c@email.amazonses.com>\r\n")
+    body = "Hello,\r\n\r\nthis is the body.\r\n"
+    write("fuzz_mail_message", "crlf_two_signatures",
+          signature_ses + signature_domain + gmail_ar + common + "\r\n" + body)
+    write("fuzz_mail_message", "lf_microsoft_ar",
+          (microsoft_ar + signature_domain + common + "\r\n" + body).replace("\r\n", "\n"))
+    write("fuzz_mail_message", "mbox_envelope",
+          "From mary@example.com Thu Dec  3 10:00:00 2026\n"
+          "Authentication-Results: example.org 1; none\n"
+          "From: mary@example.com (Mary)\nSubject : obsolete\n\nbody\n")
+    write("fuzz_mail_message", "mixed_route_literal",
+          "From: <@relay:mary@[192.0.2.1]>\r\nTo: x@y.org\n"
+          "Authentication-Results: \"quoted id\"; dkim/1=fail reason=\"bad; sig\" "
+          "header.i=user@Sub.Example.com\n\r\nline\rwith cr\n\x00\xff\r\n".encode("latin-1"))
+    write("fuzz_mail_message", "no_body", "From: a@b.org\r\nSubject: x")
+    write("fuzz_mail_message", "bad_no_colon", "From: a@b.org\r\nSubject hello\r\n\r\n")
+
+
 def main():
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
@@ -288,6 +333,7 @@ def main():
     alert_message()
     aws_answers()
     shared_config_file()
+    mail_message()
     for directory in sorted(CORPUS.iterdir()):
         files = sorted(directory.iterdir())
         digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
