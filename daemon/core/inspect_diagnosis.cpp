@@ -221,35 +221,36 @@ std::string identity_summary(const InspectFacts& facts, const CoveringIdentity& 
 }
 
 Cause disabled_cause(const InspectFacts& facts) {
+    const std::string fix = "Make sure that DKIM is enabled for the identity (SES console: the "
+                            "domain in Identities, DKIM, Enable)";
     const auto disabled = identities_with_finding(facts, SesFindingCode::signing_disabled);
     if (!disabled.empty()) {
         return {0, "DKIM is disabled: SES reports DKIM signing switched off for " +
                        joined(disabled, "; ") +
                        ", so SES sends that identity's mail without the domain's signature; "
-                       "this is certainly a cause. Make sure that DKIM is enabled for the "
-                       "identity (SES console: the domain in Identities, DKIM, Enable)"};
+                       "this is certainly a cause. " +
+                       fix};
     }
     const bool all_known =
         !facts.identities.empty() &&
         std::all_of(facts.identities.begin(), facts.identities.end(),
                     [](const CoveringIdentity& identity) { return identity.ses_known; });
     if (all_known) {
-        return {20, "DKIM disabled on the identity: unlikely for the configured identities, "
-                    "as SES reports signing enabled for each; still, make sure that DKIM is "
-                    "enabled for the identity the message was sent from"};
+        return {20, "DKIM disabled on the identity: unlikely for the configured identities, as "
+                    "SES reports signing enabled for each. Still, make sure that DKIM is enabled "
+                    "for the identity the message was sent from"};
     }
-    return {10, "DKIM disabled on the identity: make sure that DKIM is enabled for the "
-                "identity (SES console: the domain in Identities, DKIM, Enable)"};
+    return {10, "DKIM disabled on the identity. " + fix};
 }
 
 Cause individual_address_cause(const InspectFacts& facts) {
     const auto unsigned_addresses =
         identities_with_finding(facts, SesFindingCode::email_identity_unsigned);
     std::string text =
-        "sent from an individually verified email address: make sure that you're not sending "
-        "from a verified email address on the same domain; such addresses use their own "
-        "settings and are sent without DKIM signing (delete the email address identity, or set "
-        "up DKIM for it)";
+        "Sent from an individually verified email address. Make sure that you're not sending "
+        "from an individually verified email address on the same domain: such addresses use "
+        "their own settings and are sent without DKIM signing (delete the email address "
+        "identity, or set up DKIM for it)";
     if (!unsigned_addresses.empty()) {
         return {1, text + ". SES lists individually verified addresses under " +
                        joined(unsigned_addresses, "; ") +
@@ -260,8 +261,8 @@ Cause individual_address_cause(const InspectFacts& facts) {
 
 Cause other_region_cause(const InspectFacts& facts) {
     const std::string text =
-        "the identity is set up in another AWS Region or account than the one that sent the "
-        "message: if you use the same identity in more than one AWS Region or account, DKIM "
+        "The identity is set up in another AWS Region or account than the one that sent the "
+        "message. If you use the same identity in more than one AWS Region or account, DKIM "
         "must be set up in each";
     if (facts.config_given && facts.identities.empty()) {
         return {1, text + ". No configured identity covers " + facts.from_domain +
@@ -290,8 +291,8 @@ Cause records_cause(const InspectFacts& facts) {
         }
     }
     const std::string text =
-        "the DKIM records are missing or revoked: when SES can no longer find them it stops "
-        "signing with the domain (it sends a revocation warning email first); run `dkimwatch "
+        "The DKIM records are missing or revoked. When SES can no longer find them it stops "
+        "signing with the domain (it sends a revocation warning email first): run `dkimwatch "
         "check` and restore the records";
     if (!troubled.empty()) {
         return {2, text + ". " + joined(troubled, "; ") +
@@ -314,9 +315,8 @@ void diagnose_only_ses(const InspectFacts& facts, const Overview& overview, Diag
                           ": SES sent it without signing it with the domain, so DMARC sees no "
                           "aligned DKIM signature. Likely causes, most likely first:";
     for (std::size_t i = 0; i < causes.size(); ++i) {
-        message += " (" + std::to_string(i + 1) + ") " + causes[i].text + ";";
+        message += " (" + std::to_string(i + 1) + ") " + causes[i].text + ".";
     }
-    message.back() = '.';
     if (!facts.identities.empty()) {
         std::vector<std::string> summaries;
         for (const auto& identity : facts.identities) {
