@@ -283,7 +283,7 @@ Cause records_cause(const InspectFacts& facts) {
         if (identity.state == IdentityState::revocation_warning ||
             identity.state == IdentityState::revoked) {
             std::string text =
-                identity_label(identity) + " is " + identity_state_name(*identity.state);
+                identity_label(identity) + " is in " + identity_state_name(*identity.state);
             if (identity.deadline) {
                 text += " (deadline " + format_state_time(*identity.deadline) + ")";
             }
@@ -407,17 +407,17 @@ std::string signature_mismatch_causes(const InspectFacts& facts,
                                     ? std::string("(none)")
                                     : joined(check.signed_header_fields, ":");
     const std::string changed_header =
-        "a signed header field changed in transit (h=" + headers +
-        "): check relays that rewrite Subject: (list tags), From: or To:, or re-fold or "
+        "a signed header field changed in transit. The signed fields are h=" + headers +
+        ": check relays that rewrite Subject: (list tags), From: or To:, or re-fold or "
         "re-encode header fields" +
         (check.canonicalization.starts_with("simple/")
-             ? std::string(", which simple header canonicalization does not tolerate")
-             : std::string());
+             ? std::string(" (simple header canonicalization tolerates no change at all)")
+             : std::string()) +
+        ".";
     if (record_failing(signature)) {
         const auto& record = *signature.record;
         return " The key record " + record.name + " is not ok (" + verdict_code_name(record.code) +
-               "): " + record.message + " That is the likely cause; otherwise " + changed_header +
-               ".";
+               "): " + record.message + " That is the likely cause; otherwise " + changed_header;
     }
     if (const auto* byodkim = byodkim_identity_of(facts, check)) {
         return " The published key record is fine, and s=" + check.selector +
@@ -425,10 +425,9 @@ std::string signature_mismatch_causes(const InspectFacts& facts,
                ": the private key SES signs with may not match the published public key. "
                "Compare them (dkimwatch keycheck --domain " +
                byodkim->domain + " --selector " + check.selector +
-               " --private-key FILE, with the key given to SES). Otherwise " + changed_header + ".";
+               " --private-key FILE, with the key given to SES). Otherwise " + changed_header;
     }
-    std::string text =
-        " Either " + changed_header + ", or the published key is not the one that signed.";
+    std::string text = " Either the published key is not the one that signed, or " + changed_header;
     if (const auto* easy = easy_dkim_identity_of(facts, check)) {
         text += " s=" + check.selector + " is an Easy DKIM token of " + identity_label(*easy) +
                 ": the key behind it is SES's own, so a changed header field is the more likely "
