@@ -363,7 +363,8 @@ TEST(InspectDiagnosis, SignatureMismatchOnAnEasyDkimTokenPointsAtHeaders) {
     auto facts = facts_with({broken});
     facts.config_given = true;
     facts.identities = {identity(true)};
-    const auto& message = find(diagnose_message(facts), "signature_mismatch").message;
+    const auto diagnoses = diagnose_message(facts);
+    const auto& message = find(diagnoses, "signature_mismatch").message;
     EXPECT_TRUE(contains(message, "Easy DKIM token"));
     EXPECT_TRUE(contains(message, "rotated"));
     EXPECT_FALSE(contains(message, "private key SES signs with"));
