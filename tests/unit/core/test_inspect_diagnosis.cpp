@@ -196,6 +196,24 @@ TEST(InspectDiagnosis, ThirdPartyBesideSesIsOnlySesSignature) {
     EXPECT_EQ(codes(diagnoses), std::vector<std::string>{"only_ses_signature"});
 }
 
+TEST(InspectDiagnosis, FailingThirdPartySignatureIsNotAlignedEither) {
+    const auto facts = facts_with({signature("mailer.example.net", "k1", SignatureResult::fail,
+                                             SignatureFailure::body_hash, {})});
+    const auto diagnoses = diagnose_message(facts);
+    EXPECT_EQ(codes(diagnoses), (std::vector<std::string>{"not_aligned", "body_hash_mismatch"}));
+    EXPECT_TRUE(contains(diagnoses[0].message, "d=mailer.example.net, s=k1 (fail)"));
+    EXPECT_EQ(inspect_exit_code(facts, diagnoses), 2);
+}
+
+TEST(InspectDiagnosis, FailingSesSignatureAloneStillShowsSesDidNotSignWithTheDomain) {
+    const auto facts =
+        facts_with({ses_signature(SignatureResult::fail, SignatureFailure::body_hash)});
+    const auto diagnoses = diagnose_message(facts);
+    EXPECT_EQ(codes(diagnoses),
+              (std::vector<std::string>{"only_ses_signature", "body_hash_mismatch"}));
+    EXPECT_EQ(inspect_exit_code(facts, diagnoses), 2);
+}
+
 TEST(InspectDiagnosis, UnusableFromPreventsAlignment) {
     auto facts = facts_with(
         {signature("example.com", "tok1", SignatureResult::pass, SignatureFailure::none, {})});
