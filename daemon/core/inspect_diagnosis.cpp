@@ -52,7 +52,14 @@ std::string identity_label(const CoveringIdentity& identity) {
     return identity.domain + " in account " + identity.account + ", region " + identity.region;
 }
 
+// t= and x= come from the message: any 64-bit value. Times that do not fit in milliseconds
+// (or lie outside the years 0000..9999) are shown as a count, without overflowing.
 std::string epoch_seconds_text(std::int64_t seconds) {
+    constexpr std::int64_t k_first = -62'167'219'200; // 0000-01-01T00:00:00Z
+    constexpr std::int64_t k_last = 253'402'300'799;  // 9999-12-31T23:59:59Z
+    if (seconds < k_first || seconds > k_last) {
+        return std::to_string(seconds) + " s since 1970";
+    }
     return format_state_time(TimePoint{std::chrono::seconds{seconds}});
 }
 

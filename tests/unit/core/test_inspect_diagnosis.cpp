@@ -1,7 +1,9 @@
 #include "core/inspect_diagnosis.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <gtest/gtest.h>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -399,6 +401,17 @@ TEST(InspectDiagnosis, ExpiredSignatureSaysWhen) {
     EXPECT_TRUE(contains(diagnoses[0].message, "x= is 2025-12-02T00:00:00Z"));
     EXPECT_TRUE(contains(diagnoses[0].message, "t= 2025-12-01T00:00:00Z"));
     EXPECT_EQ(inspect_exit_code(facts, diagnoses), 2);
+}
+
+TEST(InspectDiagnosis, ExpiryFarOutsideTheCalendarIsShownAsACount) {
+    auto expired = domain_signature(SignatureResult::permerror, SignatureFailure::expired);
+    expired.check.expired = true;
+    expired.check.signed_at = std::numeric_limits<std::int64_t>::min();
+    expired.check.expires_at = std::numeric_limits<std::int64_t>::max();
+    const auto diagnoses = diagnose_message(facts_with({expired}));
+    ASSERT_EQ(codes(diagnoses), std::vector<std::string>{"signature_expired"});
+    EXPECT_TRUE(contains(diagnoses[0].message, "x= is 9223372036854775807 s since 1970"));
+    EXPECT_TRUE(contains(diagnoses[0].message, "t= -9223372036854775808 s since 1970"));
 }
 
 TEST(InspectDiagnosis, SyntaxPermerrorNamesTheReason) {
