@@ -70,16 +70,17 @@ struct InspectDiagnosis {
 //                                aligned with From: ("normal: SES adds its own d=amazonses.com
 //                                signature; you can ignore it", the seed's words)
 //   domain_signed (ok)           a passing aligned signature, no SES signature
-//   only_ses_signature (error)   the only passing signatures are by the SES signing domain: SES
-//                                did not sign with the domain. The causes in order of
+//   only_ses_signature (error)   a signature by the SES signing domain (or a subdomain of it),
+//                                whatever its result, and no signature aligned with From: at
+//                                all: SES did not sign with the domain. The causes in order of
 //                                likelihood: DKIM disabled on the identity; sent from an
 //                                individually verified address; the identity set up in another
 //                                region or account than the one that sent; records missing or
 //                                revoked. With --config: which configured identities cover the
 //                                domain and what is known of each (state, SES findings).
 //   no_signature (error)         no DKIM-Signature field at all
-//   not_aligned (error)          signatures pass, but none is aligned with the From: domain and
-//                                none is SES's (e.g. d= of a third party)
+//   not_aligned (error)          signatures (passing or not), but none is aligned with the From:
+//                                domain and none is SES's (e.g. d= of a third party)
 //   from_unusable (error)        From: missing, repeated or unreadable: alignment impossible
 //   body_hash_mismatch (error)   per failing signature: the body changed after signing (a
 //                                footer added by a list or gateway, re-encoding); check them
@@ -102,7 +103,8 @@ struct InspectDiagnosis {
 //                                identity_revocation_warning: a covering identity's state, with
 //                                account, region, since and deadline
 //   ses_<finding code> (the finding's severity), e.g. ses_signing_disabled: SES's findings for a
-//                                covering identity
+//                                covering identity (codes already starting "ses_" are not
+//                                prefixed twice: ses_failed, ses_temporary_failure)
 std::vector<InspectDiagnosis> diagnose_message(const InspectFacts& facts);
 
 // Exit status, as `check`'s: 0 a signature aligned with From: passes (relaxed alignment) and no
