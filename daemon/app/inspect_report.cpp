@@ -191,7 +191,7 @@ std::string signature_text(const InspectedSignature& signature, std::size_t numb
                (check.key_bits > 0 ? std::to_string(check.key_bits) + " bits" : "size unknown") +
                (check.testing_key ? ", testing mode (t=y)" : "") + "\n";
     }
-    out += "  aligned with From: ";
+    out += "  From: alignment:  ";
     if (!from_usable) {
         out += "cannot tell (From: is unusable)\n";
     } else {

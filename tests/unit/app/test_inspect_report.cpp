@@ -261,13 +261,13 @@ TEST(InspectReport, TextShowsSignaturesReceiverIdentitiesAndDiagnosis) {
     EXPECT_NE(text.find("120 bytes signed of 300; anything after them is unsigned"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("aligned with From: relaxed no, strict no"), std::string::npos) << text;
+    EXPECT_NE(text.find("From: alignment:  relaxed no, strict no"), std::string::npos) << text;
     EXPECT_NE(text.find("Signature 2 of 2: d=example.com s=sel1"), std::string::npos) << text;
     EXPECT_NE(text.find("result:           permerror (key): the key record is revoked (empty "
                         "p=)"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("aligned with From: relaxed yes, strict yes"), std::string::npos) << text;
+    EXPECT_NE(text.find("From: alignment:  relaxed yes, strict yes"), std::string::npos) << text;
     EXPECT_NE(text.find("key record:       key_revoked (error) TXT sel1._domainkey.example.com"),
               std::string::npos)
         << text;
