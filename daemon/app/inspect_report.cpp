@@ -162,6 +162,36 @@ std::string time_text(const std::optional<std::int64_t>& seconds) {
     return text ? *text : std::to_string(*seconds) + " (seconds since 1970)";
 }
 
+// Diagnosis and record messages are wrapped to this many columns.
+constexpr std::size_t k_text_width = 100;
+
+// `text` broken at spaces into lines of at most `width` bytes (a longer word stays whole), each
+// line preceded by `indent`, each ending in a newline.
+std::string wrapped(std::string_view text, std::string_view indent, std::size_t width) {
+    std::string out;
+    std::string line;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find(' ', start);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        const std::string_view word = text.substr(start, end - start);
+        if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
+            out += std::string(indent) + line + "\n";
+            line.clear();
+        }
+        if (!word.empty()) {
+            line += (line.empty() ? "" : " ") + std::string(word);
+        }
+        start = end + 1;
+    }
+    if (!line.empty() || out.empty()) {
+        out += std::string(indent) + line + "\n";
+    }
+    return out;
+}
+
 std::string signature_text(const InspectedSignature& signature, std::size_t number,
                            std::size_t count, bool from_usable) {
     const DkimSignatureCheck& check = signature.check;
@@ -205,7 +235,7 @@ std::string signature_text(const InspectedSignature& signature, std::size_t numb
         if (record.severity != Severity::ok) {
             out += "                    observed: " +
                    (record.observed ? *record.observed : std::string("(nothing)")) + "\n";
-            out += "                    " + record.message + "\n";
+            out += wrapped(record.message, "                    ", k_text_width);
         }
     } else {
         out += "  key record:       not looked up (d= or s= missing)\n";
@@ -317,7 +347,7 @@ std::string render_inspect_text(const InspectFacts& facts,
         out += "  " + std::string(severity_label(entry.severity)) +
                std::string(8 - std::string_view(severity_label(entry.severity)).size(), ' ') + " " +
                entry.code + "\n";
-        out += "           " + entry.message + "\n";
+        out += wrapped(entry.message, "           ", k_text_width);
     }
     out += "\nexit code " + std::to_string(exit_code) + "\n";
     return out;

@@ -321,3 +321,35 @@ TEST(InspectReport, TextSaysWhenFromIsUnusableAndNothingCoversIt) {
               std::string::npos)
         << text;
 }
+
+TEST(InspectReport, TextWrapsLongDiagnosisMessagesAtSpaces) {
+    std::string message;
+    for (int word = 0; word < 60; ++word) {
+        message += (word == 0 ? "" : " ") + std::string("word") + std::to_string(word);
+    }
+    message += " " + std::string(120, 'x'); // one word longer than a line stays whole
+    const std::string text =
+        render_inspect_text(InspectFacts{}, {{"no_signature", Severity::error, message}}, 2);
+    const auto begin = text.find("ERROR    no_signature\n");
+    ASSERT_NE(begin, std::string::npos) << text;
+    const auto end = text.find("\nexit code");
+    std::string rejoined;
+    std::size_t lines = 0;
+    std::size_t position = text.find('\n', begin) + 1;
+    while (position < end) {
+        const auto newline = text.find('\n', position);
+        const std::string line = text.substr(position, newline - position);
+        if (line.empty()) {
+            break;
+        }
+        ++lines;
+        ASSERT_EQ(line.rfind("           ", 0), 0u) << line;
+        if (line.find('x') == std::string::npos) {
+            EXPECT_LE(line.size(), 100u) << line;
+        }
+        rejoined += (rejoined.empty() ? "" : " ") + line.substr(11);
+        position = newline + 1;
+    }
+    EXPECT_GT(lines, 3u) << text;
+    EXPECT_EQ(rejoined, message);
+}
