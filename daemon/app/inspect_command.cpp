@@ -20,6 +20,7 @@
 #include "store/state_store.hpp"
 #include "util/bounded_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -239,6 +240,55 @@ struct ConfigView {
     bool state_known = false;
 };
 
+// What is known of `identity`, which covers the From: domain: its DKIM selectors, its state and
+// last reason from `stored` and `store` (null: no database), and SES's findings over the stored
+// listing when one covers its account and region.
+CoveringIdentity covering_identity(const Identity& identity, const WatchedSet& watched,
+                                   const std::map<IdentityKey, StoredIdentity>& stored,
+                                   StateStore* store, const StateMachinePolicy& policy,
+                                   TimePoint now) {
+    CoveringIdentity covering;
+    covering.account = identity.account;
+    covering.region = identity.region;
+    covering.domain = identity.domain;
+    if (const auto* easy = std::get_if<EasyDkim>(&identity.method)) {
+        covering.easy_dkim = true;
+        covering.selectors.assign(easy->tokens.begin(), easy->tokens.end());
+    } else {
+        covering.easy_dkim = false;
+        covering.selectors = {std::get<Byodkim>(identity.method).selector};
+    }
+    const IdentityKey key = identity.key();
+    const auto found = stored.find(key);
+    const IdentityStatus* status = nullptr;
+    std::vector<RecordVerdict> latest;
+    if (found != stored.end()) {
+        status = &found->second.status;
+        covering.state = status->state;
+        covering.state_since = status->since;
+        covering.deadline = status->deadline;
+        if (store != nullptr) {
+            if (auto history = store->history(identity.domain, 0)) {
+                for (const auto& entry : *history) {
+                    if (entry.key == key) {
+                        covering.state_reason = entry.reason; // the newest wins
+                    }
+                }
+            }
+        }
+        for (const auto& record : found->second.records) {
+            latest.push_back(record.verdict);
+        }
+    }
+    if (watched.covered(key)) {
+        covering.ses_known = true;
+        covering.ses_findings =
+            ses_findings({&identity, watched.ses_view(key), true,
+                          latest.empty() ? nullptr : &latest, status, &policy, now});
+    }
+    return covering;
+}
+
 ConfigView view_of_config(Config& config, const std::string& from_domain) {
     ConfigView view;
     const TimePoint now = std::chrono::floor<Milliseconds>(std::chrono::system_clock::now());
@@ -277,47 +327,10 @@ ConfigView view_of_config(Config& config, const std::string& from_domain) {
         return view;
     }
     for (const auto& identity : view.watched.merged.identities) {
-        if (!covers(identity.domain, from_domain)) {
-            continue;
+        if (covers(identity.domain, from_domain)) {
+            view.covering.push_back(
+                covering_identity(identity, view.watched, stored, store.get(), config.policy, now));
         }
-        CoveringIdentity covering;
-        covering.account = identity.account;
-        covering.region = identity.region;
-        covering.domain = identity.domain;
-        if (const auto* easy = std::get_if<EasyDkim>(&identity.method)) {
-            covering.easy_dkim = true;
-            covering.selectors.assign(easy->tokens.begin(), easy->tokens.end());
-        } else {
-            covering.easy_dkim = false;
-            covering.selectors = {std::get<Byodkim>(identity.method).selector};
-        }
-        const IdentityKey key = identity.key();
-        const auto found = stored.find(key);
-        std::vector<RecordVerdict> latest;
-        if (found != stored.end()) {
-            const IdentityStatus& status = found->second.status;
-            covering.state = status.state;
-            covering.state_since = status.since;
-            covering.deadline = status.deadline;
-            if (auto history = store->history(identity.domain, 0)) {
-                for (const auto& entry : *history) {
-                    if (entry.key == key) {
-                        covering.state_reason = entry.reason;
-                    }
-                }
-            }
-            for (const auto& record : found->second.records) {
-                latest.push_back(record.verdict);
-            }
-        }
-        if (view.watched.covered(key)) {
-            covering.ses_known = true;
-            covering.ses_findings = ses_findings(
-                {&identity, view.watched.ses_view(key), true,
-                 found != stored.end() && !latest.empty() ? &latest : nullptr,
-                 found != stored.end() ? &found->second.status : nullptr, &config.policy, now});
-        }
-        view.covering.push_back(std::move(covering));
     }
     return view;
 }
