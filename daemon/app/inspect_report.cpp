@@ -257,7 +257,7 @@ std::string own_results_for(const InspectFacts& facts, const std::string& domain
     return results.empty() ? std::string("no signature by it") : join(results, ", ");
 }
 
-std::string identity_text(const CoveringIdentity& identity) {
+std::string identity_text(const CoveringIdentity& identity, bool state_known) {
     std::string out = "  " + identity.account + " " + identity.region + " " + identity.domain +
                       " (" + (identity.easy_dkim ? "Easy DKIM" : "BYODKIM") + ": " +
                       join(identity.selectors, " ") + ")\n";
@@ -276,7 +276,8 @@ std::string identity_text(const CoveringIdentity& identity) {
             out += "              " + identity.state_reason + "\n";
         }
     } else {
-        out += "    state:    unknown (not in the state database)\n";
+        out += state_known ? "    state:    unknown (not in the state database)\n"
+                           : "    state:    unknown (no state database)\n";
     }
     if (!identity.ses_known) {
         out += "    SES:      unknown (no SES listing of this account and region)\n";
@@ -335,7 +336,7 @@ std::string render_inspect_text(const InspectFacts& facts,
             out += "  none\n";
         }
         for (const auto& identity : facts.identities) {
-            out += identity_text(identity);
+            out += identity_text(identity, facts.state_known);
         }
         if (!facts.state_known) {
             out += "  (no state database was found: states unknown)\n";
