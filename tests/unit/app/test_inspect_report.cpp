@@ -353,3 +353,26 @@ TEST(InspectReport, TextWrapsLongDiagnosisMessagesAtSpaces) {
     EXPECT_GT(lines, 3u) << text;
     EXPECT_EQ(rejoined, message);
 }
+
+TEST(InspectReport, TextTellsAMissingDatabaseFromAnIdentityItDoesNotHold) {
+    InspectFacts facts;
+    facts.from_domain = "mail.example.com";
+    facts.config_given = true;
+    CoveringIdentity identity;
+    identity.account = "111122223333";
+    identity.region = "us-east-1";
+    identity.domain = "example.com";
+    identity.selectors = {"tok1", "tok2", "tok3"};
+    facts.identities.push_back(identity);
+    std::string text = render_inspect_text(facts, {}, 2);
+    EXPECT_NE(text.find("111122223333 us-east-1 example.com (Easy DKIM: tok1 tok2 tok3)"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("state:    unknown (no state database)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("SES:      unknown"), std::string::npos) << text;
+    facts.state_known = true;
+    text = render_inspect_text(facts, {}, 2);
+    EXPECT_NE(text.find("state:    unknown (not in the state database)\n"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("no state database was found"), std::string::npos) << text;
+}
