@@ -4,6 +4,7 @@
 #include "app/check_command.hpp"
 #include "app/daemon.hpp"
 #include "app/discover_command.hpp"
+#include "app/inspect_command.hpp"
 #include "app/keycheck_command.hpp"
 #include "app/logging.hpp"
 #include "app/state_commands.hpp"
@@ -34,11 +35,14 @@ Examples:
   dkimwatch discover --config dkimwatch.yaml --format identities > identities.txt
   dkimwatch validate --config dkimwatch.yaml
   dkimwatch keycheck --domain example.org --selector sel1 --private-key dkim.pem
+  dkimwatch inspect --config dkimwatch.yaml received-message.eml
   dkimwatch state export --config dkimwatch.yaml --output shard-1.json
 
 Exit codes of check and keycheck (monitoring-plugins convention):
   0 all ok, 1 warnings only, 2 at least one error, 3 unknown (indeterminate DNS, config or
-  usage error). validate exits 0 when the file is valid and 1 otherwise.
+  usage error). inspect: 0 a signature aligned with From: passes, 1 it passes with warnings,
+  2 none passes, 3 unreadable input or indeterminate DNS. validate exits 0 when the file is
+  valid and 1 otherwise.
 Run "dkimwatch <command> --help" for the options of each command.)";
 
 constexpr const char* k_check_footer = R"(
@@ -139,6 +143,31 @@ Examples:
 
 Exit codes: 0 fine, 1 warning (1024-bit key), 2 the selector or key is unacceptable to SES or the
 published record is wrong, 3 unreadable input, usage error or indeterminate lookup.)";
+
+constexpr const char* k_inspect_footer = R"(
+Reads one received message (RFC 5322, as saved by a mail client: CRLF or LF line endings, at
+most 64 MiB) from FILE, or from standard input when FILE is "-", and says who signed it: for
+each DKIM-Signature d=, s=, a=, c=, i=, t=, x= (expired or not), l= (partial body), the result
+verified by libopendkim (pass, fail with body hash and signature mismatch told apart,
+temperror, permerror) and why, the alignment of d= with the From: domain (DMARC relaxed and
+strict), and the evaluator's verdict on the key record it names. The receiver's
+Authentication-Results are shown beside dkimwatch's results. Then the diagnosis, most severe
+first: ses_and_domain_signed (normal: SES adds its own d=amazonses.com signature),
+domain_signed, only_ses_signature (SES did not sign with your domain, and the likely causes),
+no_signature, not_aligned, body_hash_mismatch, signature_mismatch, record_<verdict>, ...
+Keys are looked up through --resolver, else the configuration's dns section, else
+/etc/resolv.conf. With --config, the configured identities covering the From: domain are named
+with their state from the state database (read-only; when the daemon has run) and SES's
+findings (when the ses: section covers their account and region).
+
+Examples:
+  dkimwatch inspect message.eml
+  dkimwatch inspect --config /etc/dkimwatch/dkimwatch.yaml message.eml
+  dkimwatch inspect --resolver 127.0.0.1:5300 --format json - < message.eml
+
+Exit codes (as check's): 0 a signature by a domain aligned with From: passes, 1 it passes but
+something warns, 2 no aligned signature passes, 3 unreadable or malformed input, configuration
+or usage error, or the key of an aligned signature could not be fetched (indeterminate DNS).)";
 
 constexpr const char* k_state_footer = R"(
 Moves identity state between shards when their number changes (shard: "K/N"): each shard's
@@ -284,6 +313,25 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
 
+    dkimwatch::InspectOptions inspect_options;
+    auto* inspect = app.add_subcommand(
+        "inspect", "Read a received message: who signed it, whether it verifies, and why not");
+    inspect->footer(k_inspect_footer);
+    inspect->add_option("--config,-c", inspect_options.config_path,
+                        "Configuration file (YAML): identities, state, SES, dns settings");
+    // One value per --resolver, so that "--resolver IP FILE" leaves FILE to the positional.
+    inspect
+        ->add_option("--resolver", inspect_options.resolvers,
+                     "Resolver to ask (IP or IP:port); repeatable; overrides --config")
+        ->allow_extra_args(false);
+    inspect->add_option("--format,-f", inspect_options.format, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    inspect
+        ->add_option("file", inspect_options.input,
+                     "The message (RFC 5322, at most 64 MiB); \"-\": standard input")
+        ->required();
+
     auto* state = app.add_subcommand(
         "state", "Export or import identity state (to change the number of shards)");
     state->footer(k_state_footer);
@@ -365,6 +413,9 @@ int main(int argc, char** argv) {
     }
     if (keycheck->parsed()) {
         return dkimwatch::run_keycheck_command(keycheck_options);
+    }
+    if (inspect->parsed()) {
+        return dkimwatch::run_inspect_command(inspect_options);
     }
     std::cerr << app.help();
     return k_exit_usage;

@@ -1,5 +1,7 @@
 #include "app/check_report.hpp"
 
+#include "app/record_json.hpp"
+
 #include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -69,50 +71,6 @@ Json ses_json(const std::optional<SesCheckInfo>& info) {
 
 std::string_view or_empty_marker(std::string_view text, std::string_view marker) {
     return text.empty() ? marker : text;
-}
-
-// One element of a record's "authoritative".
-Json authoritative_json(const AuthoritativeAnswer& answer) {
-    Json item;
-    item["server"] = answer.server;
-    item["address"] = answer.address;
-    item["verdict"] = verdict_code_name(answer.verdict);
-    item["observed"] = answer.observed ? Json(*answer.observed) : Json(nullptr);
-    item["aa"] = answer.aa;
-    item["serial"] = answer.serial ? Json(*answer.serial) : Json(nullptr);
-    item["latency_ms"] = std::chrono::duration<double, std::milli>(answer.latency).count();
-    item["lame"] = answer.lame;
-    item["detail"] = answer.detail;
-    return item;
-}
-
-// One element of "records".
-Json record_json(const RecordVerdict& record) {
-    Json item;
-    item["name"] = record.name;
-    item["type"] = record.type;
-    item["expected"] = record.expected;
-    item["observed"] = record.observed ? Json(*record.observed) : Json(nullptr);
-    item["verdict"] = verdict_code_name(record.code);
-    item["severity"] = severity_name(record.severity);
-    item["message"] = record.message;
-    item["server"] = record.server.empty() ? Json(nullptr) : Json(record.server);
-    item["latency_ms"] = std::chrono::duration<double, std::milli>(record.latency).count();
-    item["dnssec"] = record.dnssec ? Json(dnssec_status_name(*record.dnssec)) : Json(nullptr);
-    item["dnssec_reason"] = record.dnssec_reason;
-    item["dnssec_expiry"] =
-        record.dnssec_expiry ? Json(format_utc_timestamp(*record.dnssec_expiry)) : Json(nullptr);
-    item["dnssec_expiry_zone"] = (record.dnssec_expiry && !record.dnssec_expiry_zone.empty())
-                                     ? Json(record.dnssec_expiry_zone)
-                                     : Json(nullptr);
-    item["zone"] = record.zone.empty() ? Json(nullptr) : Json(record.zone);
-    Json servers = Json::array();
-    for (const auto& answer : record.authoritative) {
-        servers.push_back(authoritative_json(answer));
-    }
-    item["authoritative"] = std::move(servers);
-    item["authoritative_indeterminate"] = record.authoritative_indeterminate;
-    return item;
 }
 
 // One element of "identities".

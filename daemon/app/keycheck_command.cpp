@@ -2,7 +2,6 @@
 
 #include "app/check_report.hpp"
 #include "app/resolver_setup.hpp"
-#include "config/config_loader.hpp"
 #include "config/file_limits.hpp"
 #include "core/dns_name.hpp"
 #include "core/evaluator.hpp"
@@ -22,33 +21,6 @@ namespace {
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_critical = 2;
 constexpr int k_exit_unknown = 3;
-
-// Resolver settings from --resolver, else --config's dns section, else /etc/resolv.conf.
-Result<ResolverSettings> keycheck_resolvers(const KeycheckOptions& options) {
-    DnsSettings dns;
-    if (!options.config_path.empty()) {
-        auto loaded = load_config_file(options.config_path);
-        if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
-            std::string text = "the configuration has errors:";
-            for (const auto& error : *errors) {
-                text += "\n  " + error.to_string();
-            }
-            return Error{text};
-        }
-        dns = std::get<Config>(loaded).dns;
-    }
-    if (!options.resolvers.empty()) {
-        dns.resolvers.clear();
-        for (const auto& text : options.resolvers) {
-            auto address = parse_server_address(text);
-            if (!address) {
-                return Error{"--resolver " + text + ": " + address.error()};
-            }
-            dns.resolvers.push_back(*address);
-        }
-    }
-    return resolver_settings_for(dns);
-}
 
 // "( "abc..." "def..." )": the zone-file TXT data, one 255-byte string per line.
 std::string zone_file_form(const std::string& name, const std::vector<std::string>& strings) {
@@ -116,7 +88,9 @@ int run_keycheck_command(const KeycheckOptions& options) {
     std::optional<IdentityReport> published;
     std::string lookup_error;
     if (!options.offline) {
-        auto settings = keycheck_resolvers(options);
+        auto dns = dns_settings_for_command(options.config_path, options.resolvers);
+        auto settings =
+            dns ? resolver_settings_for(*dns) : Result<ResolverSettings>(Error{dns.error()});
         if (!settings) {
             lookup_error = settings.error();
         } else {
