@@ -1,0 +1,618 @@
+#!/usr/bin/python3
+"""`dkimwatch inspect` (issue 14) against real signers and real DNS.
+
+Keys are generated in the run (openssl, opendkim-genkey) and published by the dnsenv scenario
+`inspect` (nsd behind unbound on 127.0.0.1: example.test and a zone standing in for
+amazonses.com). Messages are signed in the run by dkimpy (Debian's python3-dkim) and by OpenDKIM's
+own signer (the `opendkim` milter in its test mode, `-t FILE`), written to a temp dir, then given
+to `dkimwatch inspect --resolver <unbound> --format json|text FILE|-`. For every fixture the test
+asserts each signature's d, s, result, failure, alignment, the key record's verdict, the
+diagnosis codes and the exit code, and checks every signature with dkimpy too (its DNS lookups
+go to the same unbound): pass/not-pass must agree. Then hostile input and `--config`.
+
+Usage: /usr/bin/python3 test_inspect.py --dkimwatch PATH/TO/dkimwatch [unittest args]
+       /usr/bin/python3 test_inspect.py --plan-only   (fixtures, DNS and dkimpy only: no binary)
+Python 3.11 standard library and python3-dkim; needs nsd, unbound, ldnsutils, opendkim,
+opendkim-tools, openssl.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "dnsenv"))
+
+import dkim  # noqa: E402  (python3-dkim)
+import dnsenv  # noqa: E402
+import harness  # noqa: E402
+
+DKIMWATCH = harness.take_binary_argument(os.environ.get("DKIMWATCH", ""))
+PLAN_ONLY = "--plan-only" in sys.argv
+if PLAN_ONLY:
+    sys.argv.remove("--plan-only")
+SCENARIO = HERE / "dnsenv" / "scenarios" / "inspect"
+OPENDKIM = "/usr/sbin/opendkim"
+
+SES_DOMAIN = "amazonses.com"
+SES_SELECTOR = "224i4yxa5dv7c2xz3womw6peuasteono"
+MIB64 = 64 * 1024 * 1024
+SANITIZER = r"Sanitizer|runtime error:|AddressSanitizer|LeakSanitizer"
+RUN_TIMEOUT = 60  # seconds per dkimwatch run (ASan included); a hang fails the test
+
+
+# ---- messages and signers
+
+def message(eol: str = "\r\n", from_addr: str = "Alice <alice@example.test>",
+            subject: str = "Quarterly report", body: str = "Hello,\n\nthe report is attached.\n",
+            extra: list[str] | None = None) -> bytes:
+    """A small RFC 5322 message; `extra` header lines go after Subject (may hold folds "\n\t")."""
+    lines = [f"From: {from_addr}", "To: Bob <bob@receiver.test>", f"Subject: {subject}",
+             *(extra or []), "Date: Thu, 03 Dec 2026 22:00:00 +0000",
+             "Message-ID: <20261203220000.1@example.test>", "MIME-Version: 1.0",
+             "Content-Type: text/plain; charset=utf-8"]
+    head = eol.join(line.replace("\n", eol) for line in lines)
+    return (head + eol + eol + body.replace("\n", eol)).encode()
+
+
+def eol_of(msg: bytes) -> bytes:
+    return b"\r\n" if b"\r\n" in msg else b"\n"
+
+
+def dkimpy_sign(msg: bytes, selector: str, domain: str, key: Path,
+                canon: tuple[bytes, bytes] = (b"relaxed", b"simple"), length: bool = False,
+                headers: list[str] | None = None) -> bytes:
+    """dkim.sign, the signature field prepended, folded with the message's own line ends."""
+    eol = eol_of(msg)
+    sig = dkim.sign(msg, selector.encode(), domain.encode(), key.read_bytes(),
+                    canonicalize=canon, length=length,
+                    include_headers=[h.encode() for h in headers] if headers else None,
+                    linesep=eol)
+    return sig + msg
+
+
+def dkimpy_sign_expired(msg: bytes, selector: str, domain: str, key: Path,
+                        signed_ago: int = 3 * 86400, expired_ago: int = 2 * 86400) -> bytes:
+    """A signature with t= and x= in the past (dkimpy's sign() has no x=): the same steps as
+    dkim.DKIM.sign with dkimpy's own canonicalization, hashing and RSA, plus x=. x= lies beyond
+    dkimpy's 10-hour clock slop, so both verifiers must call it expired."""
+    eol = eol_of(msg)
+    d = dkim.DKIM(msg, linesep=eol)
+    pk = dkim.parse_pem_private_key(key.read_bytes())
+    policy = dkim.CanonicalizationPolicy.from_c_value(b"relaxed/simple")
+    include = tuple(h.lower() for h in (b"from", b"to", b"subject", b"date", b"message-id"))
+    d.include_headers = include
+    d.hasher = dkim.HASH_ALGORITHMS[b"rsa-sha256"]
+    h = d.hasher()
+    h.update(policy.canonicalize_body(d.body))
+    now = int(time.time())
+    fields = [(b"v", b"1"), (b"a", b"rsa-sha256"), (b"c", b"relaxed/simple"),
+              (b"d", domain.encode()), (b"s", selector.encode()),
+              (b"t", str(now - signed_ago).encode()), (b"x", str(now - expired_ago).encode()),
+              (b"h", b" : ".join(include)), (b"bh", base64.b64encode(h.digest())),
+              (b"b", b"0" * 60)]
+    return b"DKIM-Signature: " + d.gen_header(fields, include, policy, b"DKIM-Signature", pk) \
+        + msg
+
+
+def opendkim_sign(msg: bytes, selector: str, domain: str, key: Path, work: Path,
+                  canon: str = "relaxed/simple") -> bytes:
+    """OpenDKIM's signer: the `opendkim` milter in test mode (-t FILE) signs the file and prints
+    the field it would insert ("### INSHEADER: idx=0 hname='DKIM-Signature' hvalue='...'").
+    The configuration comes on stdin: opendkim refuses a config file under a world-writable
+    directory such as /tmp. (opendkim-testmsg 2.11 prints a damaged b= tail, so not that.)"""
+    path = work / f"to-sign-{selector}-{len(msg)}.eml"
+    path.write_bytes(msg)
+    conf = (f"Syslog no\nRequireSafeKeys no\nMode s\nDomain {domain}\nSelector {selector}\n"
+            f"KeyFile {key}\nCanonicalization {canon}\nSignatureAlgorithm rsa-sha256\n")
+    p = subprocess.run([OPENDKIM, "-x", "/dev/stdin", "-t", str(path), "-vvvvv"],
+                       input=conf.encode(), capture_output=True, timeout=30)
+    out = (p.stdout + p.stderr).decode()
+    m = re.search(r"### INSHEADER: idx=0 hname='DKIM-Signature' hvalue='(.*?)'\n", out, re.S)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"opendkim did not sign (exit {p.returncode}):\n{out[-2000:]}")
+    eol = eol_of(msg)
+    value = m.group(1).replace("\r\n", "\n").replace("\n", eol.decode())
+    return b"DKIM-Signature: " + value.encode() + eol + msg
+
+
+def replace_once(msg: bytes, old: bytes, new: bytes) -> bytes:
+    if msg.count(old) < 1:
+        raise ValueError(f"{old!r} not in the message")
+    return msg.replace(old, new, 1)
+
+
+# ---- the plan
+
+@dataclasses.dataclass
+class Sig:
+    """What dkimwatch must report for one signature (None: not asserted)."""
+    d: str
+    s: str
+    result: str
+    failure: str = "none"
+    aligned: bool = True
+    aligned_strict: bool | None = None
+    verdict: str | tuple[str, ...] | None = "ok"  # the key record's verdict (tuple: any of)
+    c: str | None = None
+    expired: bool = False
+    partial_body: bool = False
+    testing_key: bool = False
+
+
+@dataclasses.dataclass
+class Fixture:
+    name: str
+    data: bytes
+    sigs: list[Sig]
+    codes: set[str]                      # diagnosis codes, exactly (plus any of `maybe`)
+    exit: int
+    from_domain: str = "example.test"
+    maybe: set[str] = dataclasses.field(default_factory=set)
+    auth_results: list[dict] | None = None  # expected authentication_results (subset of keys)
+    path: Path | None = None
+
+
+def build_fixtures(keys: Path, work: Path) -> list[Fixture]:
+    ex, od, ses = keys / "ex.pem", keys / "od.private", keys / "ses.pem"
+    fx: list[Fixture] = []
+
+    def add(name, data, sigs, codes, exit_code, **kw):
+        fx.append(Fixture(name, data, sigs, set(codes), exit_code, **kw))
+
+    # relaxed/simple by dkimpy, CRLF.
+    add("dkimpy_relaxed_simple_crlf", dkimpy_sign(message(), "s2048", "example.test", ex),
+        [Sig("example.test", "s2048", "pass", c="relaxed/simple", aligned_strict=True)],
+        {"domain_signed"}, 0)
+    # relaxed/simple by dkimpy, LF only.
+    add("dkimpy_relaxed_simple_lf",
+        dkimpy_sign(message(eol="\n"), "s2048", "example.test", ex),
+        [Sig("example.test", "s2048", "pass", c="relaxed/simple")], {"domain_signed"}, 0)
+    # simple/simple by OpenDKIM, LF only and CRLF.
+    add("opendkim_simple_simple_lf",
+        opendkim_sign(message(eol="\n"), "od", "example.test", od, work, "simple/simple"),
+        [Sig("example.test", "od", "pass", c="simple/simple")], {"domain_signed"}, 0)
+    add("opendkim_relaxed_simple_crlf",
+        opendkim_sign(message(), "od", "example.test", od, work, "relaxed/simple"),
+        [Sig("example.test", "od", "pass", c="relaxed/simple")], {"domain_signed"}, 0)
+    # simple/simple by dkimpy.
+    add("dkimpy_simple_simple",
+        dkimpy_sign(message(), "s2048", "example.test", ex, canon=(b"simple", b"simple")),
+        [Sig("example.test", "s2048", "pass", c="simple/simple")], {"domain_signed"}, 0)
+    # l=: text appended after the signed length still passes, but is a warning.
+    signed = dkimpy_sign(message(), "s2048", "example.test", ex, length=True)
+    add("length_appended", signed + b"\r\nP.S. appended by someone else: click here\r\n",
+        [Sig("example.test", "s2048", "pass", partial_body=True)],
+        {"domain_signed", "partial_body"}, 1)
+    # x= two days ago.
+    add("expired", dkimpy_sign_expired(message(), "s2048", "example.test", ex),
+        [Sig("example.test", "s2048", "permerror", "expired", expired=True)],
+        {"signature_expired"}, 2)
+    # The body changed after signing.
+    add("body_modified",
+        replace_once(dkimpy_sign(message(), "s2048", "example.test", ex),
+                     b"the report is attached.", b"the report is NOT attached."),
+        [Sig("example.test", "s2048", "fail", "body_hash")], {"body_hash_mismatch"}, 2)
+    add("body_modified_opendkim",
+        opendkim_sign(message(eol="\n"), "od", "example.test", od, work) +
+        b"\n-- \nFooter added by a mailing list\n",
+        [Sig("example.test", "od", "fail", "body_hash")], {"body_hash_mismatch"}, 2)
+    # A signed header field changed.
+    add("header_modified",
+        replace_once(dkimpy_sign(message(), "s2048", "example.test", ex),
+                     b"Subject: Quarterly report", b"Subject: [EXT] Quarterly report"),
+        [Sig("example.test", "s2048", "fail", "signature")], {"signature_mismatch"}, 2)
+    # The published key is not the signing key (no expectation without --config: the
+    # evaluator may call the record ok, or key_mismatch).
+    add("wrong_key", dkimpy_sign(message(), "rotated", "example.test", ex),
+        [Sig("example.test", "rotated", "fail", "signature", verdict=("ok", "key_mismatch"))],
+        {"signature_mismatch"}, 2, maybe={"record_key_mismatch"})
+    # No key record at all.
+    add("missing_key", dkimpy_sign(message(), "nokey", "example.test", ex),
+        [Sig("example.test", "nokey", "permerror", "key", verdict="missing")],
+        {"record_missing"}, 2)
+    # Revoked: p= empty.
+    add("revoked_key", dkimpy_sign(message(), "gone", "example.test", keys / "revoked.pem"),
+        [Sig("example.test", "gone", "permerror", "key", verdict="key_revoked")],
+        {"record_key_revoked"}, 2)
+    # t=y: still verifies; the record's testing_mode is a warning.
+    add("testing_key", dkimpy_sign(message(), "testy", "example.test", keys / "testy.pem"),
+        [Sig("example.test", "testy", "pass", verdict="testing_mode", testing_key=True)],
+        {"domain_signed", "record_testing_mode"}, 1)
+    # SES's own signature beside the domain's (the seed: "two DKIM signatures": normal).
+    both = opendkim_sign(message(), "od", "example.test", od, work)
+    both = dkimpy_sign(both, SES_SELECTOR, SES_DOMAIN, ses)
+    add("ses_and_domain", both,
+        [Sig(SES_DOMAIN, SES_SELECTOR, "pass", aligned=False, aligned_strict=False),
+         Sig("example.test", "od", "pass")], {"ses_and_domain_signed"}, 0)
+    # Only SES's signature: SES did not sign with the domain.
+    add("only_ses", dkimpy_sign(message(), SES_SELECTOR, SES_DOMAIN, ses),
+        [Sig(SES_DOMAIN, SES_SELECTOR, "pass", aligned=False)], {"only_ses_signature"}, 2)
+    # Folded and duplicated header fields: two Subject fields, h= names subject once, so the
+    # last (bottom) one is signed; changing the first (unsigned) one does not break it, and
+    # relaxed header canonicalization ignores a refolded To.
+    dup = message(subject="first subject, not signed",
+                  extra=["Subject: the signed subject", "X-Folded: one\n\ttwo\n   three"])
+    dup = replace_once(dup, b"To: Bob <bob@receiver.test>",
+                       b"To: Bob <bob@receiver.test>,\r\n  Carol <carol@receiver.test>")
+    dup_signed = dkimpy_sign(dup, "s2048", "example.test", ex,
+                             headers=["from", "to", "subject", "date", "x-folded"])
+    add("folded_duplicated", dup_signed,
+        [Sig("example.test", "s2048", "pass")], {"domain_signed"}, 0)
+    add("duplicated_unsigned_changed",
+        replace_once(dup_signed, b"first subject, not signed", b"changed in transit"),
+        [Sig("example.test", "s2048", "pass")], {"domain_signed"}, 0)
+    add("folded_refolded",
+        replace_once(dup_signed, b",\r\n  Carol", b",\r\n\t\tCarol"),
+        [Sig("example.test", "s2048", "pass")], {"domain_signed"}, 0)
+    add("duplicated_signed_changed",
+        replace_once(dup_signed, b"the signed subject", b"the changed subject"),
+        [Sig("example.test", "s2048", "fail", "signature")], {"signature_mismatch"}, 2)
+    # No signature.
+    add("no_signature", message(), [], {"no_signature"}, 2)
+    # From: a subdomain: d=example.test aligns relaxed, not strict.
+    add("from_subdomain",
+        dkimpy_sign(message(from_addr="news@mail.example.test"), "s2048", "example.test", ex),
+        [Sig("example.test", "s2048", "pass", aligned=True, aligned_strict=False)],
+        {"domain_signed"}, 0, from_domain="mail.example.test")
+    # The receiver's Authentication-Results (added above the signature after receipt).
+    ar_pass = (b"Authentication-Results: mx.receiver.test;\r\n"
+               b"\tdkim=pass header.d=example.test header.s=s2048 header.b=abcdefgh\r\n")
+    add("auth_results_agree", ar_pass + dkimpy_sign(message(), "s2048", "example.test", ex),
+        [Sig("example.test", "s2048", "pass")], {"domain_signed"}, 0,
+        auth_results=[{"authserv_id": "mx.receiver.test", "method": "dkim", "result": "pass",
+                       "header_d": "example.test"}])
+    ar_fail = (b"Authentication-Results: mx.receiver.test; dkim=fail (body hash mismatch)"
+               b" header.d=example.test header.s=s2048\r\n")
+    add("auth_results_disagree", ar_fail + dkimpy_sign(message(), "s2048", "example.test", ex),
+        [Sig("example.test", "s2048", "pass")], {"domain_signed", "receiver_disagrees"}, 1,
+        auth_results=[{"authserv_id": "mx.receiver.test", "method": "dkim", "result": "fail",
+                       "header_d": "example.test"}])
+    # NUL and 8-bit bytes in the body: an answer, not an error.
+    add("nul_and_8bit_body",
+        dkimpy_sign(message(body="bin\0ary \xe9t\xe9 \u00fcber\nline 2\0\n"), "s2048",
+                    "example.test", ex),
+        [Sig("example.test", "s2048", "pass")], {"domain_signed"}, 0)
+    for f in fx:
+        f.path = work / f"{f.name}.eml"
+        f.path.write_bytes(f.data)
+    return fx
+
+
+def make_keys(keys: Path) -> None:
+    """RSA 2048 keys: openssl for dkimpy's, opendkim-genkey for OpenDKIM's; keys/NAME.pub.b64
+    is the p= value ({{key:NAME}} in the zones)."""
+    keys.mkdir()
+    for name in ("ex", "ses", "old", "revoked", "testy"):
+        subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(keys / f"{name}.pem"),
+                        "2048"], check=True, capture_output=True)
+    subprocess.run(["opendkim-genkey", "-b", "2048", "-d", "example.test", "-s", "od",
+                    "-D", str(keys)], check=True, capture_output=True)
+    for name, private in (("ex", "ex.pem"), ("ses", "ses.pem"), ("old", "old.pem"),
+                          ("revoked", "revoked.pem"), ("testy", "testy.pem"),
+                          ("od", "od.private")):
+        der = subprocess.run(["openssl", "pkey", "-in", str(keys / private), "-pubout",
+                              "-outform", "DER"], check=True, capture_output=True).stdout
+        (keys / f"{name}.pub.b64").write_text(base64.b64encode(der).decode() + "\n")
+
+
+class Inspect(unittest.TestCase):
+    env: dnsenv.DnsEnv
+    tmp: Path
+    fixtures: list[Fixture]
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if not PLAN_ONLY:
+            harness.require_binary(DKIMWATCH)
+        cls.tmp = Path(tempfile.mkdtemp(prefix="dkimwatch-inspect-"))
+        scenario = cls.tmp / "scenario"
+        shutil.copytree(SCENARIO, scenario)
+        make_keys(scenario / "keys")
+        cls.env = dnsenv.DnsEnv(scenario).start()
+        work = cls.tmp / "messages"
+        work.mkdir()
+        cls.fixtures = build_fixtures(scenario / "keys", work)
+        cls.runs: dict[tuple, subprocess.CompletedProcess] = {}
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.env.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    # ---- helpers
+
+    def needs_binary(self) -> None:
+        if PLAN_ONLY:
+            self.skipTest("--plan-only: no dkimwatch binary")
+
+    def dkimpy_dns(self, name: bytes, timeout: int = 5) -> bytes | None:
+        """dkimpy's dnsfunc: TXT through the test's unbound (the one dkimwatch is given)."""
+        resp = dnsenv.dns_query(name.decode().rstrip("."), "TXT", self.env.ports["unbound"])
+        txt = resp.txt_records()
+        return b"".join(txt[0]) if txt else None
+
+    def dkimpy_results(self, data: bytes) -> list[bool]:
+        """dkimpy's verdict per DKIM-Signature, in header order."""
+        d = dkim.DKIM(data)
+        count = sum(1 for name, _ in d.headers if name.lower() == b"dkim-signature")
+        out = []
+        for i in range(count):
+            try:
+                out.append(bool(dkim.DKIM(data).verify(idx=i, dnsfunc=self.dkimpy_dns)))
+            except dkim.DKIMException:
+                out.append(False)
+        return out
+
+    def inspect(self, *args: str, stdin: bytes | None = None,
+                timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+        argv = [DKIMWATCH, "inspect", *args]
+        if "--config" not in args:
+            argv[2:2] = ["--resolver", self.env.resolver]
+        p = subprocess.run(argv, input=stdin if stdin is not None else b"",
+                           capture_output=True, timeout=timeout)
+        err = p.stderr.decode(errors="replace")
+        self.assertNotRegex(err, SANITIZER, f"{argv}: a sanitizer report")
+        self.assertGreaterEqual(p.returncode, 0, f"{argv}: killed by signal\n{err[-2000:]}")
+        return p
+
+    def inspect_json(self, *args: str, stdin: bytes | None = None) -> tuple[int, dict]:
+        key = (*args, stdin)
+        if key not in self.runs:
+            self.runs[key] = self.inspect(*args, "--format", "json", stdin=stdin)
+        p = self.runs[key]
+        try:
+            doc = json.loads(p.stdout)
+        except json.JSONDecodeError as exc:
+            self.fail(f"inspect {args} --format json: no JSON ({exc}); exit {p.returncode}\n"
+                      f"stdout:\n{p.stdout[:2000]!r}\nstderr:\n{p.stderr[:2000]!r}")
+        return p.returncode, doc
+
+    def compare(self, f: Fixture, code: int, doc: dict) -> list[str]:
+        """Differences between the plan of `f` and dkimwatch's JSON, as lines."""
+        probs: list[str] = []
+
+        def want(what: str, expected, got) -> None:
+            ok = got in expected if isinstance(expected, tuple) else got == expected
+            if not ok:
+                probs.append(f"{f.name}: {what}: expected {expected!r}, got {got!r}")
+
+        want("exit code", f.exit, code)
+        want("JSON exit_code", f.exit, doc.get("exit_code"))
+        want("from_domain", f.from_domain, doc.get("from_domain"))
+        sigs = doc.get("signatures", [])
+        want("number of signatures", len(f.sigs), len(sigs))
+        for i, (exp, got) in enumerate(zip(f.sigs, sigs)):
+            p = f"signature {i}"
+            want(f"{p} d", exp.d, got.get("d"))
+            want(f"{p} s", exp.s, got.get("s"))
+            want(f"{p} result", exp.result, got.get("result"))
+            want(f"{p} failure", exp.failure, got.get("failure"))
+            want(f"{p} aligned", exp.aligned, got.get("aligned"))
+            if exp.aligned_strict is not None:
+                want(f"{p} aligned_strict", exp.aligned_strict, got.get("aligned_strict"))
+            want(f"{p} a", "rsa-sha256", got.get("a"))
+            if exp.c is not None:
+                want(f"{p} c", exp.c, got.get("c"))
+            want(f"{p} expired", exp.expired, got.get("expired"))
+            want(f"{p} partial_body", exp.partial_body, got.get("partial_body"))
+            want(f"{p} testing_key", exp.testing_key, got.get("testing_key"))
+            if exp.partial_body:
+                want(f"{p} l is an int", True, isinstance(got.get("l"), int))
+            if exp.expired:
+                want(f"{p} x is a time", True, isinstance(got.get("x"), str))
+            if exp.result != "pass":
+                want(f"{p} reason given", True, bool(got.get("reason")))
+            if exp.verdict is not None:
+                record = got.get("record") or {}
+                want(f"{p} record verdict", exp.verdict, record.get("verdict"))
+        codes = {d.get("code") for d in doc.get("diagnosis", [])}
+        if not f.codes <= codes or codes - f.codes - f.maybe:
+            probs.append(f"{f.name}: diagnosis codes: expected {sorted(f.codes)} "
+                         f"(maybe {sorted(f.maybe)}), got {sorted(codes)}")
+        for d in doc.get("diagnosis", []):
+            if not d.get("message") or d.get("severity") not in (
+                    "ok", "warning", "error", "indeterminate"):
+                probs.append(f"{f.name}: diagnosis entry without message or severity: {d}")
+        if f.auth_results is not None:
+            got_ar = doc.get("authentication_results", [])
+            want("number of authentication_results", len(f.auth_results), len(got_ar))
+            for exp_ar, g in zip(f.auth_results, got_ar):
+                for k, v in exp_ar.items():
+                    want(f"authentication_results {k}", v, g.get(k))
+        return probs
+
+    # ---- the tests
+
+    def test_01_dns_facts(self) -> None:
+        """The records the plan rests on, as unbound answers them."""
+        port = self.env.ports["unbound"]
+
+        def txt(name: str) -> list[str]:
+            return dnsenv.dns_query(name, "TXT", port).txt_joined()
+
+        keys = self.env.scenario.keys_dir
+        ex = (keys / "ex.pub.b64").read_text().strip()
+        self.assertEqual(txt("s2048._domainkey.example.test"), [f"v=DKIM1; k=rsa; p={ex}"])
+        self.assertIn((keys / "od.pub.b64").read_text().strip(),
+                      txt("od._domainkey.example.test")[0])
+        self.assertNotIn(ex, txt("rotated._domainkey.example.test")[0])
+        self.assertEqual(txt("gone._domainkey.example.test"), ["v=DKIM1; k=rsa; p="])
+        self.assertIn("t=y;", txt("testy._domainkey.example.test")[0])
+        self.assertEqual(txt("nokey._domainkey.example.test"), [])
+        self.assertEqual(dnsenv.dns_query("nokey._domainkey.example.test", "TXT", port).rcode,
+                         "NXDOMAIN")
+        self.assertEqual(len(txt(f"{SES_SELECTOR}._domainkey.{SES_DOMAIN}")), 1)
+
+    def test_02_dkimpy_agrees_with_plan(self) -> None:
+        """dkimpy, with the same DNS, gives every signature the plan's pass / not pass (this
+        checks the fixtures themselves, without dkimwatch)."""
+        probs = []
+        for f in self.fixtures:
+            got = self.dkimpy_results(f.data)
+            want = [s.result == "pass" for s in f.sigs]
+            if got != want:
+                probs.append(f"{f.name}: dkimpy {got}, plan {want}")
+        self.assertEqual(probs, [], "\n".join(probs))
+
+    def test_03_every_fixture(self) -> None:
+        """The plan and dkimpy against dkimwatch's JSON, all differences at once."""
+        self.needs_binary()
+        probs = []
+        for f in self.fixtures:
+            code, doc = self.inspect_json(str(f.path))
+            probs += self.compare(f, code, doc)
+            mine = [s.get("result") == "pass" for s in doc.get("signatures", [])]
+            theirs = self.dkimpy_results(f.data)
+            if mine != theirs:
+                probs.append(f"{f.name}: dkimwatch pass per signature {mine}, dkimpy {theirs}")
+        self.assertEqual(probs, [], "\n" + "\n".join(probs))
+
+    def test_04_text_format(self) -> None:
+        """--format text runs for every fixture, exits as JSON does, and names each result."""
+        self.needs_binary()
+        probs = []
+        for f in self.fixtures:
+            p = self.inspect("--format", "text", str(f.path))
+            out = p.stdout.decode(errors="replace")
+            if p.returncode != f.exit:
+                probs.append(f"{f.name}: text exit {p.returncode}, expected {f.exit}")
+            for s in f.sigs:
+                for word in (s.result, s.d):
+                    if word not in out:
+                        probs.append(f"{f.name}: the text does not mention {word!r}")
+            if not f.sigs and "no_signature" not in out and "signature" not in out.lower():
+                probs.append(f"{f.name}: the text does not say there is no signature")
+        self.assertEqual(probs, [], "\n" + "\n".join(probs))
+
+    def test_05_stdin(self) -> None:
+        """`-` reads the message from standard input: the same answer as from the file."""
+        self.needs_binary()
+        for name in ("dkimpy_relaxed_simple_crlf", "body_modified", "ses_and_domain"):
+            f = next(x for x in self.fixtures if x.name == name)
+            code, doc = self.inspect_json("-", stdin=f.data)
+            probs = self.compare(f, code, doc)
+            self.assertEqual(probs, [], "\n".join(probs))
+
+    def test_06_config_covering_identity(self) -> None:
+        """--config: the identity covering the From: domain (and its parent) is named, with no
+        state (no database in state_dir)."""
+        self.needs_binary()
+        config = str(self.env.configs["inspect"])
+        for name, from_domain in (("dkimpy_relaxed_simple_crlf", "example.test"),
+                                  ("from_subdomain", "mail.example.test")):
+            f = next(x for x in self.fixtures if x.name == name)
+            code, doc = self.inspect_json("--config", config, str(f.path))
+            self.assertEqual(code, 0, doc)
+            self.assertEqual(doc["from_domain"], from_domain)
+            idents = doc.get("identities")
+            self.assertEqual([(i["account"], i["region"], i["domain"]) for i in idents],
+                             [("111122223333", "eu-west-1", "example.test")], doc)
+            self.assertIsNone(idents[0]["state"])
+            codes = {d["code"] for d in doc["diagnosis"]}
+            self.assertNotIn("no_identity_for_domain", codes)
+            self.assertIn("domain_signed", codes)
+            self.assertEqual(doc["signatures"][0]["result"], "pass")
+
+    def test_07_config_unwatched_domain(self) -> None:
+        """--config and a From: domain no identity covers: no_identity_for_domain."""
+        self.needs_binary()
+        path = self.tmp / "unwatched.eml"
+        path.write_bytes(message(from_addr="someone@unwatched.test"))
+        code, doc = self.inspect_json("--config", str(self.env.configs["inspect"]), str(path))
+        codes = {d["code"] for d in doc["diagnosis"]}
+        self.assertEqual(codes, {"no_signature", "no_identity_for_domain"}, doc)
+        self.assertEqual(doc["identities"], [])
+        self.assertEqual(doc["from_domain"], "unwatched.test")
+        self.assertEqual(code, 2)
+
+    # ---- hostile input
+
+    def assert_error(self, p: subprocess.CompletedProcess, pattern: str, what: str) -> None:
+        err = p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 3, f"{what}: exit {p.returncode}\n{err[-1000:]}")
+        self.assertTrue(err.strip(), f"{what}: nothing on stderr")
+        self.assertRegex(err, pattern, what)
+
+    def test_08_size_limit(self) -> None:
+        """64 MiB + 1 byte is refused naming the limit; exactly 64 MiB is answered."""
+        self.needs_binary()
+        head = message(from_addr="big@unwatched.test", body="")
+        line = b"x" * 998 + b"\r\n"
+        path = self.tmp / "exactly-64mib.eml"
+        fill = MIB64 - len(head)
+        body = line * (fill // len(line))
+        body += b"y" * (fill - len(body) - 2) + b"\r\n"
+        path.write_bytes(head + body)
+        self.assertEqual(path.stat().st_size, MIB64)
+        code, doc = self.inspect_json(str(path))
+        self.assertEqual(code, 2, "exactly 64 MiB: an answer (no signature)")
+        self.assertEqual({d["code"] for d in doc["diagnosis"]}, {"no_signature"})
+        with open(path, "ab") as fh:
+            fh.write(b"z")
+        self.assertEqual(path.stat().st_size, MIB64 + 1)
+        p = self.inspect(str(path))
+        self.assert_error(p, r"64 ?MiB|67108864", "64 MiB + 1 byte")
+        # The same through standard input.
+        p = self.inspect("-", stdin=path.read_bytes())
+        self.assert_error(p, r"64 ?MiB|67108864", "64 MiB + 1 byte on stdin")
+        path.unlink()
+
+    def test_09_malformed_headers(self) -> None:
+        """A header line without a colon: an error naming its line; a NUL in the header: an
+        error; a NUL in the body: an answer (nul_and_8bit_body in the plan)."""
+        self.needs_binary()
+        path = self.tmp / "no-colon.eml"
+        path.write_bytes(b"From: a@example.test\r\nTo: b@receiver.test\r\n"
+                         b"this line has no colon\r\nSubject: x\r\n\r\nbody\r\n")
+        self.assert_error(self.inspect(str(path)), r"line 3\b", "a header line without a colon")
+        path = self.tmp / "nul-header.eml"
+        path.write_bytes(b"From: a@example.test\r\nSubject: a\0b\r\n\r\nbody\r\n")
+        self.assert_error(self.inspect(str(path)), r".", "a NUL in the header")
+
+    def test_10_huge_header_block(self) -> None:
+        """100,000 header lines: an answer within the timeout."""
+        self.needs_binary()
+        lines = [f"X-Filler-{i}: value {i}" for i in range(100_000)]
+        path = self.tmp / "huge-header.eml"
+        path.write_bytes(message(from_addr="a@unwatched.test", extra=lines))
+        start = time.monotonic()
+        code, doc = self.inspect_json(str(path))
+        self.assertEqual(code, 2)
+        self.assertEqual({d["code"] for d in doc["diagnosis"]}, {"no_signature"})
+        self.assertLess(time.monotonic() - start, RUN_TIMEOUT)
+
+    def test_11_not_a_message(self) -> None:
+        """An empty file (an error, or an answer), a directory, a missing file: exit 3 and the
+        path on stderr, never a crash."""
+        self.needs_binary()
+        empty = self.tmp / "empty.eml"
+        empty.write_bytes(b"")
+        p = self.inspect("--format", "json", str(empty))
+        if p.returncode == 3:
+            self.assertTrue(p.stderr.strip(), "empty file: exit 3 without a reason")
+        else:
+            doc = json.loads(p.stdout)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("no_signature", {d["code"] for d in doc["diagnosis"]})
+        directory = self.tmp / "a-directory"
+        directory.mkdir()
+        self.assert_error(self.inspect(str(directory)), re.escape(str(directory)),
+                          "a directory")
+        missing = self.tmp / "no-such-file.eml"
+        self.assert_error(self.inspect(str(missing)), re.escape(str(missing)), "a missing file")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
