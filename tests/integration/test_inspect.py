@@ -259,6 +259,10 @@ def build_fixtures(keys: Path, work: Path) -> list[Fixture]:
     add("duplicated_signed_changed",
         replace_once(dup_signed, b"the signed subject", b"the changed subject"),
         [Sig("example.test", "s2048", "fail", "signature")], {"signature_mismatch"}, 2)
+    # Signed only by a third party (d=esp.test): passes, but nothing aligns with From:.
+    add("third_party_only", dkimpy_sign(message(), "esp", "esp.test", ex),
+        [Sig("esp.test", "esp", "pass", aligned=False, aligned_strict=False)],
+        {"not_aligned"}, 2)
     # No signature.
     add("no_signature", message(), [], {"no_signature"}, 2)
     # From: a subdomain: d=example.test aligns relaxed, not strict.
