@@ -361,9 +361,10 @@ class Inspect(unittest.TestCase):
 
     def inspect(self, *args: str, stdin: bytes | None = None,
                 timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+        # The input first, --resolver last: a repeatable option must not swallow the input.
         argv = [DKIMWATCH, "inspect", *args]
         if "--config" not in args:
-            argv[2:2] = ["--resolver", self.env.resolver]
+            argv += ["--resolver", self.env.resolver]
         p = subprocess.run(argv, input=stdin if stdin is not None else b"",
                            capture_output=True, timeout=timeout)
         err = p.stderr.decode(errors="replace")
@@ -488,7 +489,7 @@ class Inspect(unittest.TestCase):
         self.needs_binary()
         probs = []
         for f in self.fixtures:
-            p = self.inspect("--format", "text", str(f.path))
+            p = self.inspect(str(f.path), "--format", "text")
             out = p.stdout.decode(errors="replace")
             if p.returncode != f.exit:
                 probs.append(f"{f.name}: text exit {p.returncode}, expected {f.exit}")
@@ -517,7 +518,7 @@ class Inspect(unittest.TestCase):
         for name, from_domain in (("dkimpy_relaxed_simple_crlf", "example.test"),
                                   ("from_subdomain", "mail.example.test")):
             f = next(x for x in self.fixtures if x.name == name)
-            code, doc = self.inspect_json("--config", config, str(f.path))
+            code, doc = self.inspect_json(str(f.path), "--config", config)
             self.assertEqual(code, 0, doc)
             self.assertEqual(doc["from_domain"], from_domain)
             idents = doc.get("identities")
@@ -534,7 +535,7 @@ class Inspect(unittest.TestCase):
         self.needs_binary()
         path = self.tmp / "unwatched.eml"
         path.write_bytes(message(from_addr="someone@unwatched.test"))
-        code, doc = self.inspect_json("--config", str(self.env.configs["inspect"]), str(path))
+        code, doc = self.inspect_json(str(path), "--config", str(self.env.configs["inspect"]))
         codes = {d["code"] for d in doc["diagnosis"]}
         self.assertEqual(codes, {"no_signature", "no_identity_for_domain"}, doc)
         self.assertEqual(doc["identities"], [])
@@ -603,7 +604,7 @@ class Inspect(unittest.TestCase):
         self.needs_binary()
         empty = self.tmp / "empty.eml"
         empty.write_bytes(b"")
-        p = self.inspect("--format", "json", str(empty))
+        p = self.inspect(str(empty), "--format", "json")
         if p.returncode == 3:
             self.assertTrue(p.stderr.strip(), "empty file: exit 3 without a reason")
         else:
