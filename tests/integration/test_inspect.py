@@ -213,11 +213,11 @@ def build_fixtures(keys: Path, work: Path) -> list[Fixture]:
         replace_once(dkimpy_sign(message(), "s2048", "example.test", ex),
                      b"Subject: Quarterly report", b"Subject: [EXT] Quarterly report"),
         [Sig("example.test", "s2048", "fail", "signature")], {"signature_mismatch"}, 2)
-    # The published key is not the signing key (no expectation without --config: the
-    # evaluator may call the record ok, or key_mismatch).
+    # The published key is not the signing key. Without --config nothing says which key is
+    # expected, so the evaluator finds the record itself ok (test_08: key_mismatch with it).
     add("wrong_key", dkimpy_sign(message(), "rotated", "example.test", ex),
-        [Sig("example.test", "rotated", "fail", "signature", verdict=("ok", "key_mismatch"))],
-        {"signature_mismatch"}, 2, maybe={"record_key_mismatch"})
+        [Sig("example.test", "rotated", "fail", "signature", verdict="ok")],
+        {"signature_mismatch"}, 2)
     # No key record at all.
     add("missing_key", dkimpy_sign(message(), "nokey", "example.test", ex),
         [Sig("example.test", "nokey", "permerror", "key", verdict="missing")],
@@ -542,6 +542,21 @@ class Inspect(unittest.TestCase):
         self.assertEqual(doc["from_domain"], "unwatched.test")
         self.assertEqual(code, 2)
 
+    def test_08_config_key_mismatch(self) -> None:
+        """--config whose BYODKIM identity expects the signing key at the selector where DNS
+        publishes another: the record's verdict is key_mismatch, which explains the failure."""
+        self.needs_binary()
+        f = next(x for x in self.fixtures if x.name == "wrong_key")
+        code, doc = self.inspect_json(str(f.path), "--config", str(self.env.configs["rotated"]))
+        self.assertEqual(code, 2)
+        sig = doc["signatures"][0]
+        self.assertEqual((sig["result"], sig["failure"]), ("fail", "signature"))
+        self.assertEqual(sig["record"]["verdict"], "key_mismatch", sig["record"])
+        self.assertEqual({d["code"] for d in doc["diagnosis"]},
+                         {"signature_mismatch", "record_key_mismatch"}, doc["diagnosis"])
+        self.assertEqual([(i["account"], i["region"]) for i in doc["identities"]],
+                         [("444455556666", "us-east-1")])
+
     # ---- hostile input
 
     def assert_error(self, p: subprocess.CompletedProcess, pattern: str, what: str) -> None:
@@ -550,7 +565,7 @@ class Inspect(unittest.TestCase):
         self.assertTrue(err.strip(), f"{what}: nothing on stderr")
         self.assertRegex(err, pattern, what)
 
-    def test_08_size_limit(self) -> None:
+    def test_09_size_limit(self) -> None:
         """64 MiB + 1 byte is refused naming the limit; exactly 64 MiB is answered."""
         self.needs_binary()
         head = message(from_addr="big@unwatched.test", body="")
@@ -574,7 +589,7 @@ class Inspect(unittest.TestCase):
         self.assert_error(p, r"64 ?MiB|67108864", "64 MiB + 1 byte on stdin")
         path.unlink()
 
-    def test_09_malformed_headers(self) -> None:
+    def test_10_malformed_headers(self) -> None:
         """A header line without a colon: an error naming its line; a NUL in the header: an
         error; a NUL in the body: an answer (nul_and_8bit_body in the plan)."""
         self.needs_binary()
@@ -586,7 +601,7 @@ class Inspect(unittest.TestCase):
         path.write_bytes(b"From: a@example.test\r\nSubject: a\0b\r\n\r\nbody\r\n")
         self.assert_error(self.inspect(str(path)), r".", "a NUL in the header")
 
-    def test_10_huge_header_block(self) -> None:
+    def test_11_huge_header_block(self) -> None:
         """100,000 header lines: an answer within the timeout."""
         self.needs_binary()
         lines = [f"X-Filler-{i}: value {i}" for i in range(100_000)]
@@ -598,7 +613,7 @@ class Inspect(unittest.TestCase):
         self.assertEqual({d["code"] for d in doc["diagnosis"]}, {"no_signature"})
         self.assertLess(time.monotonic() - start, RUN_TIMEOUT)
 
-    def test_11_not_a_message(self) -> None:
+    def test_12_not_a_message(self) -> None:
         """An empty file (an error, or an answer), a directory, a missing file: exit 3 and the
         path on stderr, never a crash."""
         self.needs_binary()
