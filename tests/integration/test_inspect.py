@@ -557,6 +557,47 @@ class Inspect(unittest.TestCase):
         self.assertEqual([(i["account"], i["region"]) for i in doc["identities"]],
                          [("444455556666", "us-east-1")])
 
+    def test_13_config_with_state(self) -> None:
+        """--config with a state database: a `dkimwatch run` checks example.test until it is
+        verified, stops; inspect then gives the covering identity's state and since."""
+        self.needs_binary()
+        state_dir = self.tmp / "daemon-state"
+        rendered = self.env.configs["inspect"].read_text()
+        rendered = re.sub(r"^state_dir:.*$", "", rendered, flags=re.M)
+        config = self.tmp / "with-state.yaml"
+        config.write_text(
+            f"check_interval: 1s\nrecheck_interval: 500ms\nconfirmations: 2\n"
+            f"revocation_window: 1h\nstate_dir: {state_dir}\n"
+            f"metrics:\n  listen: 127.0.0.1:{harness.free_tcp_port()}\n" + rendered)
+        daemon = harness.Daemon(DKIMWATCH, config, self.tmp / "daemon.log")
+        try:
+            deadline = time.monotonic() + 30
+            state = None
+            while time.monotonic() < deadline and daemon.alive():
+                p = subprocess.run([DKIMWATCH, "status", "--config", str(config), "--format",
+                                    "json"], capture_output=True, text=True, timeout=30)
+                if p.returncode == 0:
+                    states = {i["domain"]: i["state"] for i in json.loads(p.stdout)["identities"]}
+                    state = states.get("example.test")
+                    if state == "verified":
+                        break
+                time.sleep(0.3)
+            self.assertEqual(state, "verified", daemon.log()[-3000:])
+        finally:
+            stopped = daemon.stop()
+        self.assertEqual(stopped, 0, daemon.log()[-3000:])
+        self.assertNotRegex(daemon.log(), SANITIZER)
+        f = next(x for x in self.fixtures if x.name == "dkimpy_relaxed_simple_crlf")
+        code, doc = self.inspect_json(str(f.path), "--config", str(config))
+        self.assertEqual(code, 0, doc)
+        idents = doc["identities"]
+        self.assertEqual(len(idents), 1, idents)
+        self.assertEqual(idents[0]["state"], "verified")
+        since = harness.utc_to_epoch(idents[0]["since"])
+        self.assertLessEqual(abs(since - time.time()), 120, idents[0])
+        self.assertIsNone(idents[0]["deadline"])
+        self.assertEqual({d["code"] for d in doc["diagnosis"]}, {"domain_signed"})
+
     # ---- hostile input
 
     def assert_error(self, p: subprocess.CompletedProcess, pattern: str, what: str) -> None:
