@@ -320,6 +320,10 @@ class Inspect(unittest.TestCase):
     def setUpClass(cls) -> None:
         if not PLAN_ONLY:
             harness.require_binary(DKIMWATCH)
+        for tool, package in ((OPENDKIM, "opendkim"), ("opendkim-genkey", "opendkim-tools"),
+                              ("openssl", "openssl")):
+            if not shutil.which(tool):
+                raise RuntimeError(f"{tool} is missing: install Debian's {package}")
         cls.tmp = Path(tempfile.mkdtemp(prefix="dkimwatch-inspect-"))
         scenario = cls.tmp / "scenario"
         shutil.copytree(SCENARIO, scenario)
