@@ -232,6 +232,10 @@ def build_fixtures(keys: Path, work: Path) -> list[Fixture]:
     add("testing_key", dkimpy_sign(message(), "testy", "example.test", keys / "testy.pem"),
         [Sig("example.test", "testy", "pass", verdict="testing_mode", testing_key=True)],
         {"domain_signed", "record_testing_mode"}, 1)
+    # A 1024-bit key: verifies, and the record's weak_key is a warning.
+    add("weak_1024_key", dkimpy_sign(message(), "k1024", "example.test", keys / "k1024.pem"),
+        [Sig("example.test", "k1024", "pass", verdict="weak_key")],
+        {"domain_signed", "record_weak_key"}, 1)
     # SES's own signature beside the domain's (the seed: "two DKIM signatures": normal).
     both = opendkim_sign(message(), "od", "example.test", od, work)
     both = dkimpy_sign(both, SES_SELECTOR, SES_DOMAIN, ses)
@@ -300,13 +304,15 @@ def make_keys(keys: Path) -> None:
     """RSA 2048 keys: openssl for dkimpy's, opendkim-genkey for OpenDKIM's; keys/NAME.pub.b64
     is the p= value ({{key:NAME}} in the zones)."""
     keys.mkdir()
-    for name in ("ex", "ses", "old", "revoked", "testy"):
+    for name, bits in (("ex", 2048), ("ses", 2048), ("old", 2048), ("revoked", 2048),
+                       ("testy", 2048), ("k1024", 1024)):
         subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(keys / f"{name}.pem"),
-                        "2048"], check=True, capture_output=True)
+                        str(bits)], check=True, capture_output=True)
     subprocess.run(["opendkim-genkey", "-b", "2048", "-d", "example.test", "-s", "od",
                     "-D", str(keys)], check=True, capture_output=True)
     for name, private in (("ex", "ex.pem"), ("ses", "ses.pem"), ("old", "old.pem"),
                           ("revoked", "revoked.pem"), ("testy", "testy.pem"),
+                          ("k1024", "k1024.pem"),
                           ("od", "od.private")):
         der = subprocess.run(["openssl", "pkey", "-in", str(keys / private), "-pubout",
                               "-outform", "DER"], check=True, capture_output=True).stdout
