@@ -413,8 +413,10 @@ void set_outcome(DkimSignatureCheck& check, SignatureResult result, SignatureFai
 // Judges one signature from libopendkim's findings, the key lookups and the verification time.
 // Order as libopendkim's: the field's basic syntax, then the time (judged here against `now`,
 // because libopendkim only knows the real clock), then the key and the cryptography.
+// `parse_error`: what libopendkim said when it refused the field's tag list (dkim_header gave
+// SYNTAX); such a field is never usable, whatever else it holds.
 void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int64_t now,
-           DkimSignatureCheck& check) {
+           const std::optional<std::string>& parse_error, DkimSignatureCheck& check) {
     const int error = dkim_sig_geterror(sig);
     const unsigned int flags = dkim_sig_getflags(sig);
     const int body_hash = dkim_sig_getbh(sig);
@@ -431,6 +433,17 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
         check.canonical_body_length = static_cast<std::uint64_t>(canonical_length);
     }
 
+    if (parse_error.has_value()) {
+        const auto reason = syntax_reason(error);
+        std::string text = reason.has_value() && error != DKIM_SIGERROR_UNKNOWN
+                               ? *reason
+                               : "the field is not a valid DKIM-Signature tag list";
+        if (!parse_error->empty()) {
+            text += " (libopendkim: " + *parse_error + ")";
+        }
+        set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax, text);
+        return;
+    }
     if (is_syntax_error_before_time(error)) {
         set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax,
                     *syntax_reason(error));
@@ -617,16 +630,24 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
     context.lookup = &lookup;
     dkim_set_user_context(dkim.get(), &context);
 
-    for (const MailHeaderField& field : message.headers) {
+    // Header index -> libopendkim's complaint about that DKIM-Signature field's tag list.
+    std::map<std::size_t, std::string> parse_errors;
+    for (std::size_t i = 0; i < message.headers.size(); ++i) {
+        const MailHeaderField& field = message.headers[i];
         if (field.raw.empty()) {
             continue;
         }
-        // dkim_header copies the field; a field it refuses (SYNTAX) is simply not signed-over.
+        // dkim_header copies the field. A field it refuses outright (SYNTAX) is simply not
+        // signed-over; a DKIM-Signature whose tag list it refuses is kept as an unusable one.
         std::string copy = field.raw;
         status = dkim_header(dkim.get(), reinterpret_cast<u_char*>(copy.data()), copy.size());
         if (status == DKIM_STAT_NORESOURCE || status == DKIM_STAT_INTERNAL ||
             status == DKIM_STAT_INVALID) {
             return libopendkim_error(status, dkim.get());
+        }
+        if (status == DKIM_STAT_SYNTAX && is_dkim_signature_field(field)) {
+            const char* complaint = dkim_geterror(dkim.get());
+            parse_errors[i] = complaint != nullptr ? complaint : "";
         }
     }
     status = dkim_eoh(dkim.get());
@@ -679,7 +700,11 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
         DkimSignatureCheck check;
         check.header_index = fields[field];
         fill_tags(sigs[i], check);
-        judge(dkim.get(), sigs[i], context, now, check);
+        const auto complaint = parse_errors.find(check.header_index);
+        judge(dkim.get(), sigs[i], context, now,
+              complaint != parse_errors.end() ? std::optional<std::string>(complaint->second)
+                                              : std::nullopt,
+              check);
         checks.push_back(std::move(check));
         reported[field] = true;
     }
