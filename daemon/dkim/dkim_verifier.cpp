@@ -410,29 +410,11 @@ void set_outcome(DkimSignatureCheck& check, SignatureResult result, SignatureFai
     check.reason = std::move(reason);
 }
 
-// Judges one signature from libopendkim's findings, the key lookups and the verification time.
-// Order as libopendkim's: the field's basic syntax, then the time (judged here against `now`,
-// because libopendkim only knows the real clock), then the key and the cryptography.
-// `parse_error`: what libopendkim said when it refused the field's tag list (dkim_header gave
-// SYNTAX); such a field is never usable, whatever else it holds.
-void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int64_t now,
-           const std::optional<std::string>& parse_error, DkimSignatureCheck& check) {
-    const int error = dkim_sig_geterror(sig);
-    const unsigned int flags = dkim_sig_getflags(sig);
-    const int body_hash = dkim_sig_getbh(sig);
-
-    check.expired = check.expires_at.has_value() && *check.expires_at < now;
-    check.testing_key = (flags & DKIM_SIGFLAG_TESTKEY) != 0;
-    unsigned int bits = 0;
-    if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK) {
-        check.key_bits = bits;
-    }
-    ssize_t canonical_length = -1;
-    if (dkim_sig_getcanonlen(dkim, sig, nullptr, &canonical_length, nullptr) == DKIM_STAT_OK &&
-        canonical_length >= 0) {
-        check.canonical_body_length = static_cast<std::uint64_t>(canonical_length);
-    }
-
+// The field itself, then its times (judged against `now`, as libopendkim only knows the real
+// clock). True when they decide the outcome.
+bool judge_field_and_time(int error, std::int64_t now,
+                          const std::optional<std::string>& parse_error,
+                          DkimSignatureCheck& check) {
     if (parse_error.has_value()) {
         const auto reason = syntax_reason(error);
         std::string text = reason.has_value() && error != DKIM_SIGERROR_UNKNOWN
@@ -442,25 +424,25 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
             text += " (libopendkim: " + *parse_error + ")";
         }
         set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax, text);
-        return;
+        return true;
     }
     if (is_syntax_error_before_time(error)) {
         set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax,
                     *syntax_reason(error));
-        return;
+        return true;
     }
     if (check.expired) {
         set_outcome(check, SignatureResult::permerror, SignatureFailure::expired,
                     "the signature expired: x=" + std::to_string(*check.expires_at) +
                         " is before the verification time " + std::to_string(now));
-        return;
+        return true;
     }
     if (check.signed_at.has_value() && *check.signed_at > now + k_clock_drift_seconds) {
         set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax,
                     "t=" + std::to_string(*check.signed_at) +
                         " is in the future of the verification time " + std::to_string(now) +
                         ": the signer's clock is wrong or the field was forged");
-        return;
+        return true;
     }
     if (error == DKIM_SIGERROR_EXPIRED || error == DKIM_SIGERROR_FUTURE) {
         // libopendkim judged t=/x= against the real clock with wrapping arithmetic; only values
@@ -468,9 +450,13 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
         set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax,
                     "t= or x= is out of the range libopendkim can judge (" +
                         libopendkim_words(error) + ")");
-        return;
+        return true;
     }
+    return false;
+}
 
+// The key lookup and the key record. True when they decide the outcome.
+bool judge_key(int error, const VerifyContext& context, DkimSignatureCheck& check) {
     const std::string record_name = key_record_name(check.selector, check.domain);
     const auto entry = context.keys.find(std::make_pair(check.domain, check.selector));
     const KeyLookupEntry* lookup = entry != context.keys.end() ? &entry->second : nullptr;
@@ -479,7 +465,7 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
                     *lookup->forced_result == SignatureResult::temperror ? SignatureFailure::none
                                                                          : SignatureFailure::key,
                     lookup->forced_reason);
-        return;
+        return true;
     }
     if (error == DKIM_SIGERROR_KEYFAIL) {
         const std::string detail = lookup != nullptr && !lookup->answer.detail.empty()
@@ -487,7 +473,7 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
                                        : "the lookup failed";
         set_outcome(check, SignatureResult::temperror, SignatureFailure::none,
                     "the key record at " + record_name + " could not be fetched: " + detail);
-        return;
+        return true;
     }
     if (error == DKIM_SIGERROR_NOKEY) {
         std::string reason = "no key record at " + record_name;
@@ -495,7 +481,7 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
             reason += " (" + lookup->answer.detail + ")";
         }
         set_outcome(check, SignatureResult::permerror, SignatureFailure::key, reason);
-        return;
+        return true;
     }
     if (auto reason = key_reason(error, record_name)) {
         if (error == DKIM_SIGERROR_KEYTOOSMALL && check.key_bits != 0) {
@@ -503,8 +489,15 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
                       " bits: at least 1024 are required";
         }
         set_outcome(check, SignatureResult::permerror, SignatureFailure::key, *reason);
-        return;
+        return true;
     }
+    return false;
+}
+
+// The cryptography: the header signature and the body hash.
+void judge_verification(DKIM_SIGINFO* sig, int error, DkimSignatureCheck& check) {
+    const unsigned int flags = dkim_sig_getflags(sig);
+    const int body_hash = dkim_sig_getbh(sig);
     if (error == DKIM_SIGERROR_TOOLARGE_L) {
         set_outcome(check, SignatureResult::fail, SignatureFailure::body_hash,
                     "l= is longer than the canonicalized body: the body was cut after signing");
@@ -538,6 +531,34 @@ void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int
     set_outcome(check, SignatureResult::permerror, SignatureFailure::syntax,
                 "the signature could not be verified (libopendkim: " + libopendkim_words(error) +
                     ")");
+}
+
+// Judges one signature from libopendkim's findings, the key lookups and the verification time.
+// Order as libopendkim's: the field's basic syntax, then the time (judged here against `now`,
+// because libopendkim only knows the real clock), then the key and the cryptography.
+// `parse_error`: what libopendkim said when it refused the field's tag list (dkim_header gave
+// SYNTAX); such a field is never usable, whatever else it holds.
+void judge(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& context, std::int64_t now,
+           const std::optional<std::string>& parse_error, DkimSignatureCheck& check) {
+    const int error = dkim_sig_geterror(sig);
+    const unsigned int flags = dkim_sig_getflags(sig);
+
+    check.expired = check.expires_at.has_value() && *check.expires_at < now;
+    check.testing_key = (flags & DKIM_SIGFLAG_TESTKEY) != 0;
+    unsigned int bits = 0;
+    if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK) {
+        check.key_bits = bits;
+    }
+    ssize_t canonical_length = -1;
+    if (dkim_sig_getcanonlen(dkim, sig, nullptr, &canonical_length, nullptr) == DKIM_STAT_OK &&
+        canonical_length >= 0) {
+        check.canonical_body_length = static_cast<std::uint64_t>(canonical_length);
+    }
+
+    if (judge_field_and_time(error, now, parse_error, check) || judge_key(error, context, check)) {
+        return;
+    }
+    judge_verification(sig, error, check);
 }
 
 // Pairs libopendkim's signatures (in header order) with the message's DKIM-Signature fields,
@@ -578,34 +599,19 @@ std::vector<std::size_t> pair_with_fields(DKIM_SIGINFO** sigs, int count,
     return pairing;
 }
 
-} // namespace
-
-Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage& message,
-                                                               const DkimKeyLookup& lookup,
-                                                               const DkimVerifyOptions& options) {
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(options.now.time_since_epoch()).count();
-
-    std::vector<std::size_t> fields; // indices of the DKIM-Signature fields, in header order
-    for (std::size_t i = 0; i < message.headers.size(); ++i) {
-        if (is_dkim_signature_field(message.headers[i])) {
-            fields.push_back(i);
-        }
-    }
-    if (fields.empty()) {
-        return std::vector<DkimSignatureCheck>{};
-    }
-
+// A library handle set up for `inspect`: every signature evaluated (no VERIFYONE), unusable
+// ones kept (BADSIGHANDLES), keys from key_lookup_callback.
+Result<LibHandle> open_library(std::int64_t now) {
     LibHandle lib(dkim_init(nullptr, nullptr));
     if (!lib) {
         return Error{"libopendkim: dkim_init() failed"};
     }
-    // Every signature is evaluated (no VERIFYONE), unusable ones included (BADSIGHANDLES).
     std::uint32_t flags = DKIM_LIBFLAGS_BADSIGHANDLES;
     // t= and x= are judged here against `now`; libopendkim judges them against the real clock,
     // so its tolerance is widened by the distance between the two. Then whatever libopendkim
     // calls expired or future is so by `now` too, and every other signature gets verified.
-    const std::int64_t real_now = static_cast<std::int64_t>(std::time(nullptr));
+    // (Its FIXEDTIME only dates signatures it makes; it is set for completeness.)
+    const auto real_now = static_cast<std::int64_t>(std::time(nullptr));
     std::uint64_t drift =
         static_cast<std::uint64_t>(real_now > now ? real_now - now : now - real_now) +
         static_cast<std::uint64_t>(k_clock_drift_seconds);
@@ -619,18 +625,12 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
         dkim_set_key_lookup(lib.get(), key_lookup_callback) != DKIM_STAT_OK) {
         return Error{"libopendkim: setting the verification options failed"};
     }
+    return lib;
+}
 
-    DKIM_STAT status = DKIM_STAT_OK;
-    DkimHandle dkim(dkim_verify(lib.get(), reinterpret_cast<const unsigned char*>("inspect"),
-                                nullptr, &status));
-    if (!dkim || status != DKIM_STAT_OK) {
-        return libopendkim_error(status, dkim.get());
-    }
-    VerifyContext context;
-    context.lookup = &lookup;
-    dkim_set_user_context(dkim.get(), &context);
-
-    // Header index -> libopendkim's complaint about that DKIM-Signature field's tag list.
+// Feeds the header fields to libopendkim. Returns, per header index, libopendkim's complaint
+// about a DKIM-Signature field whose tag list it refused; an error when libopendkim fails.
+Result<std::map<std::size_t, std::string>> feed_header(DKIM* dkim, const MailMessage& message) {
     std::map<std::size_t, std::string> parse_errors;
     for (std::size_t i = 0; i < message.headers.size(); ++i) {
         const MailHeaderField& field = message.headers[i];
@@ -640,34 +640,33 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
         // dkim_header copies the field. A field it refuses outright (SYNTAX) is simply not
         // signed-over; a DKIM-Signature whose tag list it refuses is kept as an unusable one.
         std::string copy = field.raw;
-        status = dkim_header(dkim.get(), reinterpret_cast<u_char*>(copy.data()), copy.size());
+        const DKIM_STAT status =
+            dkim_header(dkim, reinterpret_cast<u_char*>(copy.data()), copy.size());
         if (status == DKIM_STAT_NORESOURCE || status == DKIM_STAT_INTERNAL ||
             status == DKIM_STAT_INVALID) {
-            return libopendkim_error(status, dkim.get());
+            return libopendkim_error(status, dkim);
         }
         if (status == DKIM_STAT_SYNTAX && is_dkim_signature_field(field)) {
-            const char* complaint = dkim_geterror(dkim.get());
+            const char* complaint = dkim_geterror(dkim);
             parse_errors[i] = complaint != nullptr ? complaint : "";
         }
     }
-    status = dkim_eoh(dkim.get());
-    if (status == DKIM_STAT_NOSIG) {
-        return std::vector<DkimSignatureCheck>{};
-    }
-    if (status != DKIM_STAT_OK && status != DKIM_STAT_CANTVRFY) {
-        return libopendkim_error(status, dkim.get());
-    }
+    return parse_errors;
+}
+
+// Runs the body and the end of the message through libopendkim. nullopt when it went well.
+std::optional<Error> feed_body(DKIM* dkim, const MailMessage& message) {
     if (!message.body.empty()) {
         // libopendkim only reads the body bytes.
-        status =
-            dkim_body(dkim.get(), reinterpret_cast<u_char*>(const_cast<char*>(message.body.data())),
+        const DKIM_STAT status =
+            dkim_body(dkim, reinterpret_cast<u_char*>(const_cast<char*>(message.body.data())),
                       message.body.size());
         if (status != DKIM_STAT_OK) {
-            return libopendkim_error(status, dkim.get());
+            return libopendkim_error(status, dkim);
         }
     }
     bool testing = false;
-    status = dkim_eom(dkim.get(), &testing);
+    const DKIM_STAT status = dkim_eom(dkim, &testing);
     switch (status) {
     case DKIM_STAT_OK:
     case DKIM_STAT_BADSIG:
@@ -677,18 +676,18 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
     case DKIM_STAT_KEYFAIL:
     case DKIM_STAT_REVOKED:
     case DKIM_STAT_SYNTAX:
-        break;
+        return std::nullopt; // the per-signature findings tell the rest
     default:
-        return libopendkim_error(status, dkim.get());
+        return libopendkim_error(status, dkim);
     }
+}
 
-    DKIM_SIGINFO** sigs = nullptr;
-    int count = 0;
-    status = dkim_getsiglist(dkim.get(), &sigs, &count);
-    if (status != DKIM_STAT_OK || count < 0 || (count > 0 && sigs == nullptr)) {
-        return libopendkim_error(status, dkim.get());
-    }
-
+// One check per DKIM-Signature field (`fields`, header indices in order) from libopendkim's
+// signature list; a field libopendkim kept no signature for is reported as unusable.
+std::vector<DkimSignatureCheck>
+collect_checks(DKIM* dkim, DKIM_SIGINFO** sigs, int count, const std::vector<std::size_t>& fields,
+               const MailMessage& message, const VerifyContext& context, std::int64_t now,
+               const std::map<std::size_t, std::string>& parse_errors) {
     const std::vector<std::size_t> pairing = pair_with_fields(sigs, count, fields, message);
     std::vector<DkimSignatureCheck> checks;
     std::vector<bool> reported(fields.size(), false);
@@ -701,7 +700,7 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
         check.header_index = fields[field];
         fill_tags(sigs[i], check);
         const auto complaint = parse_errors.find(check.header_index);
-        judge(dkim.get(), sigs[i], context, now,
+        judge(dkim, sigs[i], context, now,
               complaint != parse_errors.end() ? std::optional<std::string>(complaint->second)
                                               : std::nullopt,
               check);
@@ -723,6 +722,61 @@ Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage
                   return a.header_index < b.header_index;
               });
     return checks;
+}
+
+} // namespace
+
+Result<std::vector<DkimSignatureCheck>> verify_dkim_signatures(const MailMessage& message,
+                                                               const DkimKeyLookup& lookup,
+                                                               const DkimVerifyOptions& options) {
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(options.now.time_since_epoch()).count();
+
+    std::vector<std::size_t> fields; // indices of the DKIM-Signature fields, in header order
+    for (std::size_t i = 0; i < message.headers.size(); ++i) {
+        if (is_dkim_signature_field(message.headers[i])) {
+            fields.push_back(i);
+        }
+    }
+    if (fields.empty()) {
+        return std::vector<DkimSignatureCheck>{};
+    }
+
+    auto lib = open_library(now);
+    if (!lib.ok()) {
+        return Error{lib.error()};
+    }
+    DKIM_STAT status = DKIM_STAT_OK;
+    DkimHandle dkim(dkim_verify(
+        lib.value().get(), reinterpret_cast<const unsigned char*>("inspect"), nullptr, &status));
+    if (!dkim || status != DKIM_STAT_OK) {
+        return libopendkim_error(status, dkim.get());
+    }
+    VerifyContext context;
+    context.lookup = &lookup;
+    dkim_set_user_context(dkim.get(), &context);
+
+    const auto parse_errors = feed_header(dkim.get(), message);
+    if (!parse_errors.ok()) {
+        return Error{parse_errors.error()};
+    }
+    DKIM_SIGINFO** sigs = nullptr;
+    int count = 0;
+    status = dkim_eoh(dkim.get());
+    if (status != DKIM_STAT_NOSIG) { // NOSIG: no field became a signature (see collect_checks)
+        if (status != DKIM_STAT_OK && status != DKIM_STAT_CANTVRFY) {
+            return libopendkim_error(status, dkim.get());
+        }
+        if (auto error = feed_body(dkim.get(), message)) {
+            return *error;
+        }
+        status = dkim_getsiglist(dkim.get(), &sigs, &count);
+        if (status != DKIM_STAT_OK || count < 0 || (count > 0 && sigs == nullptr)) {
+            return libopendkim_error(status, dkim.get());
+        }
+    }
+    return collect_checks(dkim.get(), sigs, count, fields, message, context, now,
+                          parse_errors.value());
 }
 
 } // namespace dkimwatch

@@ -191,6 +191,8 @@ std::string sign(const Message& message, const Signing& how) {
     }
     std::uint64_t time = how.time;
     dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME, &time, sizeof time);
+    unsigned int min_key_bits = 512; // let the signer make what the verifier must refuse
+    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_key_bits, sizeof min_key_bits);
     if (how.ttl != 0) {
         std::uint64_t ttl = how.ttl;
         dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNATURETTL, &ttl, sizeof ttl);
@@ -453,6 +455,30 @@ TEST(DkimVerifier, AGarbledKeyIsAKeyPermerror) {
     EXPECT_NE(checks[0].reason.find("cannot be decoded"), std::string::npos) << checks[0].reason;
 }
 
+TEST(DkimVerifier, AKeyTooSmallIsAKeyPermerror) {
+    const TestKey small = make_key("RSA", 512);
+    KeyTable keys;
+    keys.publish("sel._domainkey.example.test", small.record());
+    const auto checks = verify(signed_message(with_key(small)), keys);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_EQ(checks[0].result, SignatureResult::permerror);
+    EXPECT_EQ(checks[0].failure, SignatureFailure::key);
+    EXPECT_EQ(checks[0].key_bits, 512u);
+    EXPECT_EQ(checks[0].reason,
+              "the key at sel._domainkey.example.test has 512 bits: at least 1024 are required");
+}
+
+TEST(DkimVerifier, AKeyRecordWithANulByteIsAKeyPermerror) {
+    KeyTable keys;
+    keys.publish("sel._domainkey.example.test",
+                 std::string("v=DKIM1; k=rsa;\0 p=", 20) + rsa2048().public_base64);
+    const auto checks = verify(signed_message(with_key(rsa2048())), keys);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_EQ(checks[0].result, SignatureResult::permerror);
+    EXPECT_EQ(checks[0].failure, SignatureFailure::key);
+    EXPECT_NE(checks[0].reason.find("holds a NUL byte"), std::string::npos) << checks[0].reason;
+}
+
 TEST(DkimVerifier, ATemporaryLookupFailureIsATemperrorWithItsDetail) {
     KeyTable keys;
     keys.answers["sel._domainkey.example.test"] = {DkimKeyAnswer::Status::temporary_failure, "",
@@ -544,6 +570,34 @@ TEST(DkimVerifier, ABodyLengthSignaturePassesWithTextAppended) {
     EXPECT_TRUE(checks[0].partial_body);
     ASSERT_TRUE(checks[0].body_length.has_value());
     EXPECT_EQ(*checks[0].body_length, signed_length); // relaxed leaves this body as it is
+}
+
+TEST(DkimVerifier, ABodyCutShorterThanLFailsOnTheBody) {
+    KeyTable keys;
+    keys.publish("sel._domainkey.example.test", rsa2048().record());
+    Signing how = with_key(rsa2048());
+    how.sign_length = true;
+    Message message = signed_message(how);
+    message.body = "Hello Bob,\r\n";
+    const auto checks = verify(message, keys);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_EQ(checks[0].result, SignatureResult::fail);
+    EXPECT_EQ(checks[0].failure, SignatureFailure::body_hash);
+    EXPECT_TRUE(checks[0].partial_body);
+    EXPECT_EQ(checks[0].reason,
+              "l= is longer than the canonicalized body: the body was cut after signing");
+}
+
+TEST(DkimVerifier, TheFieldNameIsMatchedWithoutRegardToCase) {
+    KeyTable keys;
+    keys.publish("sel._domainkey.example.test", rsa2048().record());
+    Message message = signed_message(with_key(rsa2048())); // relaxed: the name is lowercased
+    message.fields[0].replace(0, std::strlen("DKIM-Signature"), "dkim-signature");
+    message.fields.insert(message.fields.begin(), "X-First: 1");
+    const auto checks = verify(message, keys);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_EQ(checks[0].header_index, 1u);
+    EXPECT_EQ(checks[0].result, SignatureResult::pass) << checks[0].reason;
 }
 
 TEST(DkimVerifier, ATestingKeyIsReported) {
