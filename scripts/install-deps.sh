@@ -18,7 +18,7 @@ packages=(
   # the loopback SES/STS server (tests/integration/aws/fake_aws.py) checks SigV4 with botocore
   python3-botocore
   # inspect's tests sign fixtures with dkimpy and OpenDKIM and cross-check with dkimverify
-  python3-dkim opendkim-tools
+  python3-dkim opendkim-tools opendkim
   # the Alertmanager template test reads the shipped example alertmanager.yml
   python3-yaml
   # packaging tests: lintian, man page rendering, /bin/kill for the unit's ExecReload
