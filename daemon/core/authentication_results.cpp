@@ -12,34 +12,12 @@
 
 #include "core/authentication_results.hpp"
 
-#include <cstdio>
+#include "core/error_excerpt.hpp"
+
 #include <optional>
 
 namespace dkimwatch {
 namespace {
-
-// Text quoted in error messages is cut to this many bytes.
-constexpr std::size_t k_excerpt_bytes = 60;
-
-// Printable, valid ASCII for an error message, whatever the input held (see mail_message.cpp).
-std::string excerpt(std::string_view text) {
-    std::string out;
-    const std::size_t shown = text.size() < k_excerpt_bytes ? text.size() : k_excerpt_bytes;
-    for (std::size_t i = 0; i < shown; ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte == '"' || byte == '\\') {
-            out += '\\';
-            out += static_cast<char>(byte);
-        } else if (byte >= 0x20 && byte < 0x7f) {
-            out += static_cast<char>(byte);
-        } else {
-            char buffer[8];
-            std::snprintf(buffer, sizeof buffer, "\\x%02x", static_cast<unsigned>(byte));
-            out += buffer;
-        }
-    }
-    return out;
-}
 
 std::string ascii_lower(std::string_view text) {
     std::string out(text);
@@ -148,7 +126,7 @@ std::string resinfo_text(std::string_view text, std::size_t start) {
     while (!part.empty() && is_space(part.back())) {
         part.remove_suffix(1);
     }
-    return excerpt(part);
+    return error_excerpt(part);
 }
 
 // One resinfo, the cursor after its ';' (and after CFWS). Appends to `out` unless it is "none".

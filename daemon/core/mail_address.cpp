@@ -20,35 +20,13 @@
 #include "core/mail_address.hpp"
 
 #include "core/dns_name.hpp"
+#include "core/error_excerpt.hpp"
 
 #include <cstdio>
 #include <optional>
 
 namespace dkimwatch {
 namespace {
-
-// Text quoted in error messages is cut to this many bytes.
-constexpr std::size_t k_excerpt_bytes = 60;
-
-// Printable, valid ASCII for an error message, whatever the input held (see mail_message.cpp).
-std::string excerpt(std::string_view text) {
-    std::string out;
-    const std::size_t shown = text.size() < k_excerpt_bytes ? text.size() : k_excerpt_bytes;
-    for (std::size_t i = 0; i < shown; ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte == '"' || byte == '\\') {
-            out += '\\';
-            out += static_cast<char>(byte);
-        } else if (byte >= 0x20 && byte < 0x7f) {
-            out += static_cast<char>(byte);
-        } else {
-            char buffer[8];
-            std::snprintf(buffer, sizeof buffer, "\\x%02x", static_cast<unsigned>(byte));
-            out += buffer;
-        }
-    }
-    return out;
-}
 
 enum class TokenKind {
     atom,           // atext, '.' and 8-bit bytes
@@ -188,7 +166,7 @@ public:
                 return Error{*error};
             }
             if (!at_end() && !is_special(',')) {
-                return Error{"unexpected \"" + excerpt(m_tokens[m_pos].text) +
+                return Error{"unexpected \"" + error_excerpt(m_tokens[m_pos].text) +
                              "\" after an address"};
             }
         }
@@ -237,7 +215,7 @@ private:
                 return error;
             }
             if (!at_end() && !is_special(',') && !is_special(';')) {
-                return "unexpected \"" + excerpt(m_tokens[m_pos].text) + "\" in a group";
+                return "unexpected \"" + error_excerpt(m_tokens[m_pos].text) + "\" in a group";
             }
         }
         if (at_end()) {
@@ -323,20 +301,21 @@ private:
             return std::string("unbalanced >");
         }
         if (!is_word()) {
-            return "unexpected \"" + excerpt(m_tokens[m_pos].text) + "\" where an address starts";
+            return "unexpected \"" + error_excerpt(m_tokens[m_pos].text) +
+                   "\" where an address starts";
         }
         spec.local = dotted_words();
         if (is_word()) {
             // "Mary Smith mary@example.com" or "Mary mary@example.com": words that are not one
             // local part and no angle brackets.
-            return "words without <> around the address: \"" + excerpt(spec.local) + " " +
-                   excerpt(m_tokens[m_pos].text) + "\"";
+            return "words without <> around the address: \"" + error_excerpt(spec.local) + " " +
+                   error_excerpt(m_tokens[m_pos].text) + "\"";
         }
         if (!is_special('@')) {
-            return "address without a domain: \"" + excerpt(spec.local) + "\"";
+            return "address without a domain: \"" + error_excerpt(spec.local) + "\"";
         }
         ++m_pos;
-        return domain(spec.domain, "\"" + excerpt(spec.local) + "@\"");
+        return domain(spec.domain, "\"" + error_excerpt(spec.local) + "@\"");
     }
 
     // A domain (dot-atom or literal) into `out`, canonical; `owner` names it in errors.
@@ -361,7 +340,7 @@ private:
         out = canonical_name(text);
         if (out.empty() || out.front() == '.' || out.back() == '.' ||
             out.find("..") != std::string::npos) {
-            return owner + " with an invalid domain: \"" + excerpt(text) + "\"";
+            return owner + " with an invalid domain: \"" + error_excerpt(text) + "\"";
         }
         return std::nullopt;
     }

@@ -8,13 +8,12 @@
 
 #include "core/mail_message.hpp"
 
+#include "core/error_excerpt.hpp"
+
 #include <cstdio>
 
 namespace dkimwatch {
 namespace {
-
-// Header text quoted in error messages is cut to this many input bytes.
-constexpr std::size_t k_excerpt_bytes = 60;
 
 bool is_wsp(char c) {
     return c == ' ' || c == '\t';
@@ -34,28 +33,6 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
         }
     }
     return true;
-}
-
-// At most k_excerpt_bytes of `text` for an error message: printable ASCII as is, '"' and '\'
-// escaped with a backslash, every other byte as \xNN, so that the message stays one line of
-// valid ASCII (it may end up in JSON) whatever the input held.
-std::string excerpt(std::string_view text) {
-    std::string out;
-    const std::size_t shown = text.size() < k_excerpt_bytes ? text.size() : k_excerpt_bytes;
-    for (std::size_t i = 0; i < shown; ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte == '"' || byte == '\\') {
-            out += '\\';
-            out += static_cast<char>(byte);
-        } else if (byte >= 0x20 && byte < 0x7f) {
-            out += static_cast<char>(byte);
-        } else {
-            char buffer[8];
-            std::snprintf(buffer, sizeof buffer, "\\x%02x", static_cast<unsigned>(byte));
-            out += buffer;
-        }
-    }
-    return out;
 }
 
 std::string at_line(std::size_t line, std::string_view what) {
@@ -142,7 +119,7 @@ std::string invalid_name_reason(std::string_view name, std::string_view line) {
             char hex[8];
             std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(byte));
             return std::string("a header field name with a byte RFC 5322 does not allow (") + hex +
-                   "): \"" + excerpt(line) + "\"";
+                   "): \"" + error_excerpt(line) + "\"";
         }
     }
     return {};
@@ -217,8 +194,8 @@ Result<MailMessage> parse_mail_message(std::string_view bytes) {
         }
         const std::size_t colon = line.text.find(':');
         if (colon == std::string_view::npos) {
-            return Error{at_line(line_number,
-                                 "a header field without a colon: \"" + excerpt(line.text) + "\"")};
+            return Error{at_line(line_number, "a header field without a colon: \"" +
+                                                  error_excerpt(line.text) + "\"")};
         }
         if (colon == 0) {
             return Error{at_line(line_number, "a header field with an empty name")};
