@@ -230,8 +230,12 @@ std::string signature_text(const InspectedSignature& signature, std::size_t numb
     }
     if (signature.record) {
         const RecordVerdict& record = *signature.record;
-        out += "  key record:       " + std::string(verdict_code_name(record.code)) + " (" +
-               severity_name(record.severity) + ") " + record.type + " " + record.name + "\n";
+        // "ok TXT <name>", or the verdict with its severity: "key_revoked (error) TXT <name>".
+        std::string verdict = verdict_code_name(record.code);
+        if (record.severity != Severity::ok) {
+            verdict += std::string(" (") + severity_name(record.severity) + ")";
+        }
+        out += "  key record:       " + verdict + " " + record.type + " " + record.name + "\n";
         if (record.severity != Severity::ok) {
             out += "                    observed: " +
                    (record.observed ? *record.observed : std::string("(nothing)")) + "\n";
