@@ -90,15 +90,26 @@ Result<std::string> read_input(const InspectOptions& options) {
     return Error{read.error().reason};
 }
 
+// "<selector>._domainkey.<domain>", canonical.
+std::string key_record_name(const std::string& domain, const std::string& selector) {
+    return canonical_name(selector + "._domainkey." + domain);
+}
+
 // A key lookup through dkimwatch's resolvers: the TXT records at <selector>._domainkey.<domain>.
 DkimKeyAnswer lookup_key(LookupService& lookups, const std::string& domain,
                          const std::string& selector) {
-    std::optional<LookupResult> result;
-    lookups.submit(
-        LookupRequest(canonical_name(selector + "._domainkey." + domain), RecordType::txt),
-        [&result](LookupResult got) { result = std::move(got); });
-    lookups.run();
     DkimKeyAnswer answer;
+    const std::string name = key_record_name(domain, selector);
+    if (auto reason = invalid_domain_reason(name)) {
+        // No resolver can be asked for it, now or later: as good as no key (permerror).
+        answer.status = DkimKeyAnswer::Status::no_key;
+        answer.detail = "not a DNS name: " + *reason;
+        return answer;
+    }
+    std::optional<LookupResult> result;
+    lookups.submit(LookupRequest(name, RecordType::txt),
+                   [&result](LookupResult got) { result = std::move(got); });
+    lookups.run();
     if (!result) {
         answer.status = DkimKeyAnswer::Status::temporary_failure;
         answer.detail = "no answer";
@@ -179,8 +190,9 @@ record_verdicts(const std::vector<DkimSignatureCheck>& checks, const std::vector
     std::vector<std::pair<std::string, std::string>> pairs;
     std::vector<Identity> identities;
     for (const auto& check : checks) {
-        if (check.domain.empty() || check.selector.empty()) {
-            continue;
+        if (check.domain.empty() || check.selector.empty() ||
+            invalid_domain_reason(key_record_name(check.domain, check.selector))) {
+            continue; // nothing to look up (the signature's reason says why)
         }
         std::pair<std::string, std::string> pair{canonical_name(check.domain),
                                                  canonical_name(check.selector)};

@@ -242,7 +242,7 @@ std::string signature_text(const InspectedSignature& signature, std::size_t numb
             out += wrapped(record.message, "                    ", k_text_width);
         }
     } else {
-        out += "  key record:       not looked up (d= or s= missing)\n";
+        out += "  key record:       not looked up (d= or s= missing, or not a DNS name)\n";
     }
     return out;
 }

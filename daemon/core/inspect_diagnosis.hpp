@@ -22,7 +22,7 @@ struct InspectedSignature {
     DkimAlignment alignment; // of d= with the From: domain (both false when From: is unusable)
     // The evaluator's verdict on the key record "<s>._domainkey.<d>" TXT (or, when the selector
     // is one of a configured Easy DKIM identity's tokens, its CNAME); nullopt when d= or s= is
-    // missing, so nothing was looked up.
+    // missing or "<s>._domainkey.<d>" is not a DNS name, so nothing was looked up.
     std::optional<RecordVerdict> record;
 };
 

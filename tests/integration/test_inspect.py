@@ -388,6 +388,23 @@ class Inspect(unittest.TestCase):
         path.write_bytes(b"From: a@example.test\r\nSubject: a\0b\r\n\r\nbody\r\n")
         self.assert_error(self.inspect(str(path)), r".", "a NUL in the header")
 
+    def test_10b_selector_that_is_no_dns_name(self) -> None:
+        """s= that cannot be a DNS name (a 300-byte label, an empty label): a permanent error
+        for the signature (permerror, key), nothing looked up (record null), exit 2, not the
+        indeterminate 3 of a DNS failure."""
+        self.needs_binary()
+        for name, selector in (("long-label", "a" * 300), ("empty-label", "x..y")):
+            path = self.tmp / f"selector-{name}.eml"
+            path.write_bytes(
+                b"From: a@example.test\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=" +
+                selector.encode() + b"; h=from; bh=AAAA; b=AAAA\r\n\r\nbody\r\n")
+            code, doc = self.inspect_json(str(path))
+            self.assertEqual(code, 2, (name, doc))
+            signature = doc["signatures"][0]
+            self.assertEqual((signature["result"], signature["failure"], signature["record"]),
+                             ("permerror", "key", None), (name, signature))
+            self.assertIn("not a DNS name", signature["reason"], name)
+
     def test_11_huge_header_block(self) -> None:
         """100,000 header lines: an answer within the timeout."""
         self.needs_binary()

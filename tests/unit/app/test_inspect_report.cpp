@@ -311,7 +311,8 @@ TEST(InspectReport, TextSaysWhenFromIsUnusableAndNothingCoversIt) {
     EXPECT_NE(text.find("1 DKIM signature\n"), std::string::npos) << text;
     EXPECT_NE(text.find("s=(none)"), std::string::npos) << text;
     EXPECT_NE(text.find("cannot tell (From: is unusable)"), std::string::npos) << text;
-    EXPECT_NE(text.find("not looked up (d= or s= missing)"), std::string::npos) << text;
+    EXPECT_NE(text.find("not looked up (d= or s= missing, or not a DNS name)"), std::string::npos)
+        << text;
     EXPECT_NE(text.find("Configured identities covering the From: domain:\n  none\n"),
               std::string::npos)
         << text;
