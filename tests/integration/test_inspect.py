@@ -22,6 +22,7 @@ opendkim-tools, openssl.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -404,6 +405,25 @@ class Inspect(unittest.TestCase):
             self.assertEqual((signature["result"], signature["failure"], signature["record"]),
                              ("permerror", "key", None), (name, signature))
             self.assertIn("not a DNS name", signature["reason"], name)
+
+    def test_10c_many_distinct_keys(self) -> None:
+        """20 signatures with distinct selectors (none published): the first 16 keys are looked
+        up (permerror, record missing), the rest are not (temperror "not looked up", record
+        null), so a crafted message cannot make inspect fetch thousands of keys."""
+        self.needs_binary()
+        fields = b"".join(
+            b"DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=many%d; h=from; bh=AAAA; "
+            b"b=%s\r\n" % (i, base64.b64encode(bytes([i]) * 3)) for i in range(20))
+        path = self.tmp / "many-keys.eml"
+        path.write_bytes(b"From: a@example.test\r\n" + fields + b"\r\nbody\r\n")
+        code, doc = self.inspect_json(str(path))
+        results = [(s["s"], s["result"], (s["record"] or {}).get("verdict"))
+                   for s in doc["signatures"]]
+        self.assertEqual(results[:16], [(f"many{i}", "permerror", "missing") for i in range(16)])
+        self.assertEqual(results[16:], [(f"many{i}", "temperror", None) for i in range(16, 20)])
+        self.assertIn("not looked up", doc["signatures"][19]["reason"])
+        # No aligned signature passes and aligned keys were not fetched: indeterminate.
+        self.assertEqual(code, 3, [d["code"] for d in doc["diagnosis"]])
 
     def test_11_huge_header_block(self) -> None:
         """100,000 header lines: an answer within the timeout."""
