@@ -66,16 +66,6 @@ Json record_to_json(const StoredRecord& record) {
     return json;
 }
 
-std::optional<VerdictCode> parse_verdict_code_name(std::string_view name) {
-    for (int value = 0; value <= static_cast<int>(VerdictCode::dnssec_expiring); ++value) {
-        const auto code = static_cast<VerdictCode>(value);
-        if (name == verdict_code_name(code)) {
-            return code;
-        }
-    }
-    return std::nullopt;
-}
-
 // Reads typed members of one JSON object, naming each value by its path in errors. The first
 // error is kept; later reads return defaults.
 class Reader {
@@ -269,7 +259,7 @@ Result<StoredRecord> read_record(const Json& json, const std::string& path) {
     verdict.observed = reader.optional_text("observed");
     const std::string code = reader.text("verdict");
     if (reader.ok()) {
-        if (auto parsed = parse_verdict_code_name(code)) {
+        if (auto parsed = parse_verdict_code(code)) {
             verdict.code = *parsed;
         } else {
             reader.fail("verdict", "unknown verdict \"" + code + "\"");

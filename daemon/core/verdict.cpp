@@ -82,6 +82,22 @@ std::optional<Severity> parse_severity(std::string_view name) {
     return std::nullopt;
 }
 
+std::optional<VerdictCode> parse_verdict_code(std::string_view name) {
+    // The enumerators are dense from 0 and verdict_code_name() gives "unknown" for any other
+    // value, so probing up to a bound finds every code, also one added after this was written.
+    constexpr int k_probe_limit = 256;
+    if (name == "unknown") {
+        return std::nullopt;
+    }
+    for (int value = 0; value < k_probe_limit; ++value) {
+        const auto code = static_cast<VerdictCode>(value);
+        if (name == verdict_code_name(code)) {
+            return code;
+        }
+    }
+    return std::nullopt;
+}
+
 Severity severity_of(VerdictCode code) {
     switch (code) {
     case VerdictCode::ok:

@@ -36,6 +36,9 @@ enum class VerdictCode {
 enum class Severity { ok, warning, error, indeterminate };
 
 const char* verdict_code_name(VerdictCode code);
+// Inverse of verdict_code_name(); nullopt for any other text (the store and state import read
+// codes back with it).
+std::optional<VerdictCode> parse_verdict_code(std::string_view name);
 const char* severity_name(Severity severity);
 // Inverse of severity_name(); nullopt for any other text.
 std::optional<Severity> parse_severity(std::string_view name);

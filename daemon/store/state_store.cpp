@@ -93,33 +93,6 @@ std::optional<std::int64_t> to_ms(const std::optional<Milliseconds>& duration) {
     return duration->count();
 }
 
-// core/verdict.hpp has names but no parsers for VerdictCode and Severity. Their enumerators are
-// dense from 0, and the name functions return a fallback text for any other value, so probing
-// values up to a bound finds every name, now and after a code is added.
-constexpr int k_enum_probe_limit = 256;
-
-template <typename Enum, typename NameOf>
-std::optional<Enum> parse_dense_enum(std::string_view text, NameOf name_of) {
-    const std::string_view fallback = name_of(static_cast<Enum>(k_enum_probe_limit));
-    if (text == fallback) {
-        return std::nullopt;
-    }
-    for (int value = 0; value < k_enum_probe_limit; ++value) {
-        if (text == name_of(static_cast<Enum>(value))) {
-            return static_cast<Enum>(value);
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<Severity> parse_severity(std::string_view text) {
-    return parse_dense_enum<Severity>(text, severity_name);
-}
-
-std::optional<VerdictCode> parse_verdict_code(std::string_view text) {
-    return parse_dense_enum<VerdictCode>(text, verdict_code_name);
-}
-
 void bind_status(sqlite::Statement& statement, int first, const IdentityStatus& status) {
     int index = first;
     statement.bind(index++, std::string_view(status.fingerprint));

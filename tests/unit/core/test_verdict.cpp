@@ -38,3 +38,19 @@ TEST(Verdict, SeverityNamesRoundTrip) {
     }
     EXPECT_EQ(parse_severity("fatal"), std::nullopt);
 }
+
+TEST(Verdict, VerdictCodeNamesRoundTrip) {
+    int found = 0;
+    for (int value = 0; value < 64; ++value) {
+        const auto code = static_cast<VerdictCode>(value);
+        if (std::string_view(verdict_code_name(code)) != "unknown") {
+            EXPECT_EQ(parse_verdict_code(verdict_code_name(code)), code) << value;
+            ++found;
+        }
+    }
+    EXPECT_EQ(found, static_cast<int>(VerdictCode::dnssec_expiring) + 1);
+    EXPECT_EQ(parse_verdict_code("key_revoked"), VerdictCode::key_revoked);
+    EXPECT_EQ(parse_verdict_code("unknown"), std::nullopt);
+    EXPECT_EQ(parse_verdict_code("KEY_REVOKED"), std::nullopt);
+    EXPECT_EQ(parse_verdict_code(""), std::nullopt);
+}
