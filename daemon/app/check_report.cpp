@@ -142,20 +142,6 @@ struct Row {
     const RecordVerdict* record;
 };
 
-const char* severity_label(Severity severity) {
-    switch (severity) {
-    case Severity::ok:
-        return "OK";
-    case Severity::warning:
-        return "WARNING";
-    case Severity::error:
-        return "ERROR";
-    case Severity::indeterminate:
-        return "UNKNOWN";
-    }
-    return "UNKNOWN";
-}
-
 std::string pad(std::string text, std::size_t width) {
     if (text.size() < width) {
         text.append(width - text.size(), ' ');

@@ -128,20 +128,6 @@ std::string render_inspect_json(const InspectFacts& facts,
 
 namespace {
 
-const char* severity_label(Severity severity) {
-    switch (severity) {
-    case Severity::ok:
-        return "OK";
-    case Severity::warning:
-        return "WARNING";
-    case Severity::error:
-        return "ERROR";
-    case Severity::indeterminate:
-        return "UNKNOWN";
-    }
-    return "UNKNOWN";
-}
-
 std::string or_none(const std::string& text) {
     return text.empty() ? "(none)" : text;
 }

@@ -98,6 +98,20 @@ std::optional<VerdictCode> parse_verdict_code(std::string_view name) {
     return std::nullopt;
 }
 
+const char* severity_label(Severity severity) {
+    switch (severity) {
+    case Severity::ok:
+        return "OK";
+    case Severity::warning:
+        return "WARNING";
+    case Severity::error:
+        return "ERROR";
+    case Severity::indeterminate:
+        return "UNKNOWN";
+    }
+    return "UNKNOWN";
+}
+
 Severity severity_of(VerdictCode code) {
     switch (code) {
     case VerdictCode::ok:

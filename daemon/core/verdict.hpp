@@ -40,6 +40,9 @@ const char* verdict_code_name(VerdictCode code);
 // codes back with it).
 std::optional<VerdictCode> parse_verdict_code(std::string_view name);
 const char* severity_name(Severity severity);
+// For people, in the monitoring-plugins words: "OK", "WARNING", "ERROR", "UNKNOWN"
+// (indeterminate). The text outputs of check and inspect use it.
+const char* severity_label(Severity severity);
 // Inverse of severity_name(); nullopt for any other text.
 std::optional<Severity> parse_severity(std::string_view name);
 // The severity that belongs to a code (weak_key, testing_mode, lame_server and dnssec_expiring

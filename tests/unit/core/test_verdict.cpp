@@ -54,3 +54,10 @@ TEST(Verdict, VerdictCodeNamesRoundTrip) {
     EXPECT_EQ(parse_verdict_code("KEY_REVOKED"), std::nullopt);
     EXPECT_EQ(parse_verdict_code(""), std::nullopt);
 }
+
+TEST(Verdict, SeverityLabelsForPeople) {
+    EXPECT_STREQ(severity_label(Severity::ok), "OK");
+    EXPECT_STREQ(severity_label(Severity::warning), "WARNING");
+    EXPECT_STREQ(severity_label(Severity::error), "ERROR");
+    EXPECT_STREQ(severity_label(Severity::indeterminate), "UNKNOWN");
+}
