@@ -96,16 +96,11 @@ Result<std::string> read_input(const InspectOptions& options) {
     return Error{read.error().reason};
 }
 
-// "<selector>._domainkey.<domain>", canonical.
-std::string key_record_name(const std::string& domain, const std::string& selector) {
-    return canonical_name(selector + "._domainkey." + domain);
-}
-
 // A key lookup through dkimwatch's resolvers: the TXT records at <selector>._domainkey.<domain>.
 DkimKeyAnswer lookup_key(LookupService& lookups, const std::string& domain,
                          const std::string& selector) {
     DkimKeyAnswer answer;
-    const std::string name = key_record_name(domain, selector);
+    const std::string name = key_record_name(selector, domain);
     if (auto reason = invalid_domain_reason(name)) {
         // No resolver can be asked for it, now or later: as good as no key (permerror).
         answer.status = DkimKeyAnswer::Status::no_key;
@@ -197,7 +192,7 @@ record_verdicts(const std::vector<DkimSignatureCheck>& checks, const std::vector
     std::vector<Identity> identities;
     for (const auto& check : checks) {
         if (check.domain.empty() || check.selector.empty() ||
-            invalid_domain_reason(key_record_name(check.domain, check.selector))) {
+            invalid_domain_reason(key_record_name(check.selector, check.domain))) {
             continue; // nothing to look up (the signature's reason says why)
         }
         std::pair<std::string, std::string> pair{canonical_name(check.domain),
@@ -217,7 +212,7 @@ record_verdicts(const std::vector<DkimSignatureCheck>& checks, const std::vector
     }
     const auto reports = run_sweep(identities, dns.lookups(), dns.sweep_options(now));
     for (std::size_t index = 0; index < pairs.size(); ++index) {
-        const std::string name = pairs[index].second + "._domainkey." + pairs[index].first;
+        const std::string name = key_record_name(pairs[index].second, pairs[index].first);
         for (const auto& record : reports[index].records) {
             if (record.name == name) {
                 verdicts.emplace(pairs[index], record);
@@ -430,7 +425,7 @@ int run_inspect_command(const InspectOptions& options) {
         auto checks = verify_dkim_signatures(
             message,
             [&dns, &keys_asked](const std::string& domain, const std::string& selector) {
-                const bool fetched = !invalid_domain_reason(key_record_name(domain, selector));
+                const bool fetched = !invalid_domain_reason(key_record_name(selector, domain));
                 if (fetched && ++keys_asked > k_max_keys_per_message) {
                     DkimKeyAnswer answer;
                     answer.status = DkimKeyAnswer::Status::temporary_failure;

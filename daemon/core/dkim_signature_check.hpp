@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dkimwatch {
@@ -64,6 +65,10 @@ inline const char* signature_failure_name(SignatureFailure failure) {
     }
     return "none";
 }
+
+// The name of the key record a signature names, "<selector>._domainkey.<domain>" (RFC 6376
+// §3.6.2.1), canonical (lowercase, no trailing dot).
+std::string key_record_name(std::string_view selector, std::string_view domain);
 
 struct DkimSignatureCheck {
     std::size_t header_index = 0; // index in MailMessage::headers of this DKIM-Signature field

@@ -44,7 +44,7 @@ std::string record_name(const InspectedSignature& signature) {
     if (signature.record) {
         return signature.record->name;
     }
-    return canonical_name(signature.check.selector) + "._domainkey." + signature.check.domain;
+    return key_record_name(signature.check.selector, signature.check.domain);
 }
 
 // "example.com in account 111122223333, region eu-west-1"

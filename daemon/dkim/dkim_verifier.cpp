@@ -50,10 +50,6 @@ std::string to_lower(std::string_view text) {
     return lowered;
 }
 
-std::string key_record_name(const std::string& selector, const std::string& domain) {
-    return selector + "._domainkey." + domain;
-}
-
 // Runs the caller's lookup once per (domain, selector); never throws.
 KeyLookupEntry& lookup_key(VerifyContext& context, const std::string& domain,
                            const std::string& selector, std::size_t buffer_size) {
