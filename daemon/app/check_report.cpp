@@ -57,15 +57,7 @@ Json ses_json(const std::optional<SesCheckInfo>& info) {
         info->listed
             ? Json(format_utc_timestamp(std::chrono::system_clock::time_point(info->synced_at)))
             : Json(nullptr);
-    Json findings = Json::array();
-    for (const auto& finding : info->findings) {
-        Json item;
-        item["code"] = ses_finding_code_name(finding.code);
-        item["severity"] = severity_name(finding.severity);
-        item["message"] = finding.message;
-        findings.push_back(std::move(item));
-    }
-    entry["findings"] = std::move(findings);
+    entry["findings"] = ses_findings_json(info->findings);
     return entry;
 }
 

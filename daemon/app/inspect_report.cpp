@@ -64,18 +64,6 @@ Json signature_json(const InspectedSignature& signature) {
     return item;
 }
 
-Json findings_json(const std::vector<SesFinding>& findings) {
-    Json list = Json::array();
-    for (const auto& finding : findings) {
-        Json item;
-        item["code"] = ses_finding_code_name(finding.code);
-        item["severity"] = severity_name(finding.severity);
-        item["message"] = finding.message;
-        list.push_back(std::move(item));
-    }
-    return list;
-}
-
 } // namespace
 
 std::string render_inspect_json(const InspectFacts& facts,
@@ -109,7 +97,7 @@ std::string render_inspect_json(const InspectFacts& facts,
         item["state"] = identity.state ? Json(identity_state_name(*identity.state)) : Json(nullptr);
         item["since"] = optional_time(identity.state_since);
         item["deadline"] = optional_time(identity.deadline);
-        item["ses_findings"] = findings_json(identity.ses_findings);
+        item["ses_findings"] = ses_findings_json(identity.ses_findings);
         identities.push_back(std::move(item));
     }
     document["identities"] = std::move(identities);

@@ -54,4 +54,16 @@ Json record_json(const RecordVerdict& record) {
     return item;
 }
 
+nlohmann::ordered_json ses_findings_json(const std::vector<SesFinding>& findings) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& finding : findings) {
+        nlohmann::ordered_json item;
+        item["code"] = ses_finding_code_name(finding.code);
+        item["severity"] = severity_name(finding.severity);
+        item["message"] = finding.message;
+        list.push_back(std::move(item));
+    }
+    return list;
+}
+
 } // namespace dkimwatch

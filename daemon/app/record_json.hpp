@@ -1,7 +1,9 @@
 #pragma once
-// The JSON object of one record verdict, the same bytes wherever it appears: each element of
-// `check`'s "records" (README "check JSON") and each signature's "record" of `inspect`.
+// JSON objects that several reports share, the same bytes wherever they appear: a record verdict
+// (each element of `check`'s "records", README "check JSON", and each signature's "record" of
+// `inspect`) and SES's findings (check, status, inspect).
 
+#include "core/ses_view.hpp"
 #include "core/verdict.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,5 +16,8 @@ namespace dkimwatch {
 // unknown), "authoritative": [{"server", "address", "verdict", "observed", "aa", "serial",
 // "latency_ms", "lame", "detail"}], "authoritative_indeterminate"}, keys in this order.
 nlohmann::ordered_json record_json(const RecordVerdict& record);
+
+// [{"code", "severity", "message"}]: SES's findings, as check, status and inspect print them.
+nlohmann::ordered_json ses_findings_json(const std::vector<SesFinding>& findings);
 
 } // namespace dkimwatch

@@ -1,6 +1,7 @@
 #include "app/state_commands.hpp"
 
 #include "app/check_report.hpp"
+#include "app/record_json.hpp"
 #include "config/config_loader.hpp"
 #include "core/dns_name.hpp"
 #include "core/shard.hpp"
@@ -146,15 +147,9 @@ Json ses_json(const SesStatusView& ses, const IdentityKey& key) {
         entry["origin"] = nullptr;
         entry["synced_at"] = nullptr;
     }
-    Json findings = Json::array();
-    if (const auto listed = ses.findings.find(key); listed != ses.findings.end()) {
-        for (const auto& finding : listed->second) {
-            findings.push_back({{"code", ses_finding_code_name(finding.code)},
-                                {"severity", severity_name(finding.severity)},
-                                {"message", finding.message}});
-        }
-    }
-    entry["findings"] = std::move(findings);
+    const auto listed = ses.findings.find(key);
+    entry["findings"] =
+        listed != ses.findings.end() ? ses_findings_json(listed->second) : Json::array();
     return entry;
 }
 
