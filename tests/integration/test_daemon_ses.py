@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -253,6 +254,14 @@ identities:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=3) as r:
             return r.read().decode()
 
+    def metrics_when_served(self) -> str | None:
+        """The metrics text, or None while the daemon does not serve it yet (not listening,
+        or 503 before its identities are loaded)."""
+        try:
+            return self.metrics()
+        except (urllib.error.URLError, ConnectionError):
+            return None
+
     def verified(self, *domains: str):
         def probe():
             states = {d: e["state"] for d, e in self.status().items()}
@@ -388,8 +397,11 @@ identities:
         self.wait_for("beta still watched", lambda: "beta.test" in self.status() and
                       self.status()["beta.test"]["state"] == "verified", daemon, timeout=20)
         # The saved listing's time is exported from the start (DkimwatchSesSyncStale needs it).
+        # `status` reads the database, which already said verified before this start, so the
+        # daemon may not serve /metrics yet (503 until its identities are loaded): wait for it.
+        served = self.wait_for("/metrics served", self.metrics_when_served, daemon)
         self.assertIn('dkimwatch_ses_sync_last_success_timestamp_seconds{account="111122223333",'
-                      'region="us-east-1"}', self.metrics())
+                      'region="us-east-1"}', served)
         # Each reload lists again at once; a listing is over once its failure is logged (the
         # client retries a refused connection a few times first).
         for failures in (1, 2, 3):
