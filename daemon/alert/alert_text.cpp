@@ -239,6 +239,15 @@ std::string alert_title(const AlertEvent& event) {
     return is_test_alert(event) ? std::string(k_test_prefix) + title : title;
 }
 
+std::string alert_condition_title(const AlertEvent& event) {
+    if (event.kind == "reminder") {
+        AlertEvent warning = event;
+        warning.kind = "revocation_warning";
+        return alert_title(warning);
+    }
+    return alert_title(event);
+}
+
 std::string alert_group_title(const AlertGroup& group) {
     const bool any_test = std::any_of(group.events.begin(), group.events.end(),
                                       [](const AlertEvent& event) { return is_test_alert(event); });
@@ -297,9 +306,9 @@ std::string alert_event_summary(const AlertEvent& event, TimePoint now) {
 }
 
 std::string alert_event_summary_time_free(const AlertEvent& event) {
-    return join_nonempty(
-        {alert_title(event), identity_phrase(event.key), summary_detail(event, std::nullopt)},
-        ": ");
+    return join_nonempty({alert_condition_title(event), identity_phrase(event.key),
+                          summary_detail(event, std::nullopt)},
+                         ": ");
 }
 
 std::string alert_group_summary(const AlertGroup& group) {
@@ -343,7 +352,10 @@ std::string explanation(const AlertEvent& event, std::optional<TimePoint> now) {
         } else if (event.deadline) {
             expected = "Revocation is expected at the deadline unless the records are restored.";
         }
-        text = kind == "revocation_warning" ? stopped + " " + expected : expected + " " + stopped;
+        // A reminder leads with the deadline, except in the time-free variant: there it must
+        // read as the warning it repeats (replicas re-send either).
+        text = (kind == "revocation_warning" || !now) ? stopped + " " + expected
+                                                      : expected + " " + stopped;
     } else if (kind == "revoked") {
         text = k_revoked_sentence;
     } else if (kind == "recovered") {

@@ -18,6 +18,11 @@ bool is_test_alert(const AlertEvent& event);
 // prefixed with "TEST: " when is_test_alert().
 std::string alert_title(const AlertEvent& event);
 
+// The title of the condition the event is about: alert_title(), except that a reminder is
+// titled as the revocation warning it repeats ("DKIM revocation warning"). What Alertmanager
+// receives, so that a replica re-sending a reminder and one re-sending the warning agree.
+std::string alert_condition_title(const AlertEvent& event);
+
 // "<total> DKIM alerts" ("1 DKIM alert"), prefixed with "TEST: " when any event is a test.
 std::string alert_group_title(const AlertGroup& group);
 

@@ -90,7 +90,7 @@ Json annotations(const AlertEvent& event) {
     const std::string fix = record_lines(event.records, [](const AlertRecord& record) {
         return record.name + ": " + field(record.message);
     });
-    return {{"title", alert_title(event)},
+    return {{"title", alert_condition_title(event)},
             {"summary", alert_event_summary_time_free(event)},
             {"description", alert_explanation_time_free(event)},
             {"identity", identity_phrase(event.key)},

@@ -12,7 +12,7 @@
 // `deadline`, which each replica computes from its own first failing check. They are what
 // packaging/alertmanager/dkimwatch.tmpl renders (Slack, webhook and PagerDuty direct sinks keep
 // their own texts, alert/alert_text.hpp):
-//   title        alert_title(), e.g. "DKIM revocation warning"
+//   title        alert_condition_title(), e.g. "DKIM revocation warning" (also for a reminder)
 //   summary      alert_event_summary_time_free(): "<title>: <identity>[: <records phrase>]"
 //   description  alert_explanation_time_free(): what it means and what to do
 //   identity     identity_phrase(): "example.com (111122223333, us-east-1)"
@@ -21,6 +21,8 @@
 //   records      one line per failing record: "<verdict> <TYPE> <name>: expected <e>; observed
 //                <o or nothing>" (at most k_description_record_cap, then "and N more"); ""
 //   fix          one line per failing record: "<name>: <what is wrong and how to fix it>"
+//                (RecordVerdict::message, which holds no countdown: the resolvers' remaining
+//                cache TTL is RecordVerdict::cached_answer_ttl and is not sent)
 //
 // What each event kind sends:
 //

@@ -1,6 +1,7 @@
 #include "app/check_report.hpp"
 
 #include "app/record_json.hpp"
+#include "core/duration.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -238,6 +239,11 @@ std::string render_check_text(const CheckRun& run) {
             out +=
                 "         observed: " + (record.observed ? *record.observed : "(nothing)") + "\n";
             out += "         " + record.message + "\n";
+        }
+        if (record.cached_answer_ttl) {
+            out += "         resolvers' cached answer: up to " +
+                   format_duration(*record.cached_answer_ttl) + " (" +
+                   std::to_string(record.cached_answer_ttl->count()) + " seconds) left\n";
         }
         if (servers_disagree(record)) {
             out += server_lines(record);

@@ -51,6 +51,8 @@ Json record_json(const RecordVerdict& record) {
     }
     item["authoritative"] = std::move(servers);
     item["authoritative_indeterminate"] = record.authoritative_indeterminate;
+    item["cached_answer_ttl_seconds"] =
+        record.cached_answer_ttl ? Json(record.cached_answer_ttl->count()) : Json(nullptr);
     return item;
 }
 

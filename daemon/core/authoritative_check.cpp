@@ -292,11 +292,6 @@ const char* pronoun(const std::vector<const ServerState*>& states) {
     return states.size() == 1 ? "it" : "them";
 }
 
-std::string readable_ttl(std::uint32_t seconds) {
-    return format_duration(std::chrono::seconds(seconds)) + " (" + std::to_string(seconds) +
-           " seconds)";
-}
-
 // Groups states by identical answers (as the message words them), in server order of first
 // appearance.
 std::vector<std::vector<const ServerState*>>
@@ -575,17 +570,19 @@ AuthoritativeStep check_authoritative(const RecordExpectation& expectation,
                               join_labels(usable) + ") says: " + agreed.verdict.message +
                               " The resolvers still answer from their caches (" +
                               verdict_code_name(verdict.code) +
-                              ") and may serve the old answer for up to " +
-                              readable_ttl(resolver_ttl) + "; SES and receivers see this then.";
+                              ") and may serve the old answer until its TTL runs out; SES and "
+                              "receivers see this then.";
         verdict = replace(std::move(verdict), agreed.verdict.code, std::move(message));
         verdict.observed = agreed.verdict.observed;
         verdict.server = agreed.verdict.server;
         verdict.latency = agreed.verdict.latency;
+        verdict.cached_answer_ttl = std::chrono::seconds(resolver_ttl);
     } else if (differs) {
-        verdict.message +=
-            " Every authoritative server of " + zone.apex + " that answers (" +
-            join_labels(usable) + ") already answers " + answer_phrase(expectation, agreed) +
-            "; the resolvers may keep their answer for up to " + readable_ttl(resolver_ttl) + ".";
+        verdict.message += " Every authoritative server of " + zone.apex + " that answers (" +
+                           join_labels(usable) + ") already answers " +
+                           answer_phrase(expectation, agreed) +
+                           "; the resolvers may keep their answer until its TTL runs out.";
+        verdict.cached_answer_ttl = std::chrono::seconds(resolver_ttl);
     }
 
     if (!unusable.empty()) {

@@ -8,7 +8,8 @@
 //     lame_server (warning) unless the record is otherwise worse;
 //   - every reachable server agrees that the record is missing or wrong while the resolver
 //     still answers from its cache: the authoritative verdict decides, and the message says
-//     that resolvers may serve the old answer for up to the remaining TTL (the early warning);
+//     that resolvers may serve the old answer until its TTL runs out (the early warning; the
+//     remaining TTL is RecordVerdict::cached_answer_ttl, not in the message);
 //   - no server reachable at all: the resolver's verdict stands, authoritative_indeterminate.
 
 #include "core/dns_lookup.hpp"

@@ -75,6 +75,12 @@ struct RecordVerdict {
     std::vector<AuthoritativeAnswer> authoritative; // one per server address asked, sorted
     // On, but no authoritative server could be reached: the resolver's verdict stands.
     bool authoritative_indeterminate = false;
+    // Every answering authoritative server already answers differently from the resolvers'
+    // cached answer: how long the resolvers may still serve that cached answer (its remaining
+    // TTL, as the resolver reported it at check time); nullopt otherwise. It counts down between
+    // checks and differs between replicas, so it is kept out of `message`, which must read the
+    // same on every replica (Alertmanager annotations, alert/alertmanager_payload.hpp).
+    std::optional<std::chrono::seconds> cached_answer_ttl;
 };
 
 } // namespace dkimwatch

@@ -227,6 +227,20 @@ class ZoneWatchTests(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase
         self.assertTrue(unreachable, "dkimwatch_authoritative_unreachable_total is missing")
         self.assertEqual(sum(v for _, v in unreachable), 0.0)
         self.assertEqual(self.state(), "revocation_warning")
+
+        # How long the caches may still serve the old CNAME is a figure of its own, not part of
+        # the message (the message must read the same on every replica and at every check).
+        warned = next(r for r in warnings[0]["records"] if r.get("name") == WT2)
+        self.assertIn("until its TTL runs out", warned["message"])
+        self.assertNotRegex(warned["message"], r"\(\d+ seconds\)")
+        p = subprocess.run([DKIMWATCH, "check", "--config", str(self.config), "--format", "json"],
+                           capture_output=True, text=True, timeout=60)
+        record = next(r for i in json.loads(p.stdout)["identities"] for r in i["records"]
+                      if r["name"] == WT2)
+        self.assertEqual(record["verdict"], "missing", record)
+        self.assertGreater(record["cached_answer_ttl_seconds"], 3000, record)
+        self.assertLessEqual(record["cached_answer_ttl_seconds"], 3600, record)
+        self.assertEqual(record["message"], warned["message"])
         self.assertFalse([e for e in self.receiver.events()
                           if e.get("event") == "revocation_warning" and e["_time"] < removed],
                          "a warning before the removal")

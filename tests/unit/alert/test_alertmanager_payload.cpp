@@ -215,6 +215,30 @@ TEST(AlertmanagerReplicas, SameConditionGivesIdenticalLabelsAndAnnotationsButDea
     }
 }
 
+// One replica re-sends the warning it raised, the other the reminder it raised later (its own
+// reminder_interval ran out first): both are DKIMRevocationWarning and must read the same.
+TEST(AlertmanagerReplicas, ReminderIsSentAsTheWarningItRepeats) {
+    const AlertSinkConfig sink = test::sink(AlertSinkConfig::Type::alertmanager);
+    AlertEvent warning = sample_event("revocation_warning");
+    warning.records = {test::missing_cname()};
+    AlertEvent reminder = warning;
+    reminder.kind = "reminder";
+    reminder.at += 24h;
+    const json from_warning = alerts_of(warning, k_now);
+    const json from_reminder = alerts_of(reminder, k_now + 24h);
+    // The warning also resolves DKIMMonitoringBlind (a second alert); the firing one is first.
+    ASSERT_FALSE(from_warning.empty());
+    ASSERT_EQ(from_reminder.size(), 1u);
+    EXPECT_EQ(from_reminder[0]["labels"], from_warning[0]["labels"]);
+    EXPECT_EQ(from_reminder[0]["annotations"], from_warning[0]["annotations"]);
+    EXPECT_EQ(from_reminder[0]["annotations"]["title"], "DKIM revocation warning");
+    const json resend = json::parse(render_alertmanager_firing(sink, {reminder}, k_now).body);
+    ASSERT_EQ(resend.size(), 1u);
+    EXPECT_EQ(resend[0]["annotations"], from_warning[0]["annotations"]);
+    // Direct sinks still say what it is.
+    EXPECT_EQ(alert_title(reminder), "DKIM revocation reminder");
+}
+
 TEST(AlertmanagerReplicas, AnnotationsCarryEveryFailingRecordAndItsFix) {
     AlertEvent event = sample_event("revocation_warning");
     event.records = {test::missing_cname(), test::wrong_target_cname()};

@@ -261,6 +261,24 @@ TEST(CheckReport, JsonWithAuthoritativeAndDnssecOff) {
     ASSERT_TRUE(plain["authoritative"].is_array());
     EXPECT_TRUE(plain["authoritative"].empty());
     EXPECT_EQ(plain["authoritative_indeterminate"], false);
+    ASSERT_TRUE(plain.contains("cached_answer_ttl_seconds"));
+    EXPECT_TRUE(plain["cached_answer_ttl_seconds"].is_null());
+}
+
+// The resolvers' remaining cache TTL is not in the message (which replicas must agree on):
+// check shows it in both formats, under the record's message.
+TEST(CheckReport, ShowsHowLongTheResolversMayServeTheirCachedAnswer) {
+    const Identity id = identity();
+    CheckRun run = sample(id);
+    run.reports[0].records[1].cached_answer_ttl = std::chrono::seconds(3540);
+    const auto json = nlohmann::json::parse(render_check_json(run));
+    EXPECT_EQ(json["identities"][0]["records"][1]["cached_answer_ttl_seconds"], 3540);
+    EXPECT_TRUE(json["identities"][0]["records"][0]["cached_answer_ttl_seconds"].is_null());
+    const std::string text = render_check_text(run);
+    EXPECT_NE(text.find("         message for tok2\n"
+                        "         resolvers' cached answer: up to 59m (3540 seconds) left\n"),
+              std::string::npos)
+        << text;
 }
 
 TEST(CheckReport, JsonMarksAnUnreachableAuthoritativePart) {
