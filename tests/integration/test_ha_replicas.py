@@ -7,13 +7,16 @@ a second or two. Two real Alertmanagers (0.25) form a cluster (am_cluster.py: ea
 --cluster.peer is the other). Each has webhook_configs and slack_configs (send_resolved) that
 deliver to ONE HTTP receiver in this test, which records every request. Two `dkimwatch run`
 replicas share one configuration (own state_dir and metrics port) and send every alert to both
-Alertmanagers (one alertmanager sink with `urls:`); Slack messages are rendered with the shipped
+Alertmanagers (one alertmanager sink with `urls:`, plus a third URL per replica: a tap on the
+receiver that records what that replica sends, so that the replicas' alerts can be compared); Slack messages are rendered with the shipped
 packaging/alertmanager/dkimwatch.tmpl. Every count below is exact and taken after waiting QUIET seconds past the
 expected notification (2 x group_interval + the peer timeout + margin), so a duplicate would
 have arrived:
   a. a removed record: one firing webhook and one Slack message for the group
      (DKIMRevocationWarning, domain); the restore: one resolved webhook and one Slack message.
-     The Slack text names the domain, the deadline and the failing record.
+     The Slack text names the domain, the deadline and the failing record. Every
+     DKIMRevocationWarning post of both replicas has the same labels and, but for the deadline,
+     the same annotations.
   b. kill -9 one replica while the identity is in revocation_warning, then restore the record:
      the resolved notification still arrives exactly once. The killed replica is then restarted
      on its state directory, where the warning is still stored: nothing more is notified.
@@ -328,12 +331,22 @@ receivers:
 class AlertmanagerClusterTests(HaTestCase):
     """Scenarios a, b and c on one cluster and one pair of replicas, in order."""
 
+    def tapped(self, replica: int) -> list[dict]:
+        """Every alert replica `replica` posted to its tap (a third URL of its alertmanager sink
+        that records what an Alertmanager would receive), in order."""
+        return [alert for r in self.receiver.requests(f"/tap{replica}/api/v2/alerts")
+                if isinstance(r["json"], list) for alert in r["json"]]
+
     def test_one_notification_through_the_cluster(self) -> None:
         am1, am2 = self.start_cluster()
-        # Every alert to both Alertmanagers: one sink listing every instance of the cluster.
-        sinks = [{"name": "am", "type": "alertmanager", "urls": [am1.url(), am2.url()],
-                  "resend_interval": f"{RESEND:g}s"}]
-        configs = [self.write_config(1, sinks), self.write_config(2, sinks)]
+        # Every alert to both Alertmanagers: one sink listing every instance of the cluster. The
+        # replicas' sinks differ only in a third URL, each its own tap on the receiver, so that
+        # what each replica sends can be compared.
+        def sinks(replica: int) -> list[dict]:
+            return [{"name": "am", "type": "alertmanager",
+                     "urls": [am1.url(), am2.url(), self.receiver.url(f"/tap{replica}")],
+                     "resend_interval": f"{RESEND:g}s"}]
+        configs = [self.write_config(1, sinks(1)), self.write_config(2, sinks(2))]
         replicas = [self.start_daemon(c) for c in configs]
         for config, daemon in zip(configs, replicas):
             for domain in (HA1, HA2):
@@ -355,6 +368,25 @@ class AlertmanagerClusterTests(HaTestCase):
         self.assertTrue(any(f"*Deadline:* {d} (UTC)" in text for d in deadlines),
                         f"no replica's deadline {deadlines} in the Slack text:\n{text}")
         self.assertEqual(slacks(self.receiver, HA2, "firing"), [])
+        # What the two replicas sent: the same labels and, but for the deadline, the same
+        # annotations, in every post (first sends and re-sends alike).
+        sent = {}
+        for replica in (1, 2):
+            posts = [a for a in self.tapped(replica)
+                     if a["labels"].get("alertname") == ALERTNAME and
+                     a["labels"].get("domain") == HA1 and "endsAt" not in a]
+            self.assertTrue(posts, f"replica {replica} sent no {ALERTNAME} for {HA1}")
+            sent[replica] = {json.dumps({"labels": a["labels"],
+                                         "annotations": {k: v for k, v in
+                                                         a["annotations"].items()
+                                                         if k != "deadline"}},
+                                        sort_keys=True) for a in posts}
+        self.assertEqual(len(sent[1]), 1, sent[1])
+        self.assertEqual(sent[1], sent[2])
+        annotations = json.loads(next(iter(sent[1])))["annotations"]
+        self.assertEqual(annotations["title"], "DKIM revocation warning")
+        self.assertIn(f"missing CNAME {H1B}", annotations["records"])
+        self.assertIn(H1B, annotations["fix"])
         restored = self.restore(HA1)
         self.assert_once(HA1, "resolved", restored, replicas[0])
         for config, daemon in zip(configs, replicas):
