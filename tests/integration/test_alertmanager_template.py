@@ -38,6 +38,7 @@ from test_daemon_alerts import setUpModule, tearDownModule  # noqa: E402,F401
 SOURCE = HERE.parent.parent
 TEMPLATE = SOURCE / "packaging" / "alertmanager" / "dkimwatch.tmpl"
 EXAMPLE = SOURCE / "packaging" / "alertmanager" / "alertmanager.yml"
+REPLICA_EXAMPLE = SOURCE / "packaging" / "alertmanager" / "dkimwatch-replica.yaml"
 INSTALLED_TEMPLATE = "/usr/share/dkimwatch/alertmanager/dkimwatch.tmpl"
 AMTOOL = "/usr/bin/amtool"
 
@@ -102,6 +103,35 @@ class ValidateHaTest(unittest.TestCase):
     def test_alertmanager_cluster_is_quiet(self) -> None:
         result = self.validate('  - {name: am, type: alertmanager, url: "http://127.0.0.1:9093"}\n')
         self.assertEqual((result.returncode, result.stdout, result.stderr), (0, "ok\n", ""))
+
+
+class ReplicaExampleTest(unittest.TestCase):
+    """The shipped HA replica example (packaging/alertmanager/dkimwatch-replica.yaml) is valid
+    and gives no warning; with its alertmanager sink replaced by a direct webhook, the same file
+    warns (so the quiet result means something)."""
+
+    def validate(self, text: str) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory(prefix="dkimwatch-replica-") as tmp:
+            path = Path(tmp) / "dkimwatch-replica.yaml"
+            path.write_text(text)
+            return subprocess.run([alerts.DKIMWATCH, "validate", "--config", str(path)],
+                                  capture_output=True, text=True, timeout=60)
+
+    def test_the_replica_example_is_valid_and_quiet(self) -> None:
+        text = REPLICA_EXAMPLE.read_text()
+        self.assertIn("ha: true", text)
+        result = self.validate(text)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, "")
+        self.assertTrue(result.stdout.endswith("ok\n"), result.stdout)
+        direct = text.replace("type: alertmanager", "type: webhook").replace(
+            "urls: [http://am1.internal:9093, http://am2.internal:9093]",
+            "url: http://hooks.internal/dkim")
+        self.assertNotEqual(direct, text)
+        warned = self.validate(direct)
+        self.assertEqual(warned.returncode, 0, warned.stderr)
+        self.assertIn("once per replica", warned.stderr)
+        self.assertIn("no alertmanager sink", warned.stderr)
 
 
 class TemplatedAlertmanager:

@@ -71,6 +71,7 @@ FILES = {
     "/usr/share/dkimwatch/dkimwatch-dashboard.json": 0o644,
     "/usr/share/dkimwatch/alertmanager/dkimwatch.tmpl": 0o644,
     "/usr/share/dkimwatch/alertmanager/alertmanager.yml": 0o644,
+    "/usr/share/dkimwatch/alertmanager/dkimwatch-replica.yaml": 0o644,
     "/usr/share/bash-completion/completions/dkimwatch": 0o644,
 }
 # Paths that must not exist before the test (it would delete or overwrite them) and after it.
@@ -238,6 +239,12 @@ class DebPackageTest(unittest.TestCase):
                       "/usr/share/dkimwatch/alertmanager/alertmanager.yml"])
         self.assertEqual(amtool.returncode, 0, amtool.stdout + amtool.stderr)
         self.assertIn("1 templates", amtool.stdout)
+        # The replica example is valid as installed, without a warning.
+        replica = run(["/usr/bin/dkimwatch", "validate", "--config",
+                       "/usr/share/dkimwatch/alertmanager/dkimwatch-replica.yaml"])
+        self.assertEqual(replica.returncode, 0, replica.stdout + replica.stderr)
+        self.assertNotIn("warning", replica.stderr)
+        self.assertTrue(replica.stdout.endswith("ok\n"), replica.stdout)
 
     def install(self, deb: Path) -> None:
         MARKER_FILE.write_text(f"{deb}\n")
