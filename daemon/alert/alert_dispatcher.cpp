@@ -86,7 +86,8 @@ struct AlertDispatcher::Impl {
         for (const LaneRekeying& move : plan.moves) {
             auto moved = store.rekey_queued(move.from_key, move.to_keys);
             if (!moved) {
-                failed(moved.error());
+                spdlog::error("event=outbox_rekey_failed sink={} from={} error={}", move.sink,
+                              move.from_key, quote_log_value(moved.error()));
                 continue;
             }
             for (const std::string& to : move.to_keys) {

@@ -40,7 +40,9 @@
 // reconfigure() first move the rows queued under its old keys to its current lanes
 // (plan_lane_rekeying, StateStore::rekey_queued; logged event=outbox_rekeyed), so that no alert
 // is lost; only the rows of a URL removed from the sink stay under their key (logged
-// event=outbox_stranded), delivered if it comes back.
+// event=outbox_stranded), delivered if it comes back. For this, start() and reconfigure() open
+// the state database once on the caller's thread when an alertmanager sink is configured; if
+// that fails (logged event=outbox_rekey_failed) the rows stay until the next reload or start.
 //
 // Thread-safety: notify() may be called from any thread at any time. start(), reconfigure()
 // and the destructor are for the daemon's thread. The firing snapshot is called from worker
