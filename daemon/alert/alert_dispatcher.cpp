@@ -1,12 +1,17 @@
 #include "alert/alert_dispatcher.hpp"
 
 #include "alert/delivery_grouping.hpp"
+#include "alert/delivery_lanes.hpp"
 #include "alert/http_client.hpp"
 #include "alert/sink_secrets.hpp"
+#include "core/log_value.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "store/state_store.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <spdlog/spdlog.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +57,55 @@ struct AlertDispatcher::Impl {
             std::make_shared<const SecretRedactor>(alert_secret_redactor(settings)));
     }
 
+    // Moves the rows queued under old outbox keys of the configured alertmanager sinks to their
+    // current lanes (plan_lane_rekeying, StateStore::rekey_queued), logging each move and each
+    // key left where it is. Called before the workers of the new lanes start and after those of
+    // the old keys stopped. A store that cannot be opened or written is logged and leaves the
+    // rows where they are (moved by a later reload or restart). Returns whether a row moved.
+    bool rekey_outbox() const {
+        if (std::none_of(settings.sinks.begin(), settings.sinks.end(), [](const auto& sink) {
+                return sink.type == AlertSinkConfig::Type::alertmanager;
+            })) {
+            return false; // nothing to move: no store to open
+        }
+        const auto failed = [](const std::string& error) {
+            spdlog::error("event=outbox_rekey_failed error={}", quote_log_value(error));
+            return false;
+        };
+        auto opened = StateStore::open(context.state_db, StateStore::Mode::read_write);
+        if (!opened) {
+            return failed(opened.error());
+        }
+        StateStore& store = **opened;
+        auto keys = store.outbox_queued_sinks();
+        if (!keys) {
+            return failed(keys.error());
+        }
+        const LaneRekeyPlan plan = plan_lane_rekeying(*keys, settings.sinks);
+        bool moved_any = false;
+        for (const LaneRekeying& move : plan.moves) {
+            auto moved = store.rekey_queued(move.from_key, move.to_keys);
+            if (!moved) {
+                spdlog::error("event=outbox_rekey_failed sink={} from={} error={}", move.sink,
+                              move.from_key, quote_log_value(moved.error()));
+                continue;
+            }
+            for (const std::string& to : move.to_keys) {
+                spdlog::info("event=outbox_rekeyed sink={} from={} to={} rows={}", move.sink,
+                             move.from_key, to, *moved);
+            }
+            moved_any = moved_any || *moved > 0;
+        }
+        for (const StrandedLaneKey& stranded : plan.stranded) {
+            auto depth = store.outbox_depth(stranded.key);
+            spdlog::warn("event=outbox_stranded sink={} key={} rows={} note={}", stranded.sink,
+                         stranded.key, depth ? std::to_string(depth->count) : std::string("?"),
+                         quote_log_value("its URL is no longer one of the sink's: the rows stay "
+                                         "queued, delivered if it comes back"));
+        }
+        return moved_any;
+    }
+
     // Stops every worker at once, then joins them: about a second in all, not one per worker.
     static void stop_all(std::vector<std::unique_ptr<SinkWorker>>& stopping) {
         for (auto& worker : stopping) {
@@ -86,6 +140,7 @@ void AlertDispatcher::start() {
     }
     m_impl->started = true;
     const std::vector<DeliveryLane> lanes = delivery_lanes(m_impl->settings);
+    m_impl->rekey_outbox();
     m_impl->context.metrics.set_alert_sinks(lane_labels(lanes));
     const std::lock_guard lock(m_impl->mutex);
     for (const auto& lane : lanes) {
@@ -127,8 +182,15 @@ void AlertDispatcher::reconfigure(AlertSettings settings, Milliseconds storm_win
     // The old workers of changed lanes finish before their replacements start, so that one
     // lane never has two workers sending its rows.
     Impl::stop_all(stopping);
+    // No worker sends the rows of an old key any more; those of new lanes start with their rows.
+    const bool moved = m_impl->rekey_outbox();
     m_impl->context.metrics.set_alert_sinks(lane_labels(lanes));
     const std::lock_guard lock(m_impl->mutex);
+    if (moved) {
+        for (auto& [key, worker] : m_impl->workers) {
+            worker->wake(); // a kept lane may have got rows (and its queue depth changed)
+        }
+    }
     for (const auto& lane : lanes) {
         if (!m_impl->workers.contains(lane.outbox_key)) {
             m_impl->workers.emplace(lane.outbox_key,

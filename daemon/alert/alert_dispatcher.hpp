@@ -35,7 +35,14 @@
 //   at most every group_interval. dkimwatch_alerts_sent_total counts messages: a group is one.
 //
 // Rows of a sink that is no longer configured stay queued; if the sink comes back, the ones
-// older than max_retry_age are dropped and the rest delivered.
+// older than max_retry_age are dropped and the rest delivered. An alertmanager sink that goes
+// from one URL to several or back changes its outbox keys (delivery_lanes.hpp): start() and
+// reconfigure() first move the rows queued under its old keys to its current lanes
+// (plan_lane_rekeying, StateStore::rekey_queued; logged event=outbox_rekeyed), so that no alert
+// is lost; only the rows of a URL removed from the sink stay under their key (logged
+// event=outbox_stranded), delivered if it comes back. For this, start() and reconfigure() open
+// the state database once on the caller's thread when an alertmanager sink is configured; if
+// that fails (logged event=outbox_rekey_failed) the rows stay until the next reload or start.
 //
 // Thread-safety: notify() may be called from any thread at any time. start(), reconfigure()
 // and the destructor are for the daemon's thread. The firing snapshot is called from worker
@@ -71,15 +78,17 @@ public:
     AlertDispatcher(const AlertDispatcher&) = delete;
     AlertDispatcher& operator=(const AlertDispatcher&) = delete;
 
-    // Declares the lanes to the metrics and starts one worker per lane; each looks at its
-    // queue at once (rows left by an earlier run are delivered). Calling it again does nothing.
+    // Moves rows queued under old keys of alertmanager sinks to their lanes (see above), declares
+    // the lanes to the metrics and starts one worker per lane; each looks at its queue at once
+    // (rows left by an earlier run are delivered). Calling it again does nothing.
     void start();
     // Rows were committed to the outbox: wake the workers. Cheap; never blocks on I/O.
     void notify();
     // The configuration was reloaded: workers of removed lanes (sinks or URLs) stop, those of
     // new lanes start, a lane whose settings changed gets a new worker (a request in flight is cut
-    // short and its row sent again); max_retry_age, the grouping settings and `storm_window` (as in
-    // the constructor) apply to every worker from now on.
+    // short and its row sent again), after the rows queued under old keys of alertmanager sinks
+    // moved to their new lanes (see above); max_retry_age, the grouping settings and `storm_window`
+    // (as in the constructor) apply to every worker from now on.
     void reconfigure(AlertSettings settings, Milliseconds storm_window = Milliseconds{0});
 
     // For `dkimwatch test-alert`: renders `message` for `sink` at `now` and sends it once (no

@@ -328,6 +328,16 @@ Result<sqlite::Done> StateStore::Impl::prepare_all() {
          "SELECT (SELECT count(*) FROM (SELECT DISTINCT account, region, domain FROM recent "
          "WHERE domain <> '' OR account <> '' OR region <> '')), "
          "(SELECT count(*) FROM recent WHERE domain = '' AND account = '' AND region = '')"},
+        {&select_queued_sinks,
+         "SELECT DISTINCT sink FROM outbox WHERE status = 'queued' ORDER BY sink"},
+        // Copies ?1's queued rows to ?2 in id order (AUTOINCREMENT: the copies' ids grow alike).
+        {&copy_queued,
+         "INSERT INTO outbox (sink, account, region, domain, message_json, created_at_ms, "
+         "status, attempts, next_attempt_at_ms, last_error) "
+         "SELECT ?2, account, region, domain, message_json, created_at_ms, 'queued', 0, "
+         "created_at_ms, last_error FROM outbox WHERE sink = ?1 AND status = 'queued' ORDER BY id"},
+        {&move_queued, "UPDATE outbox SET sink = ?2, attempts = 0, next_attempt_at_ms = "
+                       "created_at_ms WHERE sink = ?1 AND status = 'queued'"},
     };
     for (const auto& [statement, sql] : statements) {
         auto prepared = sqlite::Statement::prepare(handle, sql);
@@ -975,6 +985,57 @@ Result<OutboxActivity> StateStore::outbox_activity(const std::string& sink, Time
         activity.grouped_rows = static_cast<std::size_t>(statement.int64(1));
     }
     return activity;
+}
+
+Result<std::vector<std::string>> StateStore::outbox_queued_sinks() {
+    auto& statement = m_impl->select_queued_sinks;
+    auto use = statement.use();
+    std::vector<std::string> sinks;
+    auto read = m_impl->each_row(statement, [&]() -> Result<sqlite::Done> {
+        sinks.push_back(statement.text(0));
+        return sqlite::Done{};
+    });
+    if (!read) {
+        return Error{read.error()};
+    }
+    return sinks;
+}
+
+Result<std::size_t> StateStore::rekey_queued(const std::string& from,
+                                             std::span<const std::string> to) {
+    if (auto writable = m_impl->require_writable(); !writable) {
+        return Error{writable.error()};
+    }
+    if (to.empty() || std::find(to.begin(), to.end(), from) != to.end()) {
+        return m_impl->error("moving the queued alerts of " + from +
+                             ": the new keys must be given, without the old one");
+    }
+    auto transaction =
+        sqlite::WriteTransaction::begin(m_impl->begin, m_impl->commit, m_impl->rollback);
+    if (!transaction) {
+        return m_impl->error(transaction.error());
+    }
+    const auto run = [&](sqlite::Statement& statement,
+                         const std::string& key) -> Result<sqlite::Done> {
+        auto use = statement.use();
+        statement.bind(1, std::string_view(from));
+        statement.bind(2, std::string_view(key));
+        return statement.run();
+    };
+    // The copies first, from the rows while they are still under `from`.
+    for (std::size_t index = 1; index < to.size(); ++index) {
+        if (auto copied = run(m_impl->copy_queued, to[index]); !copied) {
+            return m_impl->error("moving the queued alerts of " + from + ": " + copied.error());
+        }
+    }
+    if (auto moved = run(m_impl->move_queued, to.front()); !moved) {
+        return m_impl->error("moving the queued alerts of " + from + ": " + moved.error());
+    }
+    const auto rows = static_cast<std::size_t>(sqlite3_changes(m_impl->db.get()));
+    if (auto committed = transaction.value().commit(); !committed) {
+        return m_impl->error(committed.error());
+    }
+    return rows;
 }
 
 Result<StoreOk> StateStore::outbox_mark_sent(std::span<const std::int64_t> ids, TimePoint at) {

@@ -255,6 +255,22 @@ public:
     Result<StoreOk> outbox_drop(std::span<const std::int64_t> ids, TimePoint at,
                                 const std::string& reason);
 
+    // The outbox keys (sink column) that have queued rows, sorted.
+    Result<std::vector<std::string>> outbox_queued_sinks();
+    // Moves every queued row of `from` to the keys `to` (at least one, `from` not among them,
+    // none empty), in one transaction, all or nothing; returns how many rows `from` had queued.
+    // Used when a sink's lanes change (alert/delivery_lanes.hpp, plan_lane_rekeying): each key of
+    // `to` gets every row, the first one the rows themselves (their ids, hence their place among
+    // the rows queued before and after them), every further one a copy of each, queued in the rows'
+    // order after the rows already there. The identity, message, created_at (max_retry_age
+    // still counts from when the alert was first queued) and last_error are kept; attempts
+    // restart at 0 and next_attempt_at is created_at (deliver at once): attempts and the backoff
+    // they drive belong to the lane that made them, and the row now belongs to a lane that has
+    // not tried it (a new worker, often a URL that a reload just added or fixed). A copy's id is
+    // newer than its created_at, which outbox_activity()'s walk back (meant for grouping sinks,
+    // never alertmanager) may then stop at, as after a step back of the wall clock.
+    Result<std::size_t> rekey_queued(const std::string& from, std::span<const std::string> to);
+
     // Marks exactly the stored identities among `active` active and every other one inactive.
     // Keys not stored yet are ignored (save() inserts them active). Inactive identities keep
     // their status, records and history. load_statuses() reads only active rows, so a key that

@@ -45,6 +45,9 @@ struct StateStore::Impl {
     sqlite::Statement select_outbox_depth;
     sqlite::Statement select_outbox_queued;
     sqlite::Statement select_outbox_activity;
+    sqlite::Statement select_queued_sinks;
+    sqlite::Statement copy_queued;
+    sqlite::Statement move_queued;
 
     Error error(std::string_view what) const { return Error{label + ": " + std::string(what)}; }
     // `what` (a sentence about the file) followed by how to start afresh.

@@ -1206,6 +1206,74 @@ class AlertmanagerUrlsTests(AlertTestCase):
         self.assertEqual({r["sink"]: r["status"] for r in self.outbox()},
                          {f"am@{display1}": "sent", f"am@{display2}": "sent"})
 
+    def test_10b_a_reload_between_one_url_and_several_loses_no_queued_alert(self) -> None:
+        """The outbox key of an alertmanager sink is its name with one URL and NAME@URL with
+        several: on reload, the rows queued under the old key move to the new lanes, and a
+        removed URL's rows stay queued (logged)."""
+        port1, port2 = free_tcp_port(), free_tcp_port()
+        self.assertNotEqual(port1, port2)
+        url1, url2 = f"http://127.0.0.1:{port1}/", f"http://127.0.0.1:{port2}/"
+        display1, display2 = f"http://127.0.0.1:{port1}", f"http://127.0.0.1:{port2}"
+        key1, key2 = f"am@{display1}", f"am@{display2}"
+        # resend_interval 1h: what reaches an Alertmanager below is the queued outbox row.
+        sink = {"name": "am", "type": "alertmanager", "min_severity": "warning",
+                "resend_interval": "1h"}
+        self.write_config([{**sink, "url": url1}])
+        daemon = self.start_daemon()
+        self.wait_states(daemon, {ALPHA: "verified", BETA: "verified"})
+        self.remove_lines(ALPHA, AL2_LINE)
+        self.wait_states(daemon, {ALPHA: "revocation_warning"})
+        self.wait_for("a failed delivery to the dead URL",
+                      lambda: (self.metric("dkimwatch_alert_failures_total", "am") or 0) >= 1,
+                      daemon, 5)
+        self.assertEqual([(r["sink"], r["status"]) for r in self.outbox()], [("am", "queued")])
+
+        # One URL -> two, both still down: the queued warning goes to both lanes.
+        self.write_config([{**sink, "urls": [url1, url2]}])
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("the first reload", lambda: daemon.log().count("event=reloaded") == 1,
+                      daemon, 10)
+        for key in (key1, key2):
+            self.assertIn(f"level=info event=outbox_rekeyed sink=am from=am to={key} rows=1\n",
+                          daemon.log())
+        self.wait_for("one queued alert per lane",
+                      lambda: all(self.metric("dkimwatch_alert_queue_depth", "am", display) == 1
+                                  for display in (display1, display2)), daemon, 5)
+        am1 = self.alertmanager("am1", port=port1)
+        am2 = self.alertmanager("am2", port=port2)
+        for am in (am1, am2):
+            self.wait_for(f"the queued DKIMRevocationWarning at port {am.port}",
+                          lambda: am.alerts("DKIMRevocationWarning", ALPHA), daemon, 25)
+        self.wait_for("both lanes drained",
+                      lambda: sorted((r["sink"], r["status"]) for r in self.outbox()) ==
+                      [(key1, "sent"), (key2, "sent")], daemon, 5)
+
+        # Two URLs -> one: a warning queued for both while they are down goes, for the kept
+        # URL, under the sink's name; the removed URL's row stays queued.
+        am1.stop()
+        am2.stop()
+        self.remove_lines(BETA, r"^be2\._domainkey")
+        self.wait_states(daemon, {BETA: "revocation_warning"})
+        self.wait_for("beta's warning queued in both lanes",
+                      lambda: all(self.metric("dkimwatch_alert_queue_depth", "am", display) == 1
+                                  for display in (display1, display2)), daemon, 10)
+        self.write_config([{**sink, "url": url1}])
+        daemon.signal(signal.SIGHUP)
+        self.wait_for("the second reload", lambda: daemon.log().count("event=reloaded") == 2,
+                      daemon, 10)
+        self.assertIn(f"level=info event=outbox_rekeyed sink=am from={key1} to=am rows=1\n",
+                      daemon.log())
+        self.assertRegex(daemon.log(), rf"level=warning event=outbox_stranded sink=am "
+                                       rf"key={re.escape(key2)} rows=1 note=")
+        am1_again = self.alertmanager("am1-again", port=port1)
+        self.wait_for("beta's queued DKIMRevocationWarning at the kept URL",
+                      lambda: am1_again.alerts("DKIMRevocationWarning", BETA), daemon, 25)
+        self.wait_for("the kept URL's lane drained",
+                      lambda: [(r["sink"], r["domain"], r["status"]) for r in self.outbox()
+                               if r["domain"] == BETA] ==
+                      [("am", BETA, "sent"), (key2, BETA, "queued")], daemon, 5)
+        self.assertEqual(self.metric("dkimwatch_alert_queue_depth", "am"), 0)
+
 
 class EchoingReceiverTests(AlertTestCase):
     """Receivers that echo the request in their error answers ("Cannot POST /services/T…/B…",

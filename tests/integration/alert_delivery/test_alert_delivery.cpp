@@ -592,6 +592,121 @@ TEST_F(AlertDelivery, EachUrlOfASinkIsALaneWithItsOwnRetriesAndSeries) {
     EXPECT_EQ(flaky.requests().size(), 3U);
 }
 
+// An alertmanager sink named "am" sending to the loopback `ports` (one URL: keyed "am").
+AlertSinkConfig alertmanager_on(const std::vector<std::uint16_t>& ports) {
+    AlertSinkConfig sink;
+    sink.name = "am";
+    sink.type = Type::alertmanager;
+    for (const std::uint16_t port : ports) {
+        const std::string display = "http://127.0.0.1:" + std::to_string(port);
+        sink.endpoints.push_back({display + "/hook/SECRET-TOKEN", display});
+    }
+    sink.url = sink.endpoints.front().url;
+    sink.display = sink.endpoints.front().display;
+    return sink;
+}
+
+// The value of `name{sink="am",url="<display>"}`, or nullopt when absent.
+std::optional<double> am_lane_sample(const std::string& text, const std::string& name,
+                                     const std::string& display) {
+    const std::string prefix = name + "{sink=\"am\",url=\"" + display + "\"} ";
+    const std::size_t at = text.find("\n" + prefix);
+    return at == std::string::npos
+               ? std::optional<double>{}
+               : std::optional<double>{std::stod(text.substr(at + 1 + prefix.size()))};
+}
+
+// Rows queued while an alertmanager sink had one URL (key "am") are not lost when a reload gives
+// it two: both Alertmanagers get every one of them, in order.
+TEST_F(AlertDelivery, RowsQueuedUnderOneUrlGoToEveryUrlAfterAReloadGivesSeveral) {
+    LogCapture logs;
+    const std::uint16_t port1 = closed_port();
+    const std::uint16_t port2 = closed_port();
+    ASSERT_NE(port1, port2);
+    const AlertSinkConfig one = alertmanager_on({port1});
+    const AlertSinkConfig two = alertmanager_on({port1, port2});
+    const std::string key1 = "am@" + two.endpoints[0].display;
+    const std::string key2 = "am@" + two.endpoints[1].display;
+    const TimePoint first = wall_now() - 1min;
+    queue("am", {"m1", "m2"}, first);
+    auto dispatcher = start(settings({one}));
+    ASSERT_TRUE(wait_until([&] { return rows("am").at(0).attempts >= 1; }, 5s));
+
+    dispatcher->reconfigure(settings({two}));
+    EXPECT_EQ(logs.lines_with("event=outbox_rekeyed"),
+              (std::vector<std::string>{
+                  "level=info event=outbox_rekeyed sink=am from=am to=" + key1 + " rows=2",
+                  "level=info event=outbox_rekeyed sink=am from=am to=" + key2 + " rows=2"}));
+    EXPECT_TRUE(rows("am").empty());
+    for (const std::string& key : {key1, key2}) {
+        const auto moved = rows(key);
+        ASSERT_EQ(moved.size(), 2u) << key;
+        EXPECT_EQ(moved[0].created_at, first);
+        EXPECT_EQ(moved[1].created_at, first);
+    }
+    // Each lane's queue depth counts the moved rows.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const std::string text = m_metrics->render();
+            return am_lane_sample(text, "dkimwatch_alert_queue_depth", two.endpoints[0].display) ==
+                       2 &&
+                   am_lane_sample(text, "dkimwatch_alert_queue_depth", two.endpoints[1].display) ==
+                       2;
+        },
+        5s))
+        << m_metrics->render();
+    EXPECT_EQ(am_lane_sample(m_metrics->render(), "dkimwatch_alert_oldest_queued_timestamp_seconds",
+                             two.endpoints[1].display),
+              std::chrono::duration<double>(first.time_since_epoch()).count());
+
+    Receiver am1(m_dir.path(), "200", port1);
+    Receiver am2(m_dir.path(), "200", port2);
+    ASSERT_TRUE(wait_until([&] { return all_done(key1, 2) && all_done(key2, 2); }, 20s));
+    EXPECT_EQ(bodies_of(am1.requests()), (std::vector<std::string>{"m1", "m2"}));
+    EXPECT_EQ(bodies_of(am2.requests()), (std::vector<std::string>{"m1", "m2"}));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return am_lane_sample(m_metrics->render(), "dkimwatch_alert_queue_depth",
+                                  two.endpoints[1].display) == 0;
+        },
+        2s));
+    EXPECT_THAT(logs.text(), Not(HasSubstr("SECRET")));
+}
+
+// And back: after a restart with one of the two URLs, the rows queued for it go under the sink's
+// name and are delivered there; those of the removed URL stay queued, and the log says so.
+TEST_F(AlertDelivery, RowsQueuedForAKeptUrlGoToTheSinkNameWhenOneUrlIsLeft) {
+    LogCapture logs;
+    const std::uint16_t port1 = closed_port();
+    const std::uint16_t port2 = closed_port();
+    ASSERT_NE(port1, port2);
+    const AlertSinkConfig two = alertmanager_on({port1, port2});
+    const std::string key1 = "am@" + two.endpoints[0].display;
+    const std::string key2 = "am@" + two.endpoints[1].display;
+    const TimePoint first = wall_now() - 1min;
+    queue(key1, {"m1", "m2"}, first);
+    queue(key2, {"m1", "m2"}, first);
+    auto dispatcher = start(settings({two}));
+    ASSERT_TRUE(wait_until([&] { return rows(key1).at(0).attempts >= 1; }, 5s));
+    dispatcher.reset();
+
+    dispatcher = start(settings({alertmanager_on({port1})}));
+    EXPECT_EQ(logs.lines_with("event=outbox_rekeyed"),
+              (std::vector<std::string>{"level=info event=outbox_rekeyed sink=am from=" + key1 +
+                                        " to=am rows=2"}));
+    EXPECT_THAT(logs.lines_with("event=outbox_stranded"),
+                ElementsAre(StartsWith("level=warning event=outbox_stranded sink=am key=" + key2 +
+                                       " rows=2 note=")));
+    ASSERT_TRUE(wait_until([&] { return metric("dkimwatch_alert_queue_depth", "am") == 2; }, 5s));
+    EXPECT_EQ(rows("am").at(0).created_at, first);
+
+    Receiver am1(m_dir.path(), "200", port1);
+    ASSERT_TRUE(wait_until([&] { return all_done("am", 2); }, 20s));
+    EXPECT_EQ(bodies_of(am1.requests()), (std::vector<std::string>{"m1", "m2"}));
+    EXPECT_TRUE(rows(key1).empty());
+    EXPECT_EQ(statuses_of(rows(key2)), std::vector<OutboxStatus>(2, OutboxStatus::queued));
+}
+
 TEST_F(AlertDelivery, SendOnceUsesTheRealPathAndReportsTheResponse) {
     Receiver receiver(m_dir.path(), "200,404");
     const AlertSinkConfig sink = sink_config("slack", Type::slack, receiver);

@@ -82,5 +82,100 @@ TEST(DeliveryLanes, KeyForm) {
     EXPECT_EQ(lane_outbox_key("am", 3, "http://[::1]:9093"), "am@http://[::1]:9093");
 }
 
+// The sink "am" with one URL, the first of two_alertmanagers().
+AlertSinkConfig one_alertmanager(const std::string& display = "http://10.0.0.1:9093") {
+    AlertSinkConfig am = test::sink(Type::alertmanager, "am");
+    am.url = display + "/";
+    am.display = display;
+    am.endpoints = {{am.url, am.display}};
+    return am;
+}
+
+const std::string k_lane1 = "am@http://10.0.0.1:9093";
+const std::string k_lane2 = "am@https://am2.example";
+
+TEST(LaneRekeying, OneUrlEraRowsGoToEveryLaneOfASinkWithSeveral) {
+    const LaneRekeyPlan plan = plan_lane_rekeying({"am"}, {two_alertmanagers()});
+    EXPECT_EQ(plan.moves, (std::vector<LaneRekeying>{{"am", "am", {k_lane1, k_lane2}}}));
+    EXPECT_TRUE(plan.stranded.empty());
+}
+
+TEST(LaneRekeying, TheKeptUrlsRowsGoToTheSinkNameWhenOneUrlIsLeft) {
+    const LaneRekeyPlan plan = plan_lane_rekeying({k_lane1, k_lane2}, {one_alertmanager()});
+    EXPECT_EQ(plan.moves, (std::vector<LaneRekeying>{{"am", k_lane1, {"am"}}}));
+    // am2 was removed from the configuration: its rows stay, and are reported.
+    EXPECT_EQ(plan.stranded, (std::vector<StrandedLaneKey>{{"am", k_lane2}}));
+
+    // The one URL left is a third one: nothing moves.
+    const LaneRekeyPlan other =
+        plan_lane_rekeying({k_lane1, k_lane2}, {one_alertmanager("http://10.0.0.3:9093")});
+    EXPECT_TRUE(other.moves.empty());
+    EXPECT_EQ(other.stranded, (std::vector<StrandedLaneKey>{{"am", k_lane1}, {"am", k_lane2}}));
+}
+
+TEST(LaneRekeying, ARemovedUrlOfASinkWithSeveralIsStranded) {
+    AlertSinkConfig am = two_alertmanagers();
+    am.endpoints = {am.endpoints[0], {"http://10.0.0.3:9093/", "http://10.0.0.3:9093"}};
+    const LaneRekeyPlan plan = plan_lane_rekeying({k_lane1, k_lane2}, {am});
+    EXPECT_TRUE(plan.moves.empty()); // k_lane1 is still a lane
+    EXPECT_EQ(plan.stranded, (std::vector<StrandedLaneKey>{{"am", k_lane2}}));
+}
+
+TEST(LaneRekeying, CurrentLaneKeysAreLeftAlone) {
+    AlertSettings settings;
+    settings.sinks = {two_alertmanagers(), test::sink(Type::webhook, "hook")};
+    EXPECT_EQ(plan_lane_rekeying({k_lane1, k_lane2, "hook"}, settings.sinks), LaneRekeyPlan{});
+    EXPECT_EQ(plan_lane_rekeying({"am"}, {one_alertmanager()}), LaneRekeyPlan{});
+    EXPECT_EQ(plan_lane_rekeying({}, settings.sinks), LaneRekeyPlan{});
+}
+
+TEST(LaneRekeying, KeysOfUnconfiguredSinksAreLeftAlone) {
+    // "am-old" and "amx" only share a prefix with "am"; "gone" names nothing.
+    const LaneRekeyPlan plan = plan_lane_rekeying(
+        {"am-old", "amx@http://10.0.0.1:9093", "gone", "gone@http://10.0.0.1:9093"},
+        {two_alertmanagers()});
+    EXPECT_EQ(plan, LaneRekeyPlan{});
+    EXPECT_EQ(plan_lane_rekeying({"am", k_lane1}, {}), LaneRekeyPlan{});
+}
+
+TEST(LaneRekeying, OnlyAlertmanagerSinksAreRekeyed) {
+    // A webhook sink named "am" (one built in code with two endpoints, too): its old keys stay.
+    AlertSinkConfig hook = two_alertmanagers();
+    hook.type = Type::webhook;
+    EXPECT_EQ(plan_lane_rekeying({"am"}, {hook}), LaneRekeyPlan{});
+    AlertSinkConfig single = one_alertmanager();
+    single.type = Type::slack;
+    EXPECT_EQ(plan_lane_rekeying({k_lane1, k_lane2}, {single}), LaneRekeyPlan{});
+    // An alertmanager sink beside a webhook sink with a name sharing its prefix.
+    const LaneRekeyPlan plan =
+        plan_lane_rekeying({"am", "am-hook@http://10.0.0.1:9093"},
+                           {test::sink(Type::webhook, "am-hook"), two_alertmanagers()});
+    EXPECT_EQ(plan.moves, (std::vector<LaneRekeying>{{"am", "am", {k_lane1, k_lane2}}}));
+    EXPECT_TRUE(plan.stranded.empty());
+}
+
+TEST(LaneRekeying, TheNameEndsAtTheFirstAtSign) {
+    // A display may hold '@' (never userinfo, but the split must not depend on it): the name is
+    // what precedes the first '@', as sink names have none.
+    AlertSinkConfig am = one_alertmanager("http://x@10.0.0.1:9093");
+    const LaneRekeyPlan plan = plan_lane_rekeying({"am@http://x@10.0.0.1:9093"}, {am});
+    EXPECT_EQ(plan.moves, (std::vector<LaneRekeying>{{"am", "am@http://x@10.0.0.1:9093", {"am"}}}));
+    EXPECT_EQ(plan_lane_rekeying({"am@http://x@10.0.0.1:9093"}, {one_alertmanager()}).stranded,
+              (std::vector<StrandedLaneKey>{{"am", "am@http://x@10.0.0.1:9093"}}));
+}
+
+TEST(LaneRekeying, MovesAndStrandedKeysFollowTheQueuedKeysOrder) {
+    AlertSinkConfig b = one_alertmanager();
+    b.name = "b";
+    AlertSinkConfig a = two_alertmanagers();
+    a.name = "a";
+    const LaneRekeyPlan plan =
+        plan_lane_rekeying({"b@http://10.0.0.1:9093", "b@http://10.0.0.9:9093", "a"}, {a, b});
+    EXPECT_EQ(plan.moves, (std::vector<LaneRekeying>{
+                              {"b", "b@http://10.0.0.1:9093", {"b"}},
+                              {"a", "a", {"a@http://10.0.0.1:9093", "a@https://am2.example"}}}));
+    EXPECT_EQ(plan.stranded, (std::vector<StrandedLaneKey>{{"b", "b@http://10.0.0.9:9093"}}));
+}
+
 } // namespace
 } // namespace dkimwatch

@@ -480,5 +480,108 @@ TEST(StateStoreOutbox, ManyRowsAreMarkedSentOrDroppedInOneTransaction) {
               prefix + "opened read-only; cannot write");
 }
 
+TEST(StateStoreOutbox, QueuedSinksListsEveryKeyWithQueuedRowsOnce) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    auto none = store->outbox_queued_sinks();
+    ASSERT_TRUE(none.ok()) << none.error();
+    EXPECT_TRUE(none->empty());
+    expect_ok(store->outbox_insert(std::vector{
+        alert("slack", k_alpha, "1", k_t0), alert("am@http://127.0.0.1:9093", k_alpha, "2", k_t0),
+        alert("slack", k_beta, "3", k_t0), alert("done", k_beta, "4", k_t0)}));
+    expect_ok(store->outbox_mark_sent(4, k_t0 + 1s));
+    auto sinks = store->outbox_queued_sinks();
+    ASSERT_TRUE(sinks.ok()) << sinks.error();
+    EXPECT_EQ(*sinks, (std::vector<std::string>{"am@http://127.0.0.1:9093", "slack"}));
+}
+
+TEST(StateStoreOutbox, RekeyMovesTheQueuedRowsKeepingTheirOrderAndCreation) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    // am: 1 sent, 2 and 4 queued (2 after failed attempts); 3 is another sink's row.
+    expect_ok(store->outbox_insert(std::vector{
+        alert("am", k_alpha, "m1", k_t0), alert("am", k_beta, "m2", k_t0 + 1s),
+        alert("slack", k_alpha, "s", k_t0 + 2s), alert("am", k_alpha, "m3", k_t0 + 3s)}));
+    expect_ok(store->outbox_mark_sent(1, k_t0 + 5s));
+    expect_ok(store->outbox_retry(2, 3, k_t0 + 10min, "connection refused to http://a:9093"));
+
+    const std::vector<std::string> lanes{"am@http://a:9093", "am@http://b:9093"};
+    auto moved = store->rekey_queued("am", lanes);
+    ASSERT_TRUE(moved.ok()) << moved.error();
+    EXPECT_EQ(*moved, 2u);
+
+    // The first lane has the rows themselves: ids, created_at and last_error kept, attempts
+    // reset, due at once.
+    OutboxRow two = queued_row(2, lanes[0], k_beta, "m2", k_t0 + 1s);
+    two.last_error = "connection refused to http://a:9093";
+    const OutboxRow four = queued_row(4, lanes[0], k_alpha, "m3", k_t0 + 3s);
+    EXPECT_EQ(rows_of(*store, lanes[0]), (std::vector<OutboxRow>{two, four}));
+    // The second has copies, in the same order, with the same created_at.
+    OutboxRow two_copy = two;
+    two_copy.id = 5;
+    two_copy.sink = lanes[1];
+    OutboxRow four_copy = four;
+    four_copy.id = 6;
+    four_copy.sink = lanes[1];
+    EXPECT_EQ(rows_of(*store, lanes[1]), (std::vector<OutboxRow>{two_copy, four_copy}));
+    // The sent row stays where it was; other sinks are untouched.
+    const auto old = rows_of(*store, "am");
+    ASSERT_EQ(old.size(), 1u);
+    EXPECT_EQ(old[0].id, 1);
+    EXPECT_EQ(old[0].status, OutboxStatus::sent);
+    EXPECT_EQ(rows_of(*store, "slack").size(), 1u);
+    EXPECT_EQ(store->outbox_depth(lanes[1]).value(), (OutboxDepth{2, k_t0 + 1s}));
+    EXPECT_EQ(store->outbox_depth("am").value(), (OutboxDepth{0, std::nullopt}));
+
+    // And back to one key: moved rows keep their ids, hence their place before a row queued
+    // after them (m0, whatever its created_at).
+    expect_ok(store->outbox_insert(std::vector{alert("am", k_alpha, "m0", k_t0 - 1s)}));
+    moved = store->rekey_queued(lanes[1], std::vector<std::string>{"am"});
+    ASSERT_TRUE(moved.ok()) << moved.error();
+    EXPECT_EQ(*moved, 2u);
+    EXPECT_EQ(messages_of(rows_of(*store, "am")),
+              (std::vector<std::string>{"m1", "m2", "m3", "m0"}));
+    auto head = head_of(*store, "am");
+    ASSERT_TRUE(head.has_value());
+    EXPECT_EQ(head->id, 5);
+
+    // Nothing queued under the key: nothing moves.
+    moved = store->rekey_queued("nothing", std::vector<std::string>{"am"});
+    ASSERT_TRUE(moved.ok()) << moved.error();
+    EXPECT_EQ(*moved, 0u);
+}
+
+TEST(StateStoreOutbox, RekeyIsOneTransaction) {
+    TempDir dir;
+    auto store = open_store(dir.db());
+    ASSERT_NE(store, nullptr);
+    expect_ok(store->outbox_insert(
+        std::vector{alert("am", k_alpha, "m1", k_t0), alert("am", k_beta, "m2", k_t0)}));
+    const std::string prefix = "state database " + dir.db().string() + ": ";
+    // The copy to "b" succeeds, the one to "" fails: nothing is kept.
+    EXPECT_EQ(error_of(store->rekey_queued("am", std::vector<std::string>{"a", "b", ""})),
+              prefix + "moving the queued alerts of am: CHECK constraint failed: sink <> ''");
+    EXPECT_TRUE(rows_of(*store, "a").empty());
+    EXPECT_TRUE(rows_of(*store, "b").empty());
+    EXPECT_EQ(messages_of(rows_of(*store, "am")), (std::vector<std::string>{"m1", "m2"}));
+    EXPECT_EQ(error_of(store->rekey_queued("am", std::vector<std::string>{})),
+              prefix + "moving the queued alerts of am: the new keys must be given, without the "
+                       "old one");
+    EXPECT_EQ(error_of(store->rekey_queued("am", std::vector<std::string>{"a", "am"})),
+              prefix + "moving the queued alerts of am: the new keys must be given, without the "
+                       "old one");
+    // The connection is usable after the rollback.
+    auto moved = store->rekey_queued("am", std::vector<std::string>{"a"});
+    ASSERT_TRUE(moved.ok()) << moved.error();
+    EXPECT_EQ(*moved, 2u);
+
+    auto reader = open_store(dir.db(), Mode::read_only);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(error_of(reader->rekey_queued("a", std::vector<std::string>{"am"})),
+              prefix + "opened read-only; cannot write");
+}
+
 } // namespace
 } // namespace dkimwatch
