@@ -286,6 +286,41 @@ int run_status_command(const StatusOptions& options) {
     return 0;
 }
 
+// Whether `history` shows `entry` under `shard`: the identities the shard owns, as `status`
+// (the database keeps the history of identities another shard owns now, after the shard
+// changed), and the events of an SES source (keyed by account and region, no domain), which
+// concern every shard.
+bool shown_in_shard(const HistoryEntry& entry, const Shard& shard) {
+    return entry.key.domain.empty() || shard_owns(shard, entry.key);
+}
+
+// The newest `limit` history entries (oldest first) that `shard` shows, of every identity or of
+// `domain`. The store selects by domain only, so with a shard more entries are read, doubling
+// until `limit` are shown or the history is exhausted.
+Result<std::vector<HistoryEntry>> shard_history(StateStore& store,
+                                                const std::optional<std::string>& domain,
+                                                std::size_t limit, const Shard& shard) {
+    std::size_t asked = limit;
+    while (true) {
+        auto entries = store.history(domain, asked);
+        if (!entries || is_whole_inventory(shard)) {
+            return entries;
+        }
+        const bool all_read = asked == 0 || entries->size() < asked;
+        std::vector<HistoryEntry> shown = std::move(entries).value();
+        std::erase_if(
+            shown, [&shard](const HistoryEntry& entry) { return !shown_in_shard(entry, shard); });
+        if (shown.size() >= limit || all_read) {
+            if (shown.size() > limit) {
+                shown.erase(shown.begin(), shown.end() - static_cast<std::ptrdiff_t>(limit));
+            }
+            return shown;
+        }
+        // Past k_max_history_limit * 32 entries asked, read them all (0) rather than double.
+        asked = asked > k_max_history_limit * 32 ? 0 : asked * 2;
+    }
+}
+
 int run_history_command(const HistoryOptions& options) {
     if (options.limit < 1 || options.limit > k_max_history_limit) {
         constexpr int k_exit_usage = 3;
@@ -293,7 +328,8 @@ int run_history_command(const HistoryOptions& options) {
                   << options.limit << "\n";
         return k_exit_usage;
     }
-    auto store = open_for_reading(options.config_path);
+    Shard shard;
+    auto store = open_for_reading(options.config_path, nullptr, &shard);
     if (!store) {
         std::cerr << "dkimwatch history: " << store.error() << "\n";
         return 1;
@@ -303,7 +339,7 @@ int run_history_command(const HistoryOptions& options) {
     if (options.domain) {
         domain = canonical_name(*options.domain);
     }
-    auto entries = (*store)->history(domain, options.limit);
+    auto entries = shard_history(**store, domain, options.limit, shard);
     if (!entries) {
         std::cerr << "dkimwatch history: " << entries.error() << "\n";
         return 1;

@@ -29,8 +29,10 @@ struct HistoryOptions {
     std::string format = "text";
 };
 
-// The timeline of transitions and events, oldest first (the newest `limit`). A limit outside
-// 1..k_max_history_limit is a usage error (exit code 3, nothing read).
+// The timeline of transitions and events, oldest first (the newest `limit`). With a shard in the
+// configuration (not 1/1), only the entries of identities the shard owns, as `status`, and those
+// of SES sources (account and region, no domain); `limit` counts the entries shown. A limit
+// outside 1..k_max_history_limit is a usage error (exit code 3, nothing read).
 int run_history_command(const HistoryOptions& options);
 
 } // namespace dkimwatch
