@@ -286,13 +286,11 @@ int run_status_command(const StatusOptions& options) {
     return 0;
 }
 
-// Whether `history` shows `entry` under `shard`: the identities the shard owns, as `status`
-// (the database keeps the history of identities another shard owns now, after the shard
-// changed), and the events of an SES source (keyed by account and region, no domain), which
-// concern every shard.
-bool shown_in_shard(const HistoryEntry& entry, const Shard& shard) {
-    return entry.key.domain.empty() || shard_owns(shard, entry.key);
+bool history_shows(const Shard& shard, const IdentityKey& key) {
+    return key.domain.empty() || shard_owns(shard, key);
 }
+
+namespace {
 
 // The newest `limit` history entries (oldest first) that `shard` shows, of every identity or of
 // `domain`. The store selects by domain only, so with a shard more entries are read, doubling
@@ -308,8 +306,9 @@ Result<std::vector<HistoryEntry>> shard_history(StateStore& store,
         }
         const bool all_read = asked == 0 || entries->size() < asked;
         std::vector<HistoryEntry> shown = std::move(entries).value();
-        std::erase_if(
-            shown, [&shard](const HistoryEntry& entry) { return !shown_in_shard(entry, shard); });
+        std::erase_if(shown, [&shard](const HistoryEntry& entry) {
+            return !history_shows(shard, entry.key);
+        });
         if (shown.size() >= limit || all_read) {
             if (shown.size() > limit) {
                 shown.erase(shown.begin(), shown.end() - static_cast<std::ptrdiff_t>(limit));
@@ -320,6 +319,8 @@ Result<std::vector<HistoryEntry>> shard_history(StateStore& store,
         asked = asked > k_max_history_limit * 32 ? 0 : asked * 2;
     }
 }
+
+} // namespace
 
 int run_history_command(const HistoryOptions& options) {
     if (options.limit < 1 || options.limit > k_max_history_limit) {
