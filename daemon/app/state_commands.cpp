@@ -286,6 +286,42 @@ int run_status_command(const StatusOptions& options) {
     return 0;
 }
 
+bool history_shows(const Shard& shard, const IdentityKey& key) {
+    return key.domain.empty() || shard_owns(shard, key);
+}
+
+namespace {
+
+// The newest `limit` history entries (oldest first) that `shard` shows, of every identity or of
+// `domain`. The store selects by domain only, so with a shard more entries are read, doubling
+// until `limit` are shown or the history is exhausted.
+Result<std::vector<HistoryEntry>> shard_history(StateStore& store,
+                                                const std::optional<std::string>& domain,
+                                                std::size_t limit, const Shard& shard) {
+    std::size_t asked = limit;
+    while (true) {
+        auto entries = store.history(domain, asked);
+        if (!entries || is_whole_inventory(shard)) {
+            return entries;
+        }
+        const bool all_read = asked == 0 || entries->size() < asked;
+        std::vector<HistoryEntry> shown = std::move(entries).value();
+        std::erase_if(shown, [&shard](const HistoryEntry& entry) {
+            return !history_shows(shard, entry.key);
+        });
+        if (shown.size() >= limit || all_read) {
+            if (shown.size() > limit) {
+                shown.erase(shown.begin(), shown.end() - static_cast<std::ptrdiff_t>(limit));
+            }
+            return shown;
+        }
+        // Past k_max_history_limit * 32 entries asked, read them all (0) rather than double.
+        asked = asked > k_max_history_limit * 32 ? 0 : asked * 2;
+    }
+}
+
+} // namespace
+
 int run_history_command(const HistoryOptions& options) {
     if (options.limit < 1 || options.limit > k_max_history_limit) {
         constexpr int k_exit_usage = 3;
@@ -293,7 +329,8 @@ int run_history_command(const HistoryOptions& options) {
                   << options.limit << "\n";
         return k_exit_usage;
     }
-    auto store = open_for_reading(options.config_path);
+    Shard shard;
+    auto store = open_for_reading(options.config_path, nullptr, &shard);
     if (!store) {
         std::cerr << "dkimwatch history: " << store.error() << "\n";
         return 1;
@@ -303,7 +340,7 @@ int run_history_command(const HistoryOptions& options) {
     if (options.domain) {
         domain = canonical_name(*options.domain);
     }
-    auto entries = (*store)->history(domain, options.limit);
+    auto entries = shard_history(**store, domain, options.limit, shard);
     if (!entries) {
         std::cerr << "dkimwatch history: " << entries.error() << "\n";
         return 1;

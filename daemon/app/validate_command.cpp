@@ -10,6 +10,14 @@
 
 namespace dkimwatch {
 
+namespace {
+
+ConfigError warning_at(const Config& config, ConfigPosition where, std::string message) {
+    return ConfigError{config.source_path, where.line, where.column, std::move(message)};
+}
+
+} // namespace
+
 std::vector<ConfigError> ha_warnings(const Config& config) {
     std::vector<ConfigError> out;
     if (!config.daemon.ha) {
@@ -23,20 +31,34 @@ std::vector<ConfigError> ha_warnings(const Config& config) {
         }
         if (sink.type == AlertSinkConfig::Type::slack ||
             sink.type == AlertSinkConfig::Type::webhook) {
-            out.push_back(ConfigError{
-                config.source_path, 0, 0,
+            const ConfigPosition where =
+                i < config.positions.sinks.size() ? config.positions.sinks[i] : ConfigPosition{};
+            out.push_back(warning_at(
+                config, where,
                 "alerts[" + std::to_string(i) + "] (" + sink.name + ", " +
                     alert_sink_type_name(sink.type) +
                     "): with ha: true every replica sends this sink its own notification, so "
                     "each arrives once per replica; route identity alerts through an "
-                    "alertmanager sink (Alertmanager's cluster deduplicates them)"});
+                    "alertmanager sink (Alertmanager's cluster deduplicates them)"));
         }
     }
     if (!alertmanager) {
-        out.push_back(ConfigError{
-            config.source_path, 0, 0,
+        out.push_back(warning_at(
+            config, config.positions.ha,
             "ha: true but no alertmanager sink: nothing deduplicates the replicas' alerts; add "
-            "an alertmanager sink listing every Alertmanager of the cluster"});
+            "an alertmanager sink listing every Alertmanager of the cluster"));
+    }
+    return out;
+}
+
+std::string sink_summary(const AlertSinkConfig& sink) {
+    std::string out = "sink " + sink.name + " (" + alert_sink_type_name(sink.type) +
+                      ", min_severity " + event_severity_name(sink.min_severity) + "): ";
+    if (sink.endpoints.empty()) {
+        return out + sink.display;
+    }
+    for (std::size_t i = 0; i < sink.endpoints.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + sink.endpoints[i].display;
     }
     return out;
 }
@@ -73,6 +95,9 @@ int run_validate_command(const std::string& config_path) {
             });
         std::cout << "shard " << shard_text(config->daemon.shard) << ": owns " << owned << " of "
                   << configured << " configured identities\n";
+    }
+    for (const AlertSinkConfig& sink : config->alerts.sinks) {
+        std::cout << sink_summary(sink) << "\n";
     }
     std::cout << "ok\n";
     return 0;

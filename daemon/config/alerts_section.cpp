@@ -379,7 +379,9 @@ void read_alerts_section(Reader& reader, const Field& section, Document& documen
     for (auto it = section.value.begin(); it != section.value.end(); ++it, ++index) {
         const Field item{"alerts[" + std::to_string(index) + "]", YAML::Node(), *it};
         if (auto sink = read_sink(reader, item, name_lines)) {
+            const ConfigError where = reader.position(item);
             document.config.alerts.sinks.push_back(std::move(*sink));
+            document.config.positions.sinks.push_back(ConfigPosition{where.line, where.column});
         }
     }
 }

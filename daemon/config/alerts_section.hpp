@@ -8,7 +8,8 @@
 
 namespace dkimwatch::config_reading {
 
-// alerts: the list of alert sinks -> Config::alerts.sinks.
+// alerts: the list of alert sinks -> Config::alerts.sinks, and where each sink's mapping is ->
+// Config::positions.sinks.
 void read_alerts_section(Reader& reader, const Field& section, Document& document);
 
 // group_threshold (>= 1), group_wait (any duration), group_interval and max_retry_age (>= 1s)

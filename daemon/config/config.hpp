@@ -158,6 +158,26 @@ struct ConfigError {
     std::string to_string() const;
 };
 
+// Where something is written in the configuration file: 1-based line and column, 0 when it is
+// not written there (a default, or a Config built in code).
+struct ConfigPosition {
+    int line = 0;
+    int column = 0;
+    bool operator==(const ConfigPosition&) const = default;
+};
+
+// Where parts of the configuration were written, for what is said about them after loading
+// (validate's HA warnings). Kept apart from the settings on purpose: a sink that only moved
+// within the file compares equal to what it was (AlertSinkConfig::operator==, which reload and
+// the delivery lanes rely on).
+struct ConfigPositions {
+    ConfigPosition ha; // the `ha:` key
+    // sinks[i]: the mapping of alerts.sinks[i] (the line of its "- name: ..." item and the
+    // column of its first key). Parallel to alerts.sinks when loaded; may be shorter in a Config
+    // built in code.
+    std::vector<ConfigPosition> sinks;
+};
+
 struct Config {
     std::string source_path; // the file it was read from, as given
     DnsSettings dns;
@@ -171,6 +191,7 @@ struct Config {
     // What is accepted but deserves a look (a well-formed region missing from the built-in
     // table), in file order: `validate` prints them, the daemon logs them at start and reload.
     std::vector<ConfigError> warnings;
+    ConfigPositions positions;
 };
 
 } // namespace dkimwatch

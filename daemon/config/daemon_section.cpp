@@ -109,6 +109,8 @@ void read_state_dir(Reader& reader, const Field& field, Document& document) {
 }
 
 void read_ha(Reader& reader, const Field& field, Document& document) {
+    const ConfigError where = reader.key_position(field);
+    document.config.positions.ha = ConfigPosition{where.line, where.column};
     if (field.value.IsScalar() && field.value.Scalar() == "true") {
         document.config.daemon.ha = true;
         return;

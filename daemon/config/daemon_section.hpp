@@ -14,7 +14,7 @@ void read_recheck_interval(Reader& reader, const Field& field, Document& documen
 // state_dir: stored absolute and normal, relative paths against the configuration's directory.
 void read_state_dir(Reader& reader, const Field& field, Document& document);
 
-// ha: true or false -> DaemonSettings::ha.
+// ha: true or false -> DaemonSettings::ha, and where the key is -> Config::positions.ha.
 void read_ha(Reader& reader, const Field& field, Document& document);
 
 // shard: "K/N" (core/shard.hpp) -> DaemonSettings::shard.

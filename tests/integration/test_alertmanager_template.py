@@ -74,8 +74,9 @@ class ExampleConfigTest(unittest.TestCase):
 
 
 class ValidateHaTest(unittest.TestCase):
-    """`dkimwatch validate` with ha: true: a warning per slack and webhook sink and for the
-    missing alertmanager sink, exit 0; none for the example's recommended shape."""
+    """`dkimwatch validate` with ha: true: a warning per slack and webhook sink (at its line and
+    column) and for the missing alertmanager sink (at the `ha:` key), exit 0; none for the
+    example's recommended shape. Each sink is listed on stdout before "ok"."""
 
     def validate(self, sinks: str) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory(prefix="dkimwatch-ha-") as tmp:
@@ -92,17 +93,25 @@ class ValidateHaTest(unittest.TestCase):
         result = self.validate(
             '  - {name: team, type: slack, url: "https://hooks.slack.com/services/T/B/x"}\n'
             '  - {name: hook, type: webhook, url: "http://127.0.0.1:1/h"}\n')
-        self.assertEqual((result.returncode, result.stdout), (0, "ok\n"), result.stderr)
+        self.assertEqual((result.returncode, result.stdout),
+                         (0, "sink team (slack, min_severity info): https://hooks.slack.com\n"
+                             "sink hook (webhook, min_severity info): http://127.0.0.1:1\nok\n"),
+                         result.stderr)
         warnings = result.stderr.splitlines()
         self.assertEqual(len(warnings), 3, result.stderr)
-        self.assertRegex(warnings[0], r"dkimwatch\.yaml: warning: alerts\[0\] \(team, slack\): "
-                                      r"with ha: true .* once per replica")
-        self.assertRegex(warnings[1], r"warning: alerts\[1\] \(hook, webhook\)")
-        self.assertRegex(warnings[2], r"warning: ha: true but no alertmanager sink")
+        # Each where it is written: the sink's mapping, and the `ha:` key (line 1).
+        self.assertRegex(warnings[0], r"dkimwatch\.yaml:4:5: warning: alerts\[0\] "
+                                      r"\(team, slack\): with ha: true .* once per replica")
+        self.assertRegex(warnings[1], r"dkimwatch\.yaml:5:5: warning: alerts\[1\] "
+                                      r"\(hook, webhook\)")
+        self.assertRegex(warnings[2],
+                         r"dkimwatch\.yaml:1:1: warning: ha: true but no alertmanager sink")
 
     def test_alertmanager_cluster_is_quiet(self) -> None:
         result = self.validate('  - {name: am, type: alertmanager, url: "http://127.0.0.1:9093"}\n')
-        self.assertEqual((result.returncode, result.stdout, result.stderr), (0, "ok\n", ""))
+        self.assertEqual((result.returncode, result.stdout, result.stderr),
+                         (0, "sink am (alertmanager, min_severity info): http://127.0.0.1:9093\n"
+                             "ok\n", ""))
 
 
 class ReplicaExampleTest(unittest.TestCase):

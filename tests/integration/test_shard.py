@@ -11,7 +11,9 @@ zones, three accounts and three regions; nsd and unbound on 127.0.0.1) and check
 - one `dkimwatch run` with shard 2/4: /metrics has exactly the owned identities' series and
   dkimwatch_shard_info{shard="2",of="4"} 1, `status` lists only them (JSON and text), the log
   says event=shard_skipped; after SIGHUP with shard 3/4 the same holds for shard 3's identities,
-  and after SIGHUP back to 2/4 shard 2's identities are watched (and shown) again.
+  and after SIGHUP back to 2/4 shard 2's identities are watched (and shown) again; `history`
+  then shows only the configured shard's identities (2/4, 3/4; all of them with 1/1), and
+  --limit counts the entries shown.
 
 Usage: /usr/bin/python3 test_shard.py --dkimwatch PATH/TO/dkimwatch [unittest args]
 (or DKIMWATCH=PATH in the environment). Needs nsd, unbound and ldnsutils. Python 3.11 standard
@@ -248,6 +250,29 @@ class ShardTest(harness.Polling, harness.ShowsDaemonLogs, unittest.TestCase):
         self.assert_daemon_shows(daemon, port, config, 2)
         again = {i["domain"]: i["since"] for i in self.status(config)["identities"]}
         self.assertEqual(set(again), set(since))
+
+        # `history` reads the same configuration and shows only the shard's identities, as
+        # `status`: the database holds the transitions of shard 2's and shard 3's identities.
+        self.assertEqual(set(self.history_keys(config)), self.owned(2))
+        three = self.write_config("3/4", self.tmp / "history3.yaml")
+        shard3 = self.history_keys(three)
+        self.assertEqual(set(shard3), self.owned(3))
+        whole = self.write_config(None, self.tmp / "history-whole.yaml")
+        self.assertEqual(set(self.history_keys(whole)), self.owned(2) | self.owned(3))
+        # --limit counts what is shown: the newest entries are shard 2's (the last reload), and
+        # shard 3's newest three are still found.
+        self.assertEqual(self.history_keys(three, "--limit", "3"), shard3[-3:])
+        other = sorted({k[2] for k in self.owned(3)} - {k[2] for k in self.owned(2)})[0]
+        self.assertNotEqual(self.history_keys(three, "--domain", other), [])
+        self.assertEqual(self.history_keys(config, "--domain", other), [])
+        text = self.run_cli("history", "--config", str(config), "--domain", other)
+        self.assertEqual((text.returncode, text.stdout),
+                         (0, f"no events recorded for {other}\n"), text.stderr)
+
+    def history_keys(self, config: Path, *args: str) -> list[Key]:
+        p = self.run_cli("history", "--config", str(config), "--format", "json", *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [(e["account"], e["region"], e["domain"]) for e in json.loads(p.stdout)["events"]]
 
 if __name__ == "__main__":
     DKIMWATCH = harness.take_binary_argument(DKIMWATCH)

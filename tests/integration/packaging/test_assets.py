@@ -303,7 +303,15 @@ class ExampleConfigTest(unittest.TestCase):
             path = Path(tmp, "dkimwatch.yaml")
             path.write_text(switched)
             result = self.validate(path)
-        self.assertEqual((result.returncode, result.stdout, result.stderr), (0, "ok\n", ""),
+        # validate lists each sink (display forms of its URLs only), then "ok".
+        self.assertEqual((result.returncode, result.stdout, result.stderr),
+                         (0, "sink ops-slack (slack, min_severity warning): "
+                             "https://hooks.example.com\n"
+                             "sink hooks (webhook, min_severity info): https://hooks.example.com\n"
+                             "sink am (alertmanager, min_severity info): http://127.0.0.1:9093\n"
+                             "sink pd (pagerduty, min_severity info): "
+                             "https://events.pagerduty.com\n"
+                             "ok\n", ""),
                          switched)
 
 

@@ -17,6 +17,12 @@
 #include <vector>
 
 namespace dkimwatch {
+
+// "line:column" in failure messages.
+void PrintTo(const ConfigPosition& position, std::ostream* out) {
+    *out << position.line << ":" << position.column;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -547,6 +553,34 @@ TEST(LoadConfigText, MetricsListenAddresses) {
     EXPECT_THAT(text_errors("metrics:\n  listen: \"\"\n" + std::string(k_identity)),
                 ElementsAre("dkimwatch.yaml:2:11: metrics.listen must be IPv4:port, e.g. "
                             "127.0.0.1:9797, got an empty string"));
+}
+
+TEST(LoadConfigText, PositionsOfHaAndOfEachSinkAreKeptApartFromTheSettings) {
+    const std::string sinks =
+        "alerts:\n"
+        "  - name: am\n"
+        "    type: alertmanager\n"
+        "    urls: [\"http://127.0.0.1:9093\", \"http://127.0.0.1:9094\"]\n"
+        "  -   {name: hook, type: webhook, url: \"http://127.0.0.1:8080/h\"}\n";
+    const Config first = loaded(
+        load_config_text("ha: true\n" + sinks + std::string(k_identity), "a.yaml", k_cases_dir));
+    EXPECT_EQ(first.positions.ha, (ConfigPosition{1, 1}));
+    EXPECT_THAT(first.positions.sinks, ElementsAre(ConfigPosition{3, 5}, ConfigPosition{6, 7}));
+
+    // The same sinks two lines further down, after other keys: they compare equal (a moved
+    // sink is not a changed sink), only their positions differ.
+    const Config moved = loaded(load_config_text("state_dir: s\n# a comment\n\n" + sinks +
+                                                     "ha: true\n" + std::string(k_identity),
+                                                 "a.yaml", k_cases_dir));
+    ASSERT_EQ(moved.alerts.sinks.size(), 2u);
+    EXPECT_EQ(moved.alerts.sinks, first.alerts.sinks);
+    EXPECT_THAT(moved.positions.sinks, ElementsAre(ConfigPosition{5, 5}, ConfigPosition{8, 7}));
+    EXPECT_EQ(moved.positions.ha, (ConfigPosition{9, 1}));
+
+    // Nothing is written: no position.
+    const Config bare = loaded(load_config_text(k_identity, "a.yaml", k_cases_dir));
+    EXPECT_EQ(bare.positions.ha, (ConfigPosition{}));
+    EXPECT_TRUE(bare.positions.sinks.empty());
 }
 
 TEST(LoadConfigText, HaAndShard) {
