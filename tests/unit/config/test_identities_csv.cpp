@@ -2,6 +2,7 @@
 #include "config/identities_csv.hpp"
 #include "core/dns_name.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -139,8 +140,11 @@ TEST(IdentitiesCsv, EveryRepeatNamesTheFirstLineAndErrorsStayInLineOrder) {
 }
 
 TEST(IdentitiesCsv, LoaderMergesTheFileWithTheYamlListAndCatchesDuplicatesAcrossThem) {
-    const auto dir = std::filesystem::temp_directory_path() / "dkimwatch-identities-csv-test";
-    std::filesystem::create_directories(dir);
+    // A directory of its own (mkdtemp): several builds' test runs may share /tmp.
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "dkimwatch-identities-csv-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    const std::filesystem::path dir = pattern;
     std::ofstream(dir / "ids.csv") << "a.test,1,us-east-1,easy_dkim,t1 t2 t3\n"
                                       "b.test,1,us-east-1,easy_dkim,t1 t2 t3\n";
     const std::string yaml = "identities_file: ids.csv\n"
