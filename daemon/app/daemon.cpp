@@ -103,6 +103,7 @@ public:
             return 1;
         }
         m_ses->configure(m_config.ses);
+        m_ses->set_shard(m_config.daemon.shard);
         m_ses->publish_sources();
         m_ses->commit(m_ses->merge(m_config), now);
         if (!adopt_config(m_config, now, /*initial=*/true)) {
@@ -511,6 +512,7 @@ private:
             return;
         }
         m_config = std::move(config);
+        m_ses->set_shard(m_config.daemon.shard);
         refresh_ses_findings(now);
         // Every SES source is listed again at once (a reload is also how to ask for that).
         m_ses->start_syncing(m_config.ses);
@@ -739,17 +741,15 @@ private:
             return found == index_of.end() ? std::nullopt : std::optional(found->second);
         };
         bool indexed = false;
-        auto intake = m_ses->take_outcomes(
-            now,
-            [&](const IdentityKey& key) -> std::optional<IdentityState> {
+        auto intake =
+            m_ses->take_outcomes(now, [&](const IdentityKey& key) -> std::optional<IdentityState> {
                 if (!indexed) {
                     reindex();
                     indexed = true;
                 }
                 const auto index = tracked_index(key);
                 return index ? std::optional(m_tracked[*index].status.state) : std::nullopt;
-            },
-            m_config.daemon.shard);
+            });
         if (!intake) {
             return;
         }

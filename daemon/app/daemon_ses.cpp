@@ -29,10 +29,30 @@ void DaemonSes::configure(const SesSettings& settings) {
     m_tracker.configure(settings);
 }
 
+void DaemonSes::set_shard(const Shard& shard) {
+    const bool changed = m_shard && *m_shard != shard;
+    m_shard = shard;
+    if (!changed) {
+        return;
+    }
+    for (const auto& inventory : m_tracker.inventories()) {
+        if (!shard_owns_source(shard, inventory.account, inventory.region)) {
+            m_metrics.remove_ses_source(inventory.account, inventory.region);
+        }
+    }
+    publish_sources();
+    std::lock_guard lock(m_sync_failing_mutex);
+    std::erase_if(m_sync_failing, [&shard](const auto& failing) {
+        return !shard_owns_source(shard, failing.first.first, failing.first.second);
+    });
+}
+
 void DaemonSes::publish_sources() {
     for (const auto& inventory : m_tracker.inventories()) {
-        m_metrics.set_ses_source(inventory.account, inventory.region, inventory.domains.size(),
-                                 inventory.synced_at);
+        if (m_shard && shard_owns_source(*m_shard, inventory.account, inventory.region)) {
+            m_metrics.set_ses_source(inventory.account, inventory.region, inventory.domains.size(),
+                                     inventory.synced_at);
+        }
     }
 }
 
@@ -160,9 +180,8 @@ void DaemonSes::forget(const IdentityKey& key) {
 }
 
 std::optional<DaemonSes::Intake> DaemonSes::take_outcomes(TimePoint now,
-                                                          const SesTracker::StateLookup& state_of,
-                                                          const Shard& shard) {
-    if (!m_thread) {
+                                                          const SesTracker::StateLookup& state_of) {
+    if (!m_thread || !m_shard) {
         return std::nullopt;
     }
     auto outcomes = m_thread->take_outcomes();
@@ -179,9 +198,11 @@ std::optional<DaemonSes::Intake> DaemonSes::take_outcomes(TimePoint now,
             if (auto saved = m_store.save_ses_inventory(*applied.inventory); !saved) {
                 spdlog::error("event=state_save_failed error={}", quote_log_value(saved.error()));
             }
-            m_metrics.set_ses_source(applied.account, applied.region,
-                                     applied.inventory->domains.size(),
-                                     applied.inventory->synced_at);
+            if (shard_owns_source(*m_shard, applied.account, applied.region)) {
+                m_metrics.set_ses_source(applied.account, applied.region,
+                                         applied.inventory->domains.size(),
+                                         applied.inventory->synced_at);
+            }
         } else {
             spdlog::warn("event=ses_sync_failed source={} region={} failures={} error={}",
                          outcome.name, outcome.region,
@@ -194,10 +215,13 @@ std::optional<DaemonSes::Intake> DaemonSes::take_outcomes(TimePoint now,
                              std::make_move_iterator(applied.events.end()));
     }
 
-    // Events about identities other shards own are theirs to raise (each shard lists the
-    // same SES sources); events about a whole source (empty domain) are kept.
-    std::erase_if(intake.events, [&shard](const KeyedSesEvent& keyed) {
-        return !keyed.key.domain.empty() && !shard_owns(shard, keyed.key);
+    // Events about identities or sources other shards own are theirs to raise (each shard
+    // lists the same SES sources). The owner of a whole source (empty domain) is the owner of
+    // the key (account, region, ""): shard_owns covers both.
+    std::erase_if(intake.events, [this](const KeyedSesEvent& keyed) {
+        return keyed.key.domain.empty()
+                   ? !shard_owns_source(*m_shard, keyed.key.account, keyed.key.region)
+                   : !shard_owns(*m_shard, keyed.key);
     });
     return intake;
 }

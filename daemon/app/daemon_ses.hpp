@@ -63,8 +63,15 @@ public:
     bool restore();
     // Keeps only the sources `settings` names (SesTracker::configure()).
     void configure(const SesSettings& settings);
-    // Exports the age of the saved listings, so that a restart while the API is unreachable
-    // still shows (and alerts on) how old they are.
+    // The running shard (at start, and after a reload is adopted). Of each source only the shard
+    // that owns it (shard_owns_source()) raises its ses_sync_failing / ses_sync_recovered events
+    // and exports its per-source series, so that N shards send one notification and Prometheus
+    // sums do not count a source N times. When the shard changes, the per-source series and
+    // failing syncs of sources it no longer owns are dropped (their request counters too: they
+    // restart from 0), and the saved listings of sources it now owns are exported.
+    void set_shard(const Shard& shard);
+    // Exports the age of the saved listings of the sources the shard owns, so that a restart
+    // while the API is unreachable still shows (and alerts on) how old they are.
     void publish_sources();
 
     // With an ses: section, replaces config.identities by the watched set: the configuration's
@@ -99,11 +106,11 @@ public:
     // The identity left the tracked set: its SES series and findings go (not its saved ones).
     void forget(const IdentityKey& key);
 
-    // Takes up the listings the sync thread finished: saves and exports each good inventory,
-    // logs each failed one. Events about identities `shard` does not own are left to the shard
-    // that owns them. nullopt when no listing finished.
-    std::optional<Intake> take_outcomes(TimePoint now, const SesTracker::StateLookup& state_of,
-                                        const Shard& shard);
+    // Takes up the listings the sync thread finished: saves each good inventory (and exports it
+    // when the shard owns its source), logs each failed one. Events about identities or sources
+    // the shard does not own are left to the shard that owns them. nullopt when no listing
+    // finished.
+    std::optional<Intake> take_outcomes(TimePoint now, const SesTracker::StateLookup& state_of);
     // SES stopped listing the tracked identity `key`: its SES series and saved findings go; the
     // identity_removed event to record.
     KeyedSesEvent identity_gone(const IdentityKey& key, TimePoint now);
@@ -117,6 +124,7 @@ private:
     StateStore& m_store;
     DaemonMetrics& m_metrics;
     SesTracker m_tracker;               // the last good inventories, the sync health
+    std::optional<Shard> m_shard;       // as of the last configure()
     std::vector<Identity> m_configured; // the configuration's own identities, for each merge
     std::size_t m_shard_skipped = 0;    // of the last merge: identities other shards own
     std::map<IdentityKey, SesDomainIdentity> m_views;        // SES's view of watched identities
