@@ -72,4 +72,8 @@ bool shard_owns(const Shard& shard, const IdentityKey& key) {
     return identity_shard_hash(key) % shard.count == shard.index - 1;
 }
 
+bool shard_owns_source(const Shard& shard, const std::string& account, const std::string& region) {
+    return shard_owns(shard, IdentityKey{account, region, ""});
+}
+
 } // namespace dkimwatch

@@ -54,4 +54,14 @@ std::uint64_t identity_shard_hash(const IdentityKey& key);
 // Whether `shard` watches the identity: identity_shard_hash(key) % count == index - 1.
 bool shard_owns(const Shard& shard, const IdentityKey& key);
 
+// Whether `shard` speaks for the SES source (account, region) as a whole: it raises the
+// source's ses_sync_failing / ses_sync_recovered events and exports its per-source series
+// (dkimwatch_ses_identities, dkimwatch_ses_sync_last_success_timestamp_seconds). Every shard
+// lists the source (it needs the identities it owns), and exactly one of N owns it: the shard
+// that owns the identity key (account, region, "") under the hash above, i.e.
+// shard_owns(shard, {account, region, ""}). account is "" when the source's account id is not
+// known yet. For example ("111122223333", "us-east-1") hashes to 0xf6f9c39abd2d1504, which
+// shard 3 of 3 owns.
+bool shard_owns_source(const Shard& shard, const std::string& account, const std::string& region);
+
 } // namespace dkimwatch

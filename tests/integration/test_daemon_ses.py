@@ -21,7 +21,9 @@ end (a profile of a shared credentials file, STS AssumeRole with an external id 
 account id from GetCallerIdentity; a wrong external id is refused naming sts:AssumeRole); and
 the periodic listing every sync_interval without a reload (about a minute); with shard: "1/3",
 `check` and the daemon watch, show and export (SES series included) only the owned part of what
-is configured and listed, and a reload to "2/3" swaps it.
+is configured and listed, and a reload to "2/3" swaps it; and with three shards side by side,
+only the shard that owns the SES source (the documented hash of (account, region, "")) exports
+its per-source series and raises ses_sync_failing.
 
 Usage: /usr/bin/python3 test_daemon_ses.py --dkimwatch PATH [unittest args]. Needs nsd, unbound,
 ldnsutils and python3-botocore.
@@ -29,6 +31,7 @@ ldnsutils and python3-botocore.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -515,6 +518,76 @@ identities:
                       daemon)
         self.assertNotIn('domain="beta.test"', self.metrics())
         self.assertIn('dkimwatch_shard_info{of="3",shard="2"} 1', self.metrics())
+
+    def test_09_one_shard_speaks_for_each_ses_source(self) -> None:
+        """Shards 1/3, 2/3 and 3/3 side by side: each lists the source (account, us-east-1) for
+        the identities it owns, but only the shard that owns the key (account, region, "")
+        under the documented hash (README "Sharding") exports the per-source series and raises
+        ses_sync_failing; the others would send the same notification again."""
+        digest = hashlib.sha256(f"{ACCOUNT}\nus-east-1\n".encode()).digest()
+        owner = int.from_bytes(digest[:8], "big") % 3 + 1
+        self.aws.control("identities", [ALPHA, BETA, GAMMA])
+        text = self.config.read_text()
+        shards: dict[int, tuple[Daemon, int]] = {}
+        for index in (1, 2, 3):
+            port = free_tcp_port()
+            config = self.dir / f"shard{index}.yaml"
+            config.write_text(f'shard: "{index}/3"\n' + text.replace(
+                f"127.0.0.1:{self.port}", f"127.0.0.1:{port}").replace(
+                f"state_dir: {self.dir / 'state'}\n", f"state_dir: {self.dir / f'state{index}'}\n"))
+            daemon = Daemon(DKIMWATCH, config, self.dir / f"shard{index}.log",
+                            extra_env=CREDENTIALS_ENV)
+            self.daemons.append(daemon)
+            shards[index] = (daemon, port)
+
+        def scrape(port: int) -> str:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=3) as r:
+                    return r.read().decode()
+            except (urllib.error.URLError, ConnectionError):
+                return ""
+
+        source = f'{{account="{ACCOUNT}",region="us-east-1"}}'
+        per_source = ("dkimwatch_ses_identities" + source + " 3",
+                      "dkimwatch_ses_sync_last_success_timestamp_seconds" + source)
+        # Shards 1 and 2 own identities (beta and gamma; alpha): their SES series appear after
+        # the listing is taken up, in the same step that exports the per-source series.
+        owned = {1: "beta.test", 2: "alpha.test"}
+        for index, (daemon, port) in shards.items():
+            if index == owner:
+                self.wait_for(f"per-source series on shard {index}/3", lambda port=port: all(
+                    series in scrape(port) for series in per_source), daemon, timeout=30)
+            else:
+                self.wait_for(f"shard {index}/3 took up the listing", lambda port=port, i=index:
+                              f'dkimwatch_ses_dkim_status{{account="{ACCOUNT}",domain='
+                              f'"{owned[i]}"' in scrape(port), daemon, timeout=30)
+                metrics = scrape(port)
+                for series in per_source:
+                    name = series.split("{", 1)[0]
+                    self.assertFalse(name + "{" in metrics,
+                                     f"{name} on shard {index}/3, which does not own the source")
+            self.assertIn("event=ses_synced", daemon.log())
+
+        # Every listing is refused from now on: three failed syncs in a row on every shard.
+        self.aws.control("faults", [{"operation": "ListEmailIdentities", "count": 10000,
+                                     "status": 403, "error_type": "AccessDeniedException",
+                                     "message": "injected by the test"}])
+        for failures in (1, 2, 3):
+            for index, (daemon, _) in shards.items():
+                daemon.signal(signal.SIGHUP)  # a reload lists every source again at once
+            for index, (daemon, _) in shards.items():
+                self.wait_for(f"shard {index}/3 failed sync {failures}",
+                              lambda daemon=daemon: daemon.log().count(
+                                  "event=ses_sync_failed") >= failures, daemon, timeout=40)
+        self.wait_for("ses_sync_failing alert", lambda: any(
+            e["event"] == "ses_sync_failing" for e in self.receiver.events()),
+            shards[owner][0], timeout=30)
+        time.sleep(2)  # what the other shards would raise with their third failure, delivered
+        failing = [e for e in self.receiver.events() if e["event"] == "ses_sync_failing"]
+        self.assertEqual(len(failing), 1, failing)
+        for index, (daemon, _) in shards.items():
+            raised = "event=ses_sync_failing" in daemon.log()
+            self.assertEqual(raised, index == owner, f"shard {index}/3 (owner {owner}/3)")
 
     def test_07_lists_again_every_sync_interval(self) -> None:
         """Without a reload, the next listing comes sync_interval (1m, the minimum) after the

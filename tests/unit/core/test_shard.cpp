@@ -42,6 +42,36 @@ TEST(IdentityShardHash, IsTheDocumentedSha256Prefix) {
     EXPECT_FALSE(shard_owns({1, 4}, {"111122223333", "us-east-1", "example.com"}));
 }
 
+// A whole SES source is owned as the identity key (account, region, "") is: the hash of an empty
+// domain is the documented one (again computed with hashlib, as above).
+TEST(ShardOwnsSource, IsTheShardOfTheKeyWithAnEmptyDomain) {
+    EXPECT_EQ(identity_shard_hash({"111122223333", "us-east-1", ""}), 0xf6f9c39abd2d1504ULL);
+    EXPECT_EQ(identity_shard_hash({"111122223333", "eu-west-1", ""}), 0x4e8cf0b6dfbd0c55ULL);
+    EXPECT_EQ(identity_shard_hash({"", "", ""}), 0x75a11da44c802486ULL);
+    // 0xf6f9c39abd2d1504 mod 3 = 2, mod 4 = 0; 0x4e8cf0b6dfbd0c55 mod 3 = 0, mod 4 = 1.
+    EXPECT_TRUE(shard_owns_source({3, 3}, "111122223333", "us-east-1"));
+    EXPECT_FALSE(shard_owns_source({1, 3}, "111122223333", "us-east-1"));
+    EXPECT_FALSE(shard_owns_source({2, 3}, "111122223333", "us-east-1"));
+    EXPECT_TRUE(shard_owns_source({1, 4}, "111122223333", "us-east-1"));
+    EXPECT_TRUE(shard_owns_source({1, 3}, "111122223333", "eu-west-1"));
+    EXPECT_TRUE(shard_owns_source({2, 4}, "111122223333", "eu-west-1"));
+    EXPECT_TRUE(shard_owns_source({3, 3}, "", ""));
+    EXPECT_TRUE(shard_owns_source({}, "111122223333", "us-east-1")); // 1/1 owns everything
+}
+
+// Every source belongs to exactly one of N shards.
+TEST(ShardOwnsSource, NShardsOwnEverySourceExactlyOnce) {
+    for (std::uint32_t count : {2u, 3u, 5u}) {
+        for (const char* region : {"us-east-1", "eu-west-1", "ap-southeast-2", ""}) {
+            int owners = 0;
+            for (std::uint32_t index = 1; index <= count; ++index) {
+                owners += shard_owns_source({index, count}, "111122223333", region) ? 1 : 0;
+            }
+            EXPECT_EQ(owners, 1) << region << " of " << count;
+        }
+    }
+}
+
 TEST(ShardOwns, TheWholeInventoryOwnsEverything) {
     EXPECT_TRUE(shard_owns({}, {"111122223333", "us-east-1", "example.com"}));
     EXPECT_TRUE(is_whole_inventory({}));
