@@ -1,5 +1,7 @@
 #include "alert/alert_time.hpp"
 
+#include "core/duration.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -7,16 +9,7 @@
 namespace dkimwatch {
 
 std::string format_utc(TimePoint time) {
-    const auto day = std::chrono::floor<std::chrono::days>(time);
-    const std::chrono::year_month_day date{day};
-    const std::chrono::hh_mm_ss clock{std::chrono::floor<std::chrono::seconds>(time - day)};
-    std::array<char, 48> text{};
-    std::snprintf(text.data(), text.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()), static_cast<int>(clock.hours().count()),
-                  static_cast<int>(clock.minutes().count()),
-                  static_cast<int>(clock.seconds().count()));
-    return text.data();
+    return format_utc_timestamp(time);
 }
 
 std::int64_t unix_seconds(TimePoint time) {

@@ -11,15 +11,6 @@
 
 namespace dkimwatch {
 
-std::string format_utc_timestamp(std::chrono::system_clock::time_point time) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return buffer;
-}
-
 namespace {
 
 using Json = nlohmann::ordered_json;

@@ -2,6 +2,7 @@
 // Rendering of one sweep's results for `dkimwatch check`: a table for people and the JSON
 // document that scripts rely on (a contract, see README "check JSON").
 
+#include "core/duration.hpp" // format_utc_timestamp, used with the reports
 #include "core/ses_view.hpp"
 #include "core/shard.hpp"
 #include "core/sweep.hpp"
@@ -67,8 +68,5 @@ std::string render_check_text(const CheckRun& run);
 int check_exit_code(const std::vector<IdentityReport>& reports);
 // The same over the records and the SES findings; a failed SES source counts as indeterminate.
 int check_run_exit_code(const CheckRun& run);
-
-// "2026-11-26T12:00:00Z" (UTC, whole seconds).
-std::string format_utc_timestamp(std::chrono::system_clock::time_point time);
 
 } // namespace dkimwatch

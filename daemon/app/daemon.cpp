@@ -2,7 +2,6 @@
 
 #include "alert/alert_dispatcher.hpp"
 #include "alert/event_builder.hpp"
-#include "app/check_report.hpp"
 #include "app/daemon_dns_metrics.hpp"
 #include "app/daemon_ses.hpp"
 #include "app/daemon_signals.hpp"
@@ -15,6 +14,7 @@
 #include "config/config_loader.hpp"
 #include "core/check_capacity.hpp"
 #include "core/check_schedule.hpp"
+#include "core/duration.hpp"
 #include "core/inventory_adoption.hpp"
 #include "core/log_value.hpp"
 #include "core/state_machine.hpp"

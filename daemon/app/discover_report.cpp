@@ -1,6 +1,6 @@
 #include "app/discover_report.hpp"
 
-#include "app/check_report.hpp"
+#include "core/duration.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 #include "app/inspect_report.hpp"
 
-#include "app/check_report.hpp"
 #include "app/record_json.hpp"
+#include "core/duration.hpp"
 
 #include <ctime>
 #include <nlohmann/json.hpp>

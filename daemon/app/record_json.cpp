@@ -1,6 +1,6 @@
 #include "app/record_json.hpp"
 
-#include "app/check_report.hpp"
+#include "core/duration.hpp"
 
 #include <chrono>
 

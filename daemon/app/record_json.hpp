@@ -14,7 +14,9 @@ namespace dkimwatch {
 // "server" (null: none), "latency_ms", "dnssec" (null when off), "dnssec_reason",
 // "dnssec_expiry" (RFC 3339 UTC or null), "dnssec_expiry_zone" (null with it), "zone" (null when
 // unknown), "authoritative": [{"server", "address", "verdict", "observed", "aa", "serial",
-// "latency_ms", "lame", "detail"}], "authoritative_indeterminate"}, keys in this order.
+// "latency_ms", "lame", "detail"}], "authoritative_indeterminate", "cached_answer_ttl_seconds"
+// (null unless the servers already answer differently from the resolvers' cached answer)},
+// keys in this order.
 nlohmann::ordered_json record_json(const RecordVerdict& record);
 
 // [{"code", "severity", "message"}]: SES's findings, as check, status and inspect print them.

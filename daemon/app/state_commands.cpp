@@ -1,9 +1,9 @@
 #include "app/state_commands.hpp"
 
-#include "app/check_report.hpp"
 #include "app/record_json.hpp"
 #include "config/config_loader.hpp"
 #include "core/dns_name.hpp"
+#include "core/duration.hpp"
 #include "core/shard.hpp"
 #include "store/state_store.hpp"
 

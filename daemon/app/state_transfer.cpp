@@ -1,6 +1,6 @@
 #include "app/state_transfer.hpp"
 
-#include "app/check_report.hpp"
+#include "core/duration.hpp"
 #include "core/state_machine.hpp"
 #include "core/verdict.hpp"
 

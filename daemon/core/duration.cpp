@@ -136,19 +136,33 @@ std::string format_duration(Milliseconds duration) {
     return out;
 }
 
-std::string format_readable_utc(std::chrono::system_clock::time_point time) {
+namespace {
+
+// `time` in UTC, whole seconds rounded down, laid out by `layout` (a printf format taking year,
+// month, day, hours, minutes and seconds).
+std::string format_utc_with(std::chrono::system_clock::time_point time, const char* layout) {
     using namespace std::chrono;
     const auto seconds = floor<std::chrono::seconds>(time);
     const auto day = floor<days>(seconds);
     const year_month_day date{day};
     const hh_mm_ss clock{seconds - day};
     char text[48];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d UTC",
-                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()), static_cast<int>(clock.hours().count()),
+    std::snprintf(text, sizeof text, layout, static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                  static_cast<int>(clock.hours().count()),
                   static_cast<int>(clock.minutes().count()),
                   static_cast<int>(clock.seconds().count()));
     return text;
+}
+
+} // namespace
+
+std::string format_readable_utc(std::chrono::system_clock::time_point time) {
+    return format_utc_with(time, "%04d-%02u-%02u %02d:%02d:%02d UTC");
+}
+
+std::string format_utc_timestamp(std::chrono::system_clock::time_point time) {
+    return format_utc_with(time, "%04d-%02u-%02uT%02d:%02d:%02dZ");
 }
 
 } // namespace dkimwatch

@@ -23,4 +23,8 @@ std::string format_duration(Milliseconds duration);
 // down).
 std::string format_readable_utc(std::chrono::system_clock::time_point time);
 
+// A moment in machine-read output (JSON, Alertmanager): RFC 3339 in UTC, whole seconds rounded
+// down, "2026-11-26T12:00:00Z".
+std::string format_utc_timestamp(std::chrono::system_clock::time_point time);
+
 } // namespace dkimwatch

@@ -121,5 +121,14 @@ TEST(FormatReadableUtc, WholeSecondsInUtc) {
     EXPECT_EQ(format_readable_utc(system_clock::time_point{}), "1970-01-01 00:00:00 UTC");
 }
 
+TEST(FormatUtcTimestamp, Rfc3339WholeSecondsRoundedDown) {
+    using namespace std::chrono;
+    const sys_seconds moment = sys_days{year{2026} / 11 / 26} + hours{12} + minutes{0} + seconds{7};
+    EXPECT_EQ(format_utc_timestamp(moment + milliseconds{999}), "2026-11-26T12:00:07Z");
+    EXPECT_EQ(format_utc_timestamp(system_clock::time_point{}), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_utc_timestamp(sys_days{year{2024} / 2 / 29} + hours{23} + minutes{59}),
+              "2024-02-29T23:59:00Z");
+}
+
 } // namespace
 } // namespace dkimwatch
