@@ -83,7 +83,7 @@ std::string revocation_countdown(const AlertEvent& event, TimePoint now) {
     if (!event.deadline) {
         return "";
     }
-    const Milliseconds left = *event.deadline - now;
+    const Milliseconds left = time_between(now, *event.deadline);
     if (left >= std::chrono::seconds{1}) {
         return "SES revokes DKIM in " + format_span(left);
     }
@@ -138,10 +138,11 @@ std::string summary_detail(const AlertEvent& event, std::optional<TimePoint> now
         return "all records in place";
     }
     if (kind == "pending_overdue") {
-        return join_nonempty({now ? "pending for " + format_span(*now - event.state_since)
-                                  : std::string("pending too long"),
-                              failing_records_phrase(event.records)},
-                             "; ");
+        return join_nonempty(
+            {now ? "pending for " + format_span(time_between(event.state_since, *now))
+                 : std::string("pending too long"),
+             failing_records_phrase(event.records)},
+            "; ");
     }
     if (kind == "monitoring_blind") {
         return std::string("no conclusive DNS answers; state stays ") +

@@ -16,6 +16,15 @@ std::int64_t unix_seconds(TimePoint time) {
     return std::chrono::floor<std::chrono::seconds>(time.time_since_epoch()).count();
 }
 
+Milliseconds time_between(TimePoint from, TimePoint to) {
+    std::int64_t gap = 0;
+    if (__builtin_sub_overflow(to.time_since_epoch().count(), from.time_since_epoch().count(),
+                               &gap)) {
+        return to > from ? Milliseconds::max() : Milliseconds::min();
+    }
+    return Milliseconds{gap};
+}
+
 std::string format_span(Milliseconds span) {
     struct Unit {
         const char* name;
@@ -24,7 +33,7 @@ std::string format_span(Milliseconds span) {
     constexpr std::array<Unit, 4> k_units{{{"d", 86'400}, {"h", 3'600}, {"m", 60}, {"s", 1}}};
     std::int64_t seconds = std::chrono::duration_cast<std::chrono::seconds>(span).count();
     if (seconds < 0) {
-        seconds = -seconds;
+        seconds = -seconds; // at most max()/1000 in magnitude: cannot overflow
     }
     for (std::size_t i = 0; i < k_units.size(); ++i) {
         const std::int64_t major = seconds / k_units[i].seconds;
@@ -44,7 +53,7 @@ std::string format_span(Milliseconds span) {
 }
 
 std::string format_relative(TimePoint time, TimePoint now) {
-    const Milliseconds delta = time - now;
+    const Milliseconds delta = time_between(now, time);
     if (delta < std::chrono::seconds{1} && delta > -std::chrono::seconds{1}) {
         return "now";
     }

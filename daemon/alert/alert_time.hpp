@@ -14,6 +14,10 @@ std::string format_utc(TimePoint time);
 // Whole seconds since the Unix epoch, rounded down.
 std::int64_t unix_seconds(TimePoint time);
 
+// `to - from`, saturated at Milliseconds' range instead of overflowing: the times of a message
+// read back from the outbox may be anything a damaged state file holds.
+Milliseconds time_between(TimePoint from, TimePoint to);
+
 // A span for people, at most two units, rounded down: "4d21h", "4d", "23h59m", "5m30s", "45s",
 // "0s". Negative spans are shown by their magnitude.
 std::string format_span(Milliseconds span);

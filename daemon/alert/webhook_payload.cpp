@@ -20,7 +20,8 @@ Json event_document(const AlertEvent& event, TimePoint now) {
     if (event.deadline) {
         deadline = format_utc(*event.deadline);
         seconds_to_deadline =
-            std::chrono::duration_cast<std::chrono::seconds>(*event.deadline - now).count();
+            std::chrono::duration_cast<std::chrono::seconds>(time_between(now, *event.deadline))
+                .count();
     }
     Json doc;
     doc["version"] = k_webhook_format_version;

@@ -45,10 +45,7 @@ Json ses_json(const std::optional<SesCheckInfo>& info) {
     entry["status"] = info->status.empty() ? Json(nullptr) : Json(info->status);
     entry["signing_enabled"] = info->listed ? Json(info->signing_enabled) : Json(nullptr);
     entry["origin"] = info->origin.empty() ? Json(nullptr) : Json(info->origin);
-    entry["synced_at"] =
-        info->listed
-            ? Json(format_utc_timestamp(std::chrono::system_clock::time_point(info->synced_at)))
-            : Json(nullptr);
+    entry["synced_at"] = info->listed ? Json(format_utc_timestamp(info->synced_at)) : Json(nullptr);
     entry["findings"] = ses_findings_json(info->findings);
     return entry;
 }

@@ -54,7 +54,7 @@ TimePoint wall_now() {
 }
 
 std::string utc(TimePoint time) {
-    return format_utc_timestamp(std::chrono::system_clock::time_point(time));
+    return format_utc_timestamp(time);
 }
 
 // What the configuration accepted but deserves a look (Config::warnings), one line each.

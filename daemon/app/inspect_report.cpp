@@ -35,8 +35,7 @@ Json optional_unix_time(const std::optional<std::int64_t>& seconds) {
 }
 
 Json optional_time(const std::optional<TimePoint>& time) {
-    return time ? Json(format_utc_timestamp(std::chrono::system_clock::time_point(*time)))
-                : Json(nullptr);
+    return time ? Json(format_utc_timestamp(*time)) : Json(nullptr);
 }
 
 Json signature_json(const InspectedSignature& signature) {
@@ -242,12 +241,10 @@ std::string identity_text(const CoveringIdentity& identity, bool state_known) {
     if (identity.state) {
         out += "    state:    " + std::string(identity_state_name(*identity.state));
         if (identity.state_since) {
-            out += " since " + format_utc_timestamp(
-                                   std::chrono::system_clock::time_point(*identity.state_since));
+            out += " since " + format_utc_timestamp(*identity.state_since);
         }
         if (identity.deadline) {
-            out += ", deadline " +
-                   format_utc_timestamp(std::chrono::system_clock::time_point(*identity.deadline));
+            out += ", deadline " + format_utc_timestamp(*identity.deadline);
         }
         out += "\n";
         if (!identity.state_reason.empty()) {

@@ -18,7 +18,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string utc(TimePoint time) {
-    return format_utc_timestamp(std::chrono::system_clock::time_point(time));
+    return format_utc_timestamp(time);
 }
 
 // "3h20m ago" or "in 4d21h", to the minute (seconds below one minute).

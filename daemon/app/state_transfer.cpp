@@ -320,7 +320,7 @@ Result<StoredIdentity> read_identity(const Json& json, const std::string& path) 
 }
 
 std::string last_check_text(const std::optional<TimePoint>& time) {
-    return time ? format_utc_timestamp(std::chrono::system_clock::time_point(*time)) : "none";
+    return time ? format_utc_timestamp(*time) : "none";
 }
 
 } // namespace

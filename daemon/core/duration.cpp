@@ -1,5 +1,6 @@
 #include "core/duration.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -138,11 +139,16 @@ std::string format_duration(Milliseconds duration) {
 
 namespace {
 
-// `time` in UTC, whole seconds rounded down, laid out by `layout` (a printf format taking year,
-// month, day, hours, minutes and seconds).
-std::string format_utc_with(std::chrono::system_clock::time_point time, const char* layout) {
+// `seconds` in UTC, laid out by `layout` (a printf format taking year, month, day, hours,
+// minutes and seconds). Four-digit years only, as RFC 3339 has them: a moment before year 0 or
+// after year 9999 (only ever read from a damaged file or a hostile answer) is shown as the first
+// or last second of that range rather than as a wrapped-around date.
+std::string format_utc_with(std::chrono::sys_seconds seconds, const char* layout) {
     using namespace std::chrono;
-    const auto seconds = floor<std::chrono::seconds>(time);
+    constexpr sys_seconds k_earliest = sys_days{year{0} / January / 1};
+    constexpr sys_seconds k_latest =
+        sys_days{year{9999} / December / 31} + hours{23} + minutes{59} + std::chrono::seconds{59};
+    seconds = std::clamp(seconds, k_earliest, k_latest);
     const auto day = floor<days>(seconds);
     const year_month_day date{day};
     const hh_mm_ss clock{seconds - day};
@@ -157,11 +163,11 @@ std::string format_utc_with(std::chrono::system_clock::time_point time, const ch
 
 } // namespace
 
-std::string format_readable_utc(std::chrono::system_clock::time_point time) {
+std::string format_readable_utc(std::chrono::sys_seconds time) {
     return format_utc_with(time, "%04d-%02u-%02u %02d:%02d:%02d UTC");
 }
 
-std::string format_utc_timestamp(std::chrono::system_clock::time_point time) {
+std::string format_utc_timestamp(std::chrono::sys_seconds time) {
     return format_utc_with(time, "%04d-%02u-%02uT%02d:%02d:%02dZ");
 }
 

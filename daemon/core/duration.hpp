@@ -21,10 +21,24 @@ std::string format_duration(Milliseconds duration);
 
 // A moment in messages meant to be read: "2026-11-30 12:00:00 UTC" (whole seconds, rounded
 // down).
-std::string format_readable_utc(std::chrono::system_clock::time_point time);
+std::string format_readable_utc(std::chrono::sys_seconds time);
 
 // A moment in machine-read output (JSON, Alertmanager): RFC 3339 in UTC, whole seconds rounded
 // down, "2026-11-26T12:00:00Z".
-std::string format_utc_timestamp(std::chrono::system_clock::time_point time);
+std::string format_utc_timestamp(std::chrono::sys_seconds time);
+
+// The same for a moment of any resolution (milliseconds from the state database, nanoseconds
+// from system_clock::now()). The moment is floored to whole seconds in its own resolution, so a
+// far-off time read from a damaged file or a hostile answer is never widened into a finer
+// resolution that cannot hold it.
+template <class Duration>
+std::string format_readable_utc(std::chrono::sys_time<Duration> time) {
+    return format_readable_utc(std::chrono::floor<std::chrono::seconds>(time));
+}
+
+template <class Duration>
+std::string format_utc_timestamp(std::chrono::sys_time<Duration> time) {
+    return format_utc_timestamp(std::chrono::floor<std::chrono::seconds>(time));
+}
 
 } // namespace dkimwatch

@@ -132,5 +132,26 @@ TEST(RenderAlertRequest, DispatchesOnSinkType) {
     }
 }
 
+// A row read back from a damaged state file may hold any times: every sink still renders, with
+// the far moments shown within four-digit years (under UBSan this test fails on an overflow).
+TEST(RenderAlertRequest, FarTimesFromADamagedRowRender) {
+    for (const Milliseconds far : {Milliseconds::max(), Milliseconds::min()}) {
+        AlertEvent event = sample_event("revocation_warning");
+        event.deadline = TimePoint{far};
+        event.state_since = TimePoint{far};
+        event.at = TimePoint{far};
+        const AlertMessage message = round_trip(event);
+        for (const auto type :
+             {AlertSinkConfig::Type::slack, AlertSinkConfig::Type::webhook,
+              AlertSinkConfig::Type::alertmanager, AlertSinkConfig::Type::pagerduty}) {
+            const HttpRequest request = render_alert_request(test::sink(type), message, k_now);
+            EXPECT_NE(request.body.find(far > Milliseconds::zero() ? "9999-12-31T23:59:59Z"
+                                                                   : "0000-01-01T00:00:00Z"),
+                      std::string::npos)
+                << request.body;
+        }
+    }
+}
+
 } // namespace
 } // namespace dkimwatch

@@ -41,5 +41,26 @@ TEST(FormatRelative, FutureNowAndPast) {
     EXPECT_EQ(format_relative(now + 1s, now), "in 1s");
 }
 
+// Times read back from a damaged outbox row can be anywhere in Milliseconds' range: the gap
+// saturates, the moment is shown within four-digit years, and nothing overflows (the fuzz
+// harness fuzz_alert_message found the widening into nanoseconds that used to overflow here).
+TEST(TimeBetween, SaturatesInsteadOfOverflowing) {
+    const TimePoint now = utc(2024, 1, 1);
+    EXPECT_EQ(time_between(now, now + 2h), Milliseconds{2h});
+    EXPECT_EQ(time_between(now + 2h, now), -Milliseconds{2h});
+    EXPECT_EQ(time_between(TimePoint{Milliseconds::min()}, now), Milliseconds::max());
+    EXPECT_EQ(time_between(now, TimePoint{Milliseconds::min()}), Milliseconds::min());
+    EXPECT_EQ(time_between(TimePoint{Milliseconds::min()}, TimePoint{Milliseconds::max()}),
+              Milliseconds::max());
+}
+
+TEST(FormatRelative, FarMomentsFromADamagedRow) {
+    const TimePoint now = utc(2024, 1, 1);
+    EXPECT_EQ(format_utc(TimePoint{Milliseconds::max()}), "9999-12-31T23:59:59Z");
+    EXPECT_EQ(format_utc(TimePoint{Milliseconds::min()}), "0000-01-01T00:00:00Z");
+    EXPECT_EQ(format_relative(TimePoint{Milliseconds::min()}, now), "106751991167d7h ago");
+    EXPECT_EQ(format_relative(TimePoint{Milliseconds::max()}, now).substr(0, 3), "in ");
+}
+
 } // namespace
 } // namespace dkimwatch

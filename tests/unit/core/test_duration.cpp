@@ -130,5 +130,18 @@ TEST(FormatUtcTimestamp, Rfc3339WholeSecondsRoundedDown) {
               "2024-02-29T23:59:00Z");
 }
 
+// A millisecond moment from the state database may be anything a damaged file holds: it is
+// floored in its own resolution (never widened into system_clock's nanoseconds, which overflow
+// beyond 292 years from 1970) and shown within RFC 3339's four-digit years.
+TEST(FormatUtcTimestamp, FarMillisecondMomentsStayWithinFourDigitYears) {
+    using namespace std::chrono;
+    using Moment = sys_time<milliseconds>;
+    EXPECT_EQ(format_utc_timestamp(Moment{milliseconds::max()}), "9999-12-31T23:59:59Z");
+    EXPECT_EQ(format_utc_timestamp(Moment{milliseconds::min()}), "0000-01-01T00:00:00Z");
+    EXPECT_EQ(format_readable_utc(Moment{milliseconds{-1}}), "1969-12-31 23:59:59 UTC");
+    EXPECT_EQ(format_utc_timestamp(Moment{sys_days{year{2500} / 1 / 1}.time_since_epoch()}),
+              "2500-01-01T00:00:00Z");
+}
+
 } // namespace
 } // namespace dkimwatch
